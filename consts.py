@@ -1,0 +1,32 @@
+"""Constants shared by every part of CAAE. Change NUM_Z_CHANNELS before building a Net."""
+import re
+
+IMAGE_LENGTH = 128
+IMAGE_DEPTH = 3
+KERNEL_SIZE = 2  # Dimg convolutions
+NUM_ENCODER_CHANNELS = 64
+NUM_GEN_CHANNELS = 1024
+NUM_Z_CHANNELS = 50  # read when the networks are built
+
+NUM_AGES = 10
+NUM_GENDERS = 2
+LABEL_LEN = NUM_AGES + NUM_GENDERS * (NUM_AGES // NUM_GENDERS)  # 20: gender repeated to weigh as much as age
+MALE = 0
+FEMALE = 1
+GENDER_NAMES = {MALE: 'Male', FEMALE: 'Female'}
+AGE_GROUP_NAMES = ('0-5', '6-10', '11-15', '16-20', '21-30', '31-40', '41-50', '51-60', '61-70', '71+')
+MAX_AGE = 120
+
+UTKFACE_NAME = re.compile(r'^(?P<age>\d+)_(?P<gender>[01])_(?P<race>[0-4])_(?P<date>\d+)\.jpg\.chip\.jpg$')
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
+
+DEFAULT_DATASET = './data/UTKFace'
+DEFAULT_RESULTS = './trained_models'
+DEFAULT_CACHE = './data/cache'
+SHIPPED_MODEL = './trained_models/utkface_z50'
+TRAINED_MODEL_EXT = '.dat'
+NETWORK_NAMES = ('E', 'G', 'Dz', 'Dimg')
+
+REC_LOSS_WEIGHT = 1.0
+TV_LOSS_WEIGHT = 0.0  # the reference logs total variation with weight 0
+ADV_LOSS_WEIGHT = 1e-4
