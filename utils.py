@@ -249,7 +249,15 @@ def print_timestamp(message):
 
 
 def is_writable_folder(path):
-    """True if files can be created in `path` (created if missing)."""
+    """True if files can be created in `path` (created if missing).
+
+    A folder without write bits counts as read-only even for root (who could write there anyway),
+    so that read-only data such as ../shared/UTKFace is never written to."""
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing) or not os.stat(existing).st_mode & 0o222:
+        return False
     try:
         os.makedirs(path, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):
