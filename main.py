@@ -26,14 +26,15 @@ MODES = ('train',)
 def build_parser():
     parser = argparse.ArgumentParser(description='CAAE: age progression/regression by conditional adversarial autoencoder',
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('--mode', choices=MODES, default='train')
+    parser.add_argument('--mode', choices=MODES, default='train', help='what to do')
     parser.add_argument('--epochs', '-e', default=1, type=int, help='epochs to train')
     parser.add_argument('--models-saving', '--ms', dest='models_saving', default='always',
                         choices=('always', 'last', 'tail', 'never'),
                         help="which epochs keep their .dat files: all, the last, only the newest so far, none")
-    parser.add_argument('--batch-size', '--bs', dest='batch_size', default=128, type=int)
-    parser.add_argument('--weight-decay', '--wd', dest='weight_decay', default=1e-5, type=float)
-    parser.add_argument('--learning-rate', '--lr', dest='learning_rate', default=2e-4, type=float)
+    parser.add_argument('--batch-size', '--bs', dest='batch_size', default=128, type=int,
+                        help='images per step; one batch of this size is held out for validation')
+    parser.add_argument('--weight-decay', '--wd', dest='weight_decay', default=1e-5, type=float, help="Adam's weight decay")
+    parser.add_argument('--learning-rate', '--lr', dest='learning_rate', default=2e-4, type=float, help="Adam's learning rate")
     parser.add_argument('--b1', '-b', dest='b1', default=0.5, type=float, help="Adam's beta1")
     parser.add_argument('--b2', '-B', dest='b2', default=0.999, type=float, help="Adam's beta2")
     parser.add_argument('--shouldplot', '--sp', dest='shouldplot', action='store_true',

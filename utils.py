@@ -298,14 +298,17 @@ def sort_to_classes(source, dest, progress=True):
 
 
 def resolve_labeled_folder(path, work_dir=consts.DEFAULT_CACHE):
-    """Find or make the `labeled/` class folders for a dataset path (see README, 'Data')."""
+    """Find or make the `labeled/` class folders for a dataset folder (see README, 'Data').
+
+    Raw files (in `path/unlabeled/` or `path` itself) are sorted first, into `path/labeled/`, or into
+    `work_dir` when `path` is read-only; already sorted files are not copied again."""
     if not os.path.isdir(path):
         raise InputError(f'{path}: input folder does not exist')
-    if os.path.isdir(os.path.join(path, 'labeled')):
-        return os.path.join(path, 'labeled')
-    if any(parse_class_name(n) for n in os.listdir(path) if os.path.isdir(os.path.join(path, n))):
-        return path
     raw = os.path.join(path, 'unlabeled') if os.path.isdir(os.path.join(path, 'unlabeled')) else path
+    if not any(n.lower().endswith(consts.IMAGE_EXTENSIONS) for n in os.listdir(raw)):
+        if os.path.isdir(os.path.join(path, 'labeled')):
+            return os.path.join(path, 'labeled')
+        return path
     dest = os.path.join(path, 'labeled')
     if not is_writable_folder(path):
         digest = hashlib.sha1(os.path.abspath(raw).encode()).hexdigest()[:8]
@@ -318,7 +321,7 @@ def resolve_labeled_folder(path, work_dir=consts.DEFAULT_CACHE):
 def list_labeled_images(labeled):
     """All image files in `<labeled>/<age_group>.<gender>/` -> sorted list of (path, age_group, gender)."""
     items = []
-    for folder in sorted(os.listdir(labeled)):
+    for folder in sorted(os.listdir(labeled)) if os.path.isdir(labeled) else []:
         parsed = parse_class_name(folder)
         if parsed is None or not os.path.isdir(os.path.join(labeled, folder)):
             continue

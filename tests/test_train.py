@@ -1,0 +1,148 @@
+"""`main.py --mode train` end to end on a few real faces, and every bad input it must explain."""
+import json
+import math
+import os
+import subprocess
+import sys
+
+import imageio.v2 as imageio
+import pytest
+import torch
+from PIL import Image
+
+import main
+from conftest import REPO, copy_sample
+from model import Net
+
+
+def train(*args):
+    main.main(['--mode', 'train', '--bs', '4', *map(str, args)])
+
+
+def error_of(*args):
+    with pytest.raises(SystemExit) as excinfo:
+        train(*args)
+    return str(excinfo.value.code)
+
+
+@pytest.fixture
+def trained(raw_faces, tmp_path, monkeypatch):
+    """One epoch on 12 faces (4 for validation, two training batches of 4)."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / 'out'
+    train('-i', raw_faces, '-o', out)
+    return out
+
+
+def test_one_epoch_writes_every_file(trained):
+    assert sorted(os.listdir(trained)) == ['epoch1', 'log.txt', 'session_arguments.txt', 'validation.gif']
+    assert sorted(os.listdir(trained / 'epoch1')) == ['Dimg.dat', 'Dz.dat', 'E.dat', 'G.dat', 'losses.json',
+                                                      'losses.png', 'validation.png']
+    history = json.loads((trained / 'epoch1' / 'losses.json').read_text())
+    for name in ('eg', 'reg', 'dz', 'ez', 'di', 'dg', 'valid'):
+        assert len(history[name]) == 1 and math.isfinite(history[name][0]), name
+    assert history['verdicts'] == ['unknown fitting']
+    # 4 originals + 4 reconstructions, round(sqrt(8)) = 3 a row: a 3x3 grid of 128-pixel tiles, 2-pixel padding
+    assert Image.open(trained / 'epoch1' / 'validation.png').size == (3 * 130 + 2, 3 * 130 + 2)
+    assert Image.open(trained / 'epoch1' / 'losses.png').size == (800, 500)
+    assert 'batch_size: 4' in (trained / 'session_arguments.txt').read_text()
+    assert '[Epoch 1]' not in (trained / 'log.txt').read_text() or 'epoch 1 losses' in (trained / 'log.txt').read_text()
+    Net().load(trained / 'epoch1', slim=False)
+
+
+def test_continue_with_load(trained, raw_faces):
+    train('-i', raw_faces, '-o', trained, '--load', trained / 'epoch1')
+    assert (trained / 'epoch2' / 'E.dat').is_file()
+    history = json.loads((trained / 'epoch2' / 'losses.json').read_text())
+    assert history['epochs'] == [1, 2] and len(history['eg']) == 2
+    assert len(imageio.mimread(trained / 'validation.gif')) == 2
+
+
+@pytest.mark.parametrize('policy, kept', [('tail', ['epoch2']), ('never', []), ('last', ['epoch2'])])
+def test_models_saving_policies(policy, kept, raw_faces, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    train('-i', raw_faces, '-o', tmp_path / 'out', '-e', 2, '--ms', policy)
+    with_models = sorted(d for d in os.listdir(tmp_path / 'out')
+                         if (tmp_path / 'out' / d / 'E.dat').exists())
+    assert with_models == kept
+    assert (tmp_path / 'out' / 'epoch1' / 'validation.png').exists()
+
+
+def test_ctrl_c_saves_the_current_epoch(raw_faces, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    calls = []
+    original = Net.teach_step
+
+    def interrupted(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Net, 'teach_step', interrupted)
+    message = error_of('-i', raw_faces, '-o', tmp_path / 'out')
+    assert message.startswith('Interrupted')
+    Net().load(tmp_path / 'out' / 'epoch1', slim=False)
+
+
+def test_bad_files_are_skipped_and_counted(raw_faces, tmp_path, monkeypatch, capsys):
+    from test_data import write_bad_files, write_odd_images
+    monkeypatch.chdir(tmp_path)
+    bad = write_bad_files(raw_faces)
+    write_odd_images(raw_faces)
+    (raw_faces / '39_1_20170116174525125.jpg.chip.jpg').write_bytes(b'x')
+    train('-i', raw_faces, '-o', tmp_path / 'out')
+    printed = capsys.readouterr().out
+    assert '1 skipped' in printed and 'Skipped 3 unreadable image(s)' in printed
+    log = (tmp_path / 'out' / 'log.txt').read_text()
+    assert all(name in log for name in bad) and '39_1_20170116174525125.jpg.chip.jpg' in log
+
+
+def test_missing_and_empty_input(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert error_of('-i', tmp_path / 'nope', '-o', tmp_path / 'o1') == f'error: {tmp_path / "nope"}: input folder does not exist'
+    (tmp_path / 'empty').mkdir()
+    assert 'no images found' in error_of('-i', tmp_path / 'empty', '-o', tmp_path / 'o2')
+
+
+def test_output_not_writable(raw_faces, tmp_path):
+    blocker = tmp_path / 'file'
+    blocker.write_text('')
+    assert error_of('-i', raw_faces, '-o', blocker / 'out') == f'error: {blocker / "out"}: output folder is not writable'
+
+
+def test_too_few_images(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    raw = copy_sample(tmp_path / 'raw', 6)
+    assert 'training needs at least 8 (a validation batch of 4 plus one training batch of 4)' in error_of(
+        '-i', raw, '-o', tmp_path / 'out')
+
+
+def test_load_without_checkpoints(raw_faces, tmp_path):
+    (tmp_path / 'epoch3').mkdir()
+    message = error_of('-i', raw_faces, '-o', tmp_path / 'out', '--load', tmp_path / 'epoch3')
+    assert message == f'error: {tmp_path / "epoch3" / "E.dat"}: no such checkpoint file'
+
+
+def test_load_with_another_z_length(raw_faces, tmp_path):
+    Net().save(tmp_path / 'epoch1')
+    message = error_of('-i', raw_faces, '-o', tmp_path / 'out', '--load', tmp_path / 'epoch1', '-z', 100)
+    assert 'E.dat: fc_layer.e_fc_1.weight has shape [50, 1024]' in message and 'pass -z 50' in message
+
+
+def test_help_lists_every_option_with_its_default():
+    result = subprocess.run([sys.executable, 'main.py', '--help'], capture_output=True, text=True, cwd=REPO)
+    text = ' '.join(result.stdout.split())
+    for option, default in [('--epochs', '1'), ('--models-saving', 'always'), ('--batch-size', '128'),
+                            ('--weight-decay', '1e-05'), ('--learning-rate', '0.0002'), ('--b1', '0.5'),
+                            ('--b2', '0.999'), ('--shouldplot', 'False'), ('--cpu', 'False'), ('--load', 'None'),
+                            ('--input', 'None'), ('--output', ''), ('-z', '50')]:
+        assert option in text
+        assert f'(default: {default})' in text.split(option, 1)[1], option
+
+
+def test_cli_error_has_no_traceback(tmp_path):
+    result = subprocess.run([sys.executable, 'main.py', '-i', str(tmp_path / 'nope'), '-o', str(tmp_path / 'o')],
+                            capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert result.stderr.strip().endswith('input folder does not exist')
