@@ -147,11 +147,11 @@ def label_frame(image, text):
     return image
 
 
-def save_gif(frames, filename, duration=0.5):
-    """Save PIL images as an endlessly looping animated GIF, atomically."""
+def save_gif(frames, filename, duration_ms=500):
+    """Save PIL images as an endlessly looping animated GIF, each frame shown `duration_ms`, atomically."""
     import imageio.v2 as imageio
     with atomic_path(filename) as tmp:
-        imageio.mimsave(tmp, [np.asarray(f.convert('RGB')) for f in frames], format='GIF', duration=duration, loop=0)
+        imageio.mimsave(tmp, [np.asarray(f.convert('RGB')) for f in frames], format='GIF', duration=duration_ms, loop=0)
     return filename
 
 
