@@ -24,6 +24,7 @@ DEFAULT_DATASET = './data/UTKFace'
 DEFAULT_RESULTS = './trained_models'
 DEFAULT_CACHE = './data/cache'
 SHIPPED_MODEL = './trained_models/utkface_z50'
+GAMES_RESULTS = './results'  # the games write into <GAMES_RESULTS>/<mode> by default
 TRAINED_MODEL_EXT = '.dat'
 NETWORK_NAMES = ('E', 'G', 'Dz', 'Dimg')
 

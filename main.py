@@ -7,6 +7,12 @@ Continue from a saved epoch:
 Several processes or GPUs (DistributedDataParallel; gloo on CPU, nccl on CUDA):
     torchrun --nproc_per_node=4 main.py --mode train --epochs 50 --input ../shared/UTKFace
 Several machines: add --nnodes=2 --node_rank=K --master_addr=HOST --master_port=29500 to torchrun.
+
+Play the games (each writes a PNG and an animated GIF beside it, and prints both paths):
+    python main.py --mode test --input face.jpg --age 38 --gender f --watermark
+    python main.py --mode morph --input data/UTKFace/unlabeled/5_0_1_20170103205158426.jpg.chip.jpg \
+                                        data/UTKFace/unlabeled/70_1_0_20170110124127878.jpg.chip.jpg
+    python main.py --mode kids --input mother.jpg father.jpg --length 10 --seed 1
 """
 import argparse
 import datetime
@@ -20,7 +26,30 @@ import torch
 import consts
 import utils
 
-MODES = ('train',)
+GAMES = {'test': 1, 'morph': 2, 'kids': 2}  # game -> number of input images
+MODES = ('train',) + tuple(GAMES)
+GENDER_WORDS = {'m': consts.MALE, 'male': consts.MALE, '0': consts.MALE,
+                'f': consts.FEMALE, 'female': consts.FEMALE, '1': consts.FEMALE}
+
+
+def age_years(text):
+    """argparse type: an age in years from 0 to MAX_AGE."""
+    if not text.isdigit() or int(text) > consts.MAX_AGE:
+        raise argparse.ArgumentTypeError(f'invalid age {text!r}: give whole years from 0 to {consts.MAX_AGE}')
+    return int(text)
+
+
+def gender_code(text):
+    """argparse type: a gender word -> consts.MALE or consts.FEMALE."""
+    if text.lower() not in GENDER_WORDS:
+        raise argparse.ArgumentTypeError(f'invalid gender {text!r}: choose from {", ".join(GENDER_WORDS)}')
+    return GENDER_WORDS[text.lower()]
+
+
+def positive_int(text):
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f'invalid value {text!r}: give a whole number of at least 1')
+    return int(text)
 
 
 def build_parser():
@@ -42,13 +71,39 @@ def build_parser():
     parser.add_argument('--cpu', '-c', action='store_true', help='stay on the CPU even when CUDA is available')
     parser.add_argument('--precision', choices=('auto', 'fp32', 'bf16'), default='auto',
                         help='auto: bf16 autocast where the hardware has it, else fp32')
-    parser.add_argument('--load', '-l', default=None, help='folder with E.dat, G.dat, Dz.dat, Dimg.dat to continue from')
-    parser.add_argument('--input', '-i', default=None,
-                        help=f'dataset folder (train; default {consts.DEFAULT_DATASET})')
-    parser.add_argument('--output', '-o', default='', help='results folder (default ./trained_models/<date>/<time>)')
+    parser.add_argument('--load', '-l', default=None,
+                        help='train: folder with E.dat, G.dat, Dz.dat, Dimg.dat to continue from; test, morph, kids: '
+                             f'folder with E.dat and G.dat (None: the shipped model, {consts.SHIPPED_MODEL})')
+    parser.add_argument('--input', '-i', nargs='+', default=None,
+                        help=f'train: dataset folder (None: {consts.DEFAULT_DATASET}); test: one face image; '
+                             'morph, kids: two face images')
+    parser.add_argument('--output', '-o', default='',
+                        help=f'results folder (train: ./trained_models/<date>/<time>; test, morph, kids: '
+                             f'{consts.GAMES_RESULTS}/<mode>)')
+    parser.add_argument('--age', nargs='+', type=age_years, metavar='YEARS',
+                        help=f'test, morph: age of each input face, 0 to {consts.MAX_AGE} '
+                             '(None: read from UTKFace file names)')
+    parser.add_argument('--gender', nargs='+', type=gender_code, metavar='{m,f,male,female,0,1}',
+                        help='test, morph: gender of each input face (None: read from UTKFace file names)')
+    parser.add_argument('--watermark', action='store_true', help='test: write the gender and age on the input face')
+    parser.add_argument('--length', default=10, type=positive_int, help='morph: steps from face 1 to face 2; kids: children')
     parser.add_argument('-z', dest='z_channels', default=50, type=int, help='length of z')
-    parser.add_argument('--seed', default=0, type=int, help='seed for the validation split and shuffling')
+    parser.add_argument('--seed', default=None, type=int,
+                        help='train: seed for the validation split and shuffling (None: 0); '
+                             'kids: seed for the children (None: a new family every run)')
     return parser
+
+
+def check_counts(parser, args):
+    """Errors argparse cannot see: how many --input, --age and --gender values the mode takes."""
+    wanted = GAMES.get(args.mode, 1)
+    if args.mode in GAMES and not args.input:
+        parser.error(f'--mode {args.mode} needs --input with {wanted} face image(s)')
+    counted = ('input', 'age', 'gender') if args.mode in ('test', 'morph') else ('input',)
+    for name in counted:
+        values = getattr(args, name)
+        if values is not None and len(values) != wanted:
+            parser.error(f'--mode {args.mode} takes {wanted} --{name} value(s), got {len(values)}')
 
 
 def setup_output(output, args):
@@ -89,7 +144,9 @@ def train(args, net, rank=0, world_size=1):
     if rank == 0:
         setup_output(output, args)
     first_epoch, history = resume_point(args.load) if args.load else (1, None)
-    data = args.input or consts.DEFAULT_DATASET
+    if args.load:
+        net.load(args.load, slim=False)
+    data = args.input[0] if args.input else consts.DEFAULT_DATASET
     if world_size > 1:  # rank 0 labels and caches the data first, the others reuse it
         if rank == 0:
             utils.FaceDataset.from_folder(data)
@@ -100,25 +157,75 @@ def train(args, net, rank=0, world_size=1):
     tracker = net.teach(data, batch_size=args.batch_size, epochs=args.epochs, weight_decay=args.weight_decay,
                         lr=args.learning_rate, should_plot=args.shouldplot, betas=(args.b1, args.b2),
                         where_to_save=output, models_saving=args.models_saving, first_epoch=first_epoch,
-                        loss_history=history, seed=args.seed, rank=rank, world_size=world_size)
+                        loss_history=history, seed=args.seed or 0, rank=rank, world_size=world_size)
     if rank == 0:
         utils.print_timestamp(f'Done: {tracker.summary()}; results in {output}')
 
 
+def read_face(path):
+    """The one place where the games read a user's image: path -> 3x128x128 tensor in [-1, 1]."""
+    return utils.pil_to_model_tensor_transform(utils.load_image(path))
+
+
+def face_labels(args):
+    """Ages and genders of the input faces: --age and --gender, else read from UTKFace file names."""
+    parsed = [utils.parse_utkface_name(path) for path in args.input]
+    missing = [f'--{name}' for name in ('age', 'gender') if getattr(args, name) is None]
+    if missing and None in parsed:
+        raise utils.InputError(f'{args.input[parsed.index(None)]} is not a UTKFace name '
+                               f'([age]_[gender]_[race]_[date&time].jpg.chip.jpg): pass {" and ".join(missing)} '
+                               f'with one value per input')
+    return args.age or [p[0] for p in parsed], args.gender or [p[1] for p in parsed]
+
+
+def game_model(args):
+    """The folder a game loads: --load, else the shipped model; InputError saying where a model is needed."""
+    if args.load:
+        return args.load
+    if all(os.path.isfile(os.path.join(consts.SHIPPED_MODEL, name + consts.TRAINED_MODEL_EXT)) for name in ('E', 'G')):
+        return consts.SHIPPED_MODEL
+    raise utils.InputError(f'no model to play with: pass --load FOLDER (a folder with E.dat and G.dat), '
+                           f'or put the shipped model in {consts.SHIPPED_MODEL}')
+
+
+def play(args, net):
+    """Play the game of --mode with the input faces; print the paths of its PNG and GIF."""
+    model = game_model(args)
+    faces = [read_face(path) for path in args.input]
+    labels = face_labels(args) if args.mode != 'kids' else None
+    output = args.output or os.path.join(consts.GAMES_RESULTS, args.mode)
+    if not utils.is_writable_folder(output):
+        raise utils.InputError(f'{output}: output folder is not writable')
+    net.load(model, slim=True)
+    if args.mode == 'test':
+        (age,), (gender,) = labels
+        png = net.test_single(faces[0], age, gender, output, watermark=args.watermark)
+    elif args.mode == 'morph':
+        png = net.morph(faces, *labels, length=args.length, target=output)
+    else:
+        png = net.kids(faces, args.length, output, seed=args.seed)
+    print(png)
+    print(utils.gif_beside(png))
+
+
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_counts(parser, args)
     consts.NUM_Z_CHANNELS = args.z_channels
     from model import Net
     try:
         rank, world_size, device = init_distributed(args)
         net = Net(device=device, precision=args.precision)
-        if args.load:
-            net.load(args.load, slim=args.mode != 'train')
-        train(args, net, rank, world_size)
+        if args.mode in GAMES:
+            play(args, net)
+        else:
+            train(args, net, rank, world_size)
     except utils.InputError as e:
         sys.exit(f'error: {e}')
     except KeyboardInterrupt:
-        sys.exit('Interrupted: the networks of the current epoch were saved (unless --models-saving never).')
+        sys.exit('Interrupted' if args.mode in GAMES else
+                 'Interrupted: the networks of the current epoch were saved (unless --models-saving never).')
     finally:
         if torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()

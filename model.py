@@ -199,6 +199,48 @@ class Net:
         with torch.no_grad(), self.autocast():
             return self.G(torch.cat((z.to(self.device), labels.to(self.device)), dim=1)).float()
 
+    def test_single(self, image_tensor, age, gender, target, watermark=False):
+        """The aging game: one face at all 10 age groups with its gender; saves out_<gender>_<age>.png in `target`.
+
+        The row is the input and the 10 generated faces; the input and the face of its own age group
+        are framed in white."""
+        self.eval()
+        face = utils.to_model_range(image_tensor).cpu()
+        groups = torch.arange(consts.NUM_AGES)
+        z = self.encode(face[None]).expand(consts.NUM_AGES, -1)
+        generated = self.generate(z, utils.label_tensor(groups, torch.full_like(groups, int(gender)))).cpu()
+        gender_name = consts.GENDER_NAMES[int(gender)]
+        if watermark:
+            face = utils.watermark(face, f'{gender_name}, {age}')
+        own_group = utils.age_to_group(age) + 1  # its index in the row, after the input
+        strip = utils.image_strip(torch.cat((face[None], generated)), framed=(0, own_group), padding=4)
+        dest = os.path.join(target, f'out_{gender_name.lower()}_{age}.png')
+        return utils.save_game(dest, strip, generated, consts.AGE_GROUP_NAMES)
+
+    def morph(self, image_tensors, ages, genders, length, target):
+        """The morph game: `length` + 1 faces from face 1 to face 2, each z joined with its own label; saves morph.png."""
+        self.eval()
+        z = self.encode(torch.stack(tuple(image_tensors))).cpu()
+        labels = utils.label_tensor([utils.age_to_group(age) for age in ages], genders)
+        i = torch.arange(length + 1.0)[:, None]
+        z_steps, label_steps = (((length - i) * first + i * second) / length for first, second in (z, labels))
+        generated = self.generate(z_steps, label_steps).cpu()
+        captions = [f'{step}/{length}' for step in range(length + 1)]
+        return utils.save_game(os.path.join(target, 'morph.png'), utils.image_strip(generated), generated, captions)
+
+    def kids(self, image_tensors, length, target, seed=None):
+        """The kids game: `length` children of the youngest age group and a random gender; saves kids.png.
+
+        Each element i of a child's z is r * z1[i] + (1 - r) * z2[i], with its own r uniform in [0, 1)."""
+        self.eval()
+        z1, z2 = self.encode(torch.stack(tuple(image_tensors))).cpu()
+        generator = None if seed is None else torch.Generator().manual_seed(seed)
+        r = torch.rand(length, z1.numel(), generator=generator)
+        genders = torch.randint(consts.NUM_GENDERS, (length,), generator=generator)
+        generated = self.generate(r * z1 + (1 - r) * z2, utils.label_tensor(torch.zeros_like(genders), genders)).cpu()
+        captions = [consts.GENDER_NAMES[int(gender)] for gender in genders]
+        return utils.save_game(os.path.join(target, 'kids.png'), utils.image_strip(generated), generated, captions)
+
     def teach_step(self, images, labels, modules=None):
         """One CAAE training step on a batch; returns the detached losses in LossTracker.TRAIN_LOSSES order.
 

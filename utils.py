@@ -5,6 +5,7 @@ import hashlib
 import json
 import logging
 import os
+import random
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from multiprocessing.pool import ThreadPool
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFile
+from PIL import Image, ImageDraw, ImageFile, ImageFont
 from tqdm import tqdm
 
 import consts
@@ -147,12 +148,42 @@ def label_frame(image, text):
     return image
 
 
-def save_gif(frames, filename, duration=0.5):
-    """Save PIL images as an endlessly looping animated GIF, atomically."""
+def save_gif(frames, filename, duration_ms=500):
+    """Save PIL images as an endlessly looping animated GIF, each frame shown `duration_ms`, atomically."""
     import imageio.v2 as imageio
     with atomic_path(filename) as tmp:
-        imageio.mimsave(tmp, [np.asarray(f.convert('RGB')) for f in frames], format='GIF', duration=duration, loop=0)
+        imageio.mimsave(tmp, [np.asarray(f.convert('RGB')) for f in frames], format='GIF', duration=duration_ms, loop=0)
     return filename
+
+
+def image_strip(images, framed=(), padding=0, frame_width=2):
+    """[-1, 1] NxCxHxW -> uint8 array of the images in one row on black, each padded by `padding`
+    pixels, the ones at the indices `framed` inside a white frame drawn in that padding."""
+    padded = torch.nn.functional.pad(images.detach().float().cpu(), (padding,) * 4, value=-1)
+    for i in framed:
+        padded[i, :, :frame_width] = padded[i, :, -frame_width:] = 1
+        padded[i, :, :, :frame_width] = padded[i, :, :, -frame_width:] = 1
+    return image_grid(padded, nrow=len(padded), pad_value=0)
+
+
+def watermark(image, text):
+    """Write `text` on a [-1, 1] 3xHxW face in dark green, a colour visible on most skin tones."""
+    picture = Image.fromarray(model_tensor_to_uint8(image))
+    ImageDraw.Draw(picture).text((3, 25), text, fill=(0, 128, 0), font=ImageFont.load_default(size=15), anchor='ls')
+    return pil_to_model_tensor_transform(picture)
+
+
+def gif_beside(png_path):
+    """The animated GIF that a game writes beside its PNG."""
+    return os.path.splitext(png_path)[0] + '.gif'
+
+
+def save_game(dest, strip, faces, captions):
+    """Save a game's strip (uint8 array) as the PNG `dest`, and its [-1, 1] faces, captioned, as the GIF beside it."""
+    save_png(Image.fromarray(strip), dest)
+    frames = [label_frame(Image.fromarray(face), caption) for face, caption in zip(model_tensor_to_uint8(faces), captions)]
+    save_gif(frames, gif_beside(dest))
+    return dest
 
 
 def save_validation_gif(where_to_save):
@@ -267,6 +298,25 @@ def is_writable_folder(path):
 
 
 # ---------------------------------------------------------------- dataset
+
+def random_face(folder, age=None, gender=None, race=None):
+    """A random UTKFace image in `folder` in the age group of `age`, of `gender` and of `race` (None: any)."""
+    if not os.path.isdir(folder):
+        raise InputError(f'{folder}: no such folder')
+    wanted = (None if age is None else age_to_group(age), gender, race)
+    matches = []
+    for name in sorted(os.listdir(folder)):
+        parsed = parse_utkface_name(name)
+        if parsed is None:
+            continue
+        found = (age_to_group(parsed[0]), *parsed[1:])
+        if all(w is None or w == f for w, f in zip(wanted, found)):
+            matches.append(os.path.join(folder, name))
+    if not matches:
+        group = 'any age' if age is None else f'ages {consts.AGE_GROUP_NAMES[wanted[0]]}'
+        raise InputError(f'{folder}: no UTKFace image of {group}, gender {gender}, race {race} (None: any)')
+    return random.choice(matches)
+
 
 def sort_to_classes(source, dest, progress=True):
     """Copy raw UTKFace files from `source` into `dest/<age_group>.<gender>/`; never touches `source`.

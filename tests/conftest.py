@@ -1,14 +1,18 @@
-"""Shared fixtures: a handful of real UTKFace images from the bundled sample, in a temporary folder."""
+"""Shared fixtures: real UTKFace images from the bundled sample, and a briefly trained checkpoint."""
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / 'data' / 'UTKFace' / 'unlabeled'
 SHARED_UTKFACE = REPO.parent / 'shared' / 'UTKFace'
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO))  # the modules live at the repository root
+
+import consts  # noqa: E402
+import utils  # noqa: E402
 
 
 def copy_sample(dest, count):
@@ -24,3 +28,19 @@ def copy_sample(dest, count):
 def raw_faces(tmp_path):
     """A folder of 12 raw UTKFace files."""
     return copy_sample(tmp_path / 'raw', 12)
+
+
+@pytest.fixture(scope='session')
+def games_checkpoint(tmp_path_factory):
+    """E.dat and G.dat of a Net trained for two steps on four bundled faces: enough to play the games."""
+    consts.NUM_Z_CHANNELS = 50
+    from model import Net
+    torch.manual_seed(0)
+    paths = sorted(SAMPLE.iterdir())[::50]
+    images = torch.stack([utils.pil_to_model_tensor_transform(utils.load_image(p)) for p in paths])
+    ages, genders, _ = zip(*(utils.parse_utkface_name(p.name) for p in paths))
+    labels = utils.label_tensor([utils.age_to_group(a) for a in ages], genders)
+    net = Net()
+    for _ in range(2):
+        net.teach_step(net.images_to_device(images), labels.to(net.device))
+    return net.save(str(tmp_path_factory.mktemp('games_checkpoint')), networks=('E', 'G'))

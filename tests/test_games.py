@@ -1,0 +1,186 @@
+"""The aging, morph and kids games: from Python, from the command line and in the notebooks."""
+import os
+import shutil
+
+import nbclient
+import nbformat
+import numpy as np
+import pytest
+from PIL import Image
+
+import consts
+import main
+import utils
+from conftest import REPO
+
+SAMPLE = os.path.join(REPO, 'data', 'UTKFace', 'unlabeled')
+FACE_A = os.path.join(SAMPLE, '38_1_0_20170105001437325.jpg.chip.jpg')
+FACE_B = os.path.join(SAMPLE, '70_0_0_20170117174803325.jpg.chip.jpg')
+AGING_TILE, OTHER_TILE = 128 + 2 * 4, 128  # the aging game pads each face by 4 pixels
+
+
+def strip_size(tiles, tile):
+    """(width, height) of `tiles` images of side `tile` in one row, 2 pixels apart."""
+    return tiles * (tile + 2) + 2, tile + 4
+
+
+def gif_frames(png):
+    with Image.open(utils.gif_beside(png)) as gif:
+        return gif.n_frames
+
+
+def tile_border(strip, index, tile=AGING_TILE):
+    """The outermost pixel ring of the tile at `index` in a strip array."""
+    x, y = 2 + index * (tile + 2), 2
+    face = strip[y:y + tile, x:x + tile]
+    return np.concatenate((face[0], face[-1], face[:, 0], face[:, -1]))
+
+
+@pytest.fixture(scope='module')
+def net(games_checkpoint):
+    consts.NUM_Z_CHANNELS = 50
+    from model import Net
+    return Net().load(games_checkpoint, slim=True)
+
+
+@pytest.fixture(scope='module')
+def faces():
+    return [utils.pil_to_model_tensor_transform(utils.load_image(p)) for p in (FACE_A, FACE_B)]
+
+
+def test_reference_notebook_calls(games_checkpoint, tmp_path):
+    from torchvision.datasets.folder import pil_loader
+    from model import Net
+    from utils import pil_to_model_tensor_transform
+    consts.NUM_Z_CHANNELS = 50
+    net = Net()
+    net.load(games_checkpoint, slim=True)
+    tmp = str(tmp_path)
+    a = pil_to_model_tensor_transform(pil_loader(FACE_A))
+    b = pil_to_model_tensor_transform(pil_loader(FACE_B))
+    single = net.test_single(image_tensor=a, age=38, gender=1, target=tmp, watermark=False)
+    morph = net.morph(image_tensors=(a, b), ages=(5, 70), genders=(0, 1), length=10, target=tmp)
+    kids = net.kids(image_tensors=(a, b), length=10, target=tmp)
+    assert single == os.path.join(tmp, 'out_female_38.png')
+    assert morph == os.path.join(tmp, 'morph.png')
+    assert kids == os.path.join(tmp, 'kids.png')
+    assert Image.open(single).size == strip_size(11, AGING_TILE)
+    assert Image.open(morph).size == strip_size(11, OTHER_TILE)
+    assert Image.open(kids).size == strip_size(10, OTHER_TILE)
+    assert [gif_frames(p) for p in (single, morph, kids)] == [10, 11, 10]
+
+
+def test_aging_frames_the_input_and_its_own_age_group(net, faces, tmp_path):
+    png = net.test_single(faces[0], age=38, gender=consts.FEMALE, target=str(tmp_path), watermark=False)
+    strip = np.asarray(Image.open(png))
+    framed = [i for i in range(11) if (tile_border(strip, i) == 255).all()]
+    assert framed == [0, utils.age_to_group(38) + 1]
+    assert all((tile_border(strip, i) == 0).all() for i in range(11) if i not in framed)
+
+
+def test_aging_watermark_writes_dark_green_on_the_input(net, faces, tmp_path):
+    plain, marked = (np.asarray(Image.open(net.test_single(faces[0], 38, consts.MALE, str(tmp_path / str(w)), w)),
+                                dtype=int) for w in (False, True))
+    assert (plain[:, AGING_TILE + 2:] == marked[:, AGING_TILE + 2:]).all(), 'only the input tile changes'
+    dark_green = [(image == (0, 128, 0)).all(axis=2).sum() for image in (plain, marked)]
+    assert dark_green[0] == 0 and dark_green[1] > 30
+
+
+def test_kids_seed_reproduces_the_children(net, faces, tmp_path):
+    first, second, other = (np.asarray(Image.open(net.kids(faces, 3, str(tmp_path / name), seed=seed)))
+                            for name, seed in (('a', 7), ('b', 7), ('c', 8)))
+    assert first.shape == (OTHER_TILE + 4, 3 * (OTHER_TILE + 2) + 2, 3)
+    assert (first == second).all() and not (first == other).all()
+
+
+def run_main(argv, capsys):
+    main.main(argv)
+    return capsys.readouterr().out.split()
+
+
+def test_cli_test_mode(games_checkpoint, tmp_path, capsys):
+    out = run_main(['--mode', 'test', '--load', games_checkpoint, '--input', FACE_A, '--age', '38',
+                    '--gender', 'Female', '--watermark', '--output', str(tmp_path)], capsys)
+    assert out == [str(tmp_path / 'out_female_38.png'), str(tmp_path / 'out_female_38.gif')]
+    assert Image.open(out[0]).size == strip_size(11, AGING_TILE)
+    assert gif_frames(out[0]) == 10
+
+
+def test_cli_morph_reads_labels_from_utkface_names(games_checkpoint, tmp_path, capsys):
+    out = run_main(['--mode', 'morph', '--load', games_checkpoint, '--input', FACE_A, FACE_B, '--length', '4',
+                    '--output', str(tmp_path)], capsys)
+    assert out == [str(tmp_path / 'morph.png'), str(tmp_path / 'morph.gif')]
+    assert Image.open(out[0]).size == strip_size(5, OTHER_TILE)
+    assert gif_frames(out[0]) == 5
+
+
+def test_cli_kids(games_checkpoint, tmp_path, capsys):
+    out = run_main(['--mode', 'kids', '--load', games_checkpoint, '--input', FACE_A, FACE_B, '--length', '3',
+                    '--seed', '1', '--output', str(tmp_path)], capsys)
+    assert out == [str(tmp_path / 'kids.png'), str(tmp_path / 'kids.gif')]
+    assert Image.open(out[0]).size == strip_size(3, OTHER_TILE)
+    assert gif_frames(out[0]) == 3
+
+
+@pytest.mark.parametrize('option, value, expected', [
+    ('--age', '121', 'from 0 to 120'),
+    ('--age', '-3', 'from 0 to 120'),
+    ('--gender', 'x', 'choose from m, male, 0, f, female, 1'),
+])
+def test_cli_rejects_bad_age_or_gender(option, value, expected, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main.main(['--mode', 'test', '--input', FACE_A, option, value])
+    assert exit_info.value.code == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_cli_needs_one_input_per_face(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main.main(['--mode', 'morph', '--input', FACE_A])
+    assert exit_info.value.code == 2
+    assert 'takes 2 --input' in capsys.readouterr().err
+
+
+def game_error(argv):
+    """The one-line message a game exits with."""
+    with pytest.raises(SystemExit) as exit_info:
+        main.main(argv)
+    return exit_info.value.code
+
+
+def test_cli_missing_or_unreadable_image(games_checkpoint, tmp_path):
+    missing = str(tmp_path / 'nobody.jpg')
+    assert game_error(['--mode', 'test', '--load', games_checkpoint, '--input', missing, '--age', '30',
+                       '--gender', 'm']) == f'error: {missing}: no such file'
+    broken = tmp_path / 'broken.jpg'
+    broken.write_text('not an image')
+    message = game_error(['--mode', 'kids', '--load', games_checkpoint, '--input', FACE_A, str(broken)])
+    assert message.startswith(f'error: {broken}: not a readable image')
+
+
+def test_cli_without_a_model_says_where_one_is_needed(tmp_path, monkeypatch):
+    monkeypatch.setattr(consts, 'SHIPPED_MODEL', str(tmp_path / 'utkface_z50'))
+    message = game_error(['--mode', 'kids', '--input', FACE_A, FACE_B])
+    assert message.startswith('error: no model') and '--load' in message and consts.SHIPPED_MODEL in message
+
+
+def test_cli_morph_asks_for_labels_of_other_names(games_checkpoint, tmp_path):
+    a, b = shutil.copy(FACE_A, tmp_path / 'a.jpg'), shutil.copy(FACE_B, tmp_path / 'b.jpg')
+    message = game_error(['--mode', 'morph', '--load', games_checkpoint, '--input', str(a), str(b),
+                          '--output', str(tmp_path)])
+    assert message.startswith(f'error: {a} is not a UTKFace name') and 'pass --age and --gender' in message
+
+
+@pytest.mark.parametrize('notebook, tiles', [('aging_game', 11), ('morph_game', 11), ('kids_game', 10)])
+def test_notebook_runs_top_to_bottom(notebook, tiles, games_checkpoint, tmp_path, monkeypatch):
+    monkeypatch.setenv('CAAE_MODEL', games_checkpoint)
+    monkeypatch.setenv('CAAE_RESULTS', str(tmp_path))
+    nb = nbformat.read(os.path.join(REPO, notebook + '.ipynb'), as_version=4)
+    assert not any(cell.get('outputs') for cell in nb.cells), 'notebooks are saved without outputs'
+    nbclient.NotebookClient(nb, timeout=300, kernel_name='python3', resources={'metadata': {'path': REPO}}).execute()
+    pngs = [p for p in os.listdir(tmp_path) if p.endswith('.png')]
+    assert len(pngs) == 1
+    tile = AGING_TILE if notebook == 'aging_game' else OTHER_TILE
+    assert Image.open(tmp_path / pngs[0]).size == strip_size(tiles, tile)
+    shown = [kind for cell in nb.cells for output in cell.get('outputs', []) for kind in output.get('data', {})]
+    assert shown.count('image/png') >= 1 and 'image/gif' in shown
