@@ -39,6 +39,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
 from consts import IMAGE_LENGTH
+from utils import save_png
 
 FACE_CASCADE = 'haarcascade_frontalface_alt2.xml'
 EYE_CASCADE = 'haarcascade_eye.xml'
@@ -196,7 +197,7 @@ def save_preview(image, box, crop_box, path):
     x, y, w, h = (v * scale for v in box)
     draw.polygon([(u * scale, v * scale) for u, v in crop_box], outline=(255, 220, 0), width=2)
     draw.rectangle((x, y, x + w, y + h), outline=(0, 255, 0), width=3)
-    preview.save(path)
+    save_png(preview, path)
 
 
 def prepare_face(path, align=True, face_index=0, preview_path=None):

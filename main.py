@@ -23,6 +23,7 @@ import sys
 
 import torch
 
+import align
 import consts
 import utils
 
@@ -87,6 +88,10 @@ def build_parser():
                         help='test, morph: gender of each input face (None: read from UTKFace file names)')
     parser.add_argument('--watermark', action='store_true', help='test: write the gender and age on the input face')
     parser.add_argument('--length', default=10, type=positive_int, help='morph: steps from face 1 to face 2; kids: children')
+    parser.add_argument('--no-align', action='store_true',
+                        help='test, morph, kids: use each image as it is (only resized) instead of finding the face')
+    parser.add_argument('--face-index', default=0, type=int, metavar='K',
+                        help='test, morph, kids: which face to use when a photo has several (0: the largest)')
     parser.add_argument('-z', dest='z_channels', default=50, type=int, help='length of z')
     parser.add_argument('--seed', default=None, type=int,
                         help='train: seed for the validation split and shuffling (None: 0); '
@@ -162,9 +167,18 @@ def train(args, net, rank=0, world_size=1):
         utils.print_timestamp(f'Done: {tracker.summary()}; results in {output}')
 
 
-def read_face(path):
-    """The one place where the games read a user's image: path -> 3x128x128 tensor in [-1, 1]."""
-    return utils.pil_to_model_tensor_transform(utils.load_image(path))
+def read_face(path, args, output):
+    """The one place where the games read a user's image: find and frame the face (unless --no-align),
+    save a preview of the chosen face into `output`, return a 3x128x128 tensor in [-1, 1]."""
+    stem = os.path.basename(path).split('.')[0]
+    try:
+        face = align.prepare_face(path, align=not args.no_align, face_index=args.face_index,
+                                  preview_path=os.path.join(output, f'{stem}_face.png'))
+    except align.NoFaceError as e:
+        raise utils.InputError(f'{path}: {e}') from None
+    except ValueError as e:
+        raise utils.InputError(str(e)) from None
+    return utils.pil_to_model_tensor_transform(face)
 
 
 def face_labels(args):
@@ -191,11 +205,11 @@ def game_model(args):
 def play(args, net):
     """Play the game of --mode with the input faces; print the paths of its PNG and GIF."""
     model = game_model(args)
-    faces = [read_face(path) for path in args.input]
     labels = face_labels(args) if args.mode != 'kids' else None
     output = args.output or os.path.join(consts.GAMES_RESULTS, args.mode)
     if not utils.is_writable_folder(output):
         raise utils.InputError(f'{output}: output folder is not writable')
+    faces = [read_face(path, args, output) for path in args.input]
     net.load(model, slim=True)
     if args.mode == 'test':
         (age,), (gender,) = labels

@@ -186,3 +186,32 @@ def test_command_line_writes_crop_and_preview(astronaut, tmp_path):
     align.main([str(tmp_path / 'in.jpg'), str(tmp_path / 'out.png')])
     assert Image.open(tmp_path / 'out.png').size == (128, 128)
     assert (tmp_path / 'out_face.png').is_file()
+
+
+def test_game_modes_align_real_photos(astronaut, games_checkpoint, tmp_path, capsys):
+    import main
+    photo = tmp_path / 'astronaut.jpg'
+    astronaut.save(photo)
+    main.main(['--mode', 'test', '--load', games_checkpoint, '--input', str(photo), '--age', '60', '--gender', 'f',
+               '--output', str(tmp_path / 'out')])
+    png, gif = capsys.readouterr().out.split()
+    assert Image.open(png).size == (11 * 138 + 2, 140)  # 11 tiles of 128 + 2 x 4 padding, 2-pixel gaps
+    assert (tmp_path / 'out' / 'astronaut_face.png').is_file()
+    aligned = np.asarray(prepare_face(photo), dtype=float)
+    first_tile = np.asarray(Image.open(png), dtype=float)[6:134, 6:134]
+    assert np.abs(first_tile - aligned).mean() < 3
+
+
+@pytest.mark.parametrize('extra, message', [([], 'no face found'), (['--face-index', '3'], 'no face found')])
+def test_game_modes_explain_a_photo_without_a_face(extra, message, games_checkpoint, tmp_path):
+    import main
+    cat = tmp_path / 'chelsea.png'
+    Image.fromarray(data.chelsea()).save(cat)
+    with pytest.raises(SystemExit) as excinfo:
+        main.main(['--mode', 'test', '--load', games_checkpoint, '--input', str(cat), '--age', '30', '--gender', 'm',
+                   '--output', str(tmp_path / 'out'), *extra])
+    text = str(excinfo.value.code)
+    assert text.startswith(f'error: {cat}: ') and message in text and '--no-align' in text and '\n' not in text
+    main.main(['--mode', 'test', '--load', games_checkpoint, '--input', str(cat), '--age', '30', '--gender', 'm',
+               '--output', str(tmp_path / 'out'), '--no-align'])
+    assert (tmp_path / 'out' / 'out_male_30.png').is_file()
