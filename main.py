@@ -13,9 +13,12 @@ Play the games (each writes a PNG and an animated GIF beside it, and prints both
     python main.py --mode morph --input data/UTKFace/unlabeled/5_0_1_20170103205158426.jpg.chip.jpg \
                                         data/UTKFace/unlabeled/70_1_0_20170110124127878.jpg.chip.jpg
     python main.py --mode kids --input mother.jpg father.jpg --length 10 --seed 1
+Measure a model on faces it never trained on (prints a table, writes eval.json):
+    python main.py --mode eval --load trained_models/utkface_z50 --input ../shared/UTKFace
 """
 import argparse
 import datetime
+import json
 import logging
 import os
 import re
@@ -25,10 +28,11 @@ import torch
 
 import align
 import consts
+import metrics
 import utils
 
 GAMES = {'test': 1, 'morph': 2, 'kids': 2}  # game -> number of input images
-MODES = ('train',) + tuple(GAMES)
+MODES = ('train', 'eval') + tuple(GAMES)
 GENDER_WORDS = {'m': consts.MALE, 'male': consts.MALE, '0': consts.MALE,
                 'f': consts.FEMALE, 'female': consts.FEMALE, '1': consts.FEMALE}
 
@@ -92,6 +96,9 @@ def build_parser():
                         help='test, morph, kids: use each image as it is (only resized) instead of finding the face')
     parser.add_argument('--face-index', default=0, type=int, metavar='K',
                         help='test, morph, kids: which face to use when a photo has several (0: the largest)')
+    parser.add_argument('--eval-all', action='store_true',
+                        help="eval: use every image of --input (a set the model never saw), not only the trainer's "
+                             'held-out validation batch')
     parser.add_argument('-z', dest='z_channels', default=50, type=int, help='length of z')
     parser.add_argument('--seed', default=None, type=int,
                         help='train: seed for the validation split and shuffling (None: 0); '
@@ -222,6 +229,31 @@ def play(args, net):
     print(utils.gif_beside(png))
 
 
+def evaluate(args, net):
+    """Quality numbers on faces the model never trained on: print a table, write eval.json."""
+    net.load(game_model(args), slim=True)
+    data = args.input[0] if args.input else consts.DEFAULT_DATASET
+    dataset = utils.FaceDataset.from_folder(data)
+    if args.eval_all:
+        idx, held_out = torch.arange(len(dataset)), 'every image'
+    else:
+        idx, _ = dataset.split(args.batch_size, 0, seed=args.seed or 0)
+        held_out = f'the validation batch the trainer held out (--batch-size {args.batch_size}, --seed {args.seed or 0})'
+    net.eval()
+    result = metrics.evaluate(net, dataset.images_tensor(idx), dataset.age_groups[idx], dataset.genders[idx])
+    result = {'model': game_model(args), 'data': data, 'evaluated on': held_out, **result}
+    output = args.output or os.path.join(consts.GAMES_RESULTS, 'eval')
+    if not utils.is_writable_folder(output):
+        raise utils.InputError(f'{output}: output folder is not writable')
+    path = os.path.join(output, 'eval.json')
+    with utils.atomic_path(path) as tmp, open(tmp, 'w') as f:
+        json.dump(result, f, indent=2)
+    width = max(map(len, result))
+    print('\n'.join(f'{k:<{width}}  {v:.4f}' if isinstance(v, float) else f'{k:<{width}}  {v}'
+                    for k, v in result.items()))
+    print(path)
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -233,6 +265,8 @@ def main(argv=None):
         net = Net(device=device, precision=args.precision)
         if args.mode in GAMES:
             play(args, net)
+        elif args.mode == 'eval':
+            evaluate(args, net)
         else:
             train(args, net, rank, world_size)
     except utils.InputError as e:

@@ -49,3 +49,19 @@ def test_evaluate_reports_every_number():
     result = metrics.evaluate(Net(), images, torch.tensor([0, 4, 9]), torch.tensor([0, 1, 1]))
     assert set(result) == {'images', 'l1', 'psnr_db', 'ssim', 'z_ks', 'z_ks_prior_sample', 'age_effect_pixels'}
     assert result['images'] == 3 and all(np.isfinite(v) for v in result.values())
+
+
+def test_eval_mode_reports_and_reproduces(games_checkpoint, raw_faces, tmp_path, monkeypatch, capsys):
+    import json
+    import main
+    monkeypatch.chdir(tmp_path)
+    argv = ['--mode', 'eval', '--load', games_checkpoint, '--input', str(raw_faces), '--bs', '4', '-o', 'ev']
+    main.main(argv)
+    first = json.loads((tmp_path / 'ev' / 'eval.json').read_text())
+    printed = capsys.readouterr().out
+    assert first['images'] == 4 and 'validation batch' in first['evaluated on']
+    assert all(key in printed for key in ('l1', 'psnr_db', 'ssim', 'z_ks', 'age_effect_pixels'))
+    main.main(argv)
+    assert json.loads((tmp_path / 'ev' / 'eval.json').read_text()) == first
+    main.main(argv + ['--eval-all'])
+    assert json.loads((tmp_path / 'ev' / 'eval.json').read_text())['images'] == 12
