@@ -201,6 +201,10 @@ def _epoch_number(path):
 
 # ---------------------------------------------------------------- files and checkpoints
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 @contextmanager
 def atomic_path(path):
     """Yield a temporary name beside `path`; rename it to `path` only if the block succeeds."""
@@ -210,6 +214,7 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give them the usual permissions
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
