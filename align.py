@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
 from consts import IMAGE_LENGTH
-from utils import save_png
+from utils import load_image, save_png
 
 FACE_CASCADE = 'haarcascade_frontalface_alt2.xml'
 EYE_CASCADE = 'haarcascade_eye.xml'
@@ -62,26 +62,6 @@ class AlignedFace(NamedTuple):
     crop: Image.Image
     box: tuple
     crop_box: tuple
-
-
-def load_photo(path):
-    """Read an image file as upright RGB (EXIF orientation applied); ValueError naming the file otherwise."""
-    try:
-        with Image.open(path) as image:
-            return _to_rgb(ImageOps.exif_transpose(image))
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        reason = ' '.join(str(error).split()) or type(error).__name__
-        raise ValueError(f'cannot read image {path}: {reason}') from None
-
-
-def _to_rgb(image):
-    """Convert any PIL mode to RGB: transparent images laid on white, 16-bit grayscale scaled to 8 bits."""
-    if image.mode.startswith('I;16') or image.mode == 'I':
-        return Image.fromarray((np.asarray(image, np.float64) / 257).clip(0, 255).astype(np.uint8)).convert('RGB')
-    if image.mode in ('RGBA', 'LA', 'PA') or (image.mode == 'P' and 'transparency' in image.info):
-        image = image.convert('RGBA')
-        return Image.alpha_composite(Image.new('RGBA', image.size, 'white'), image).convert('RGB')
-    return image.convert('RGB')
 
 
 def is_utkface_chip(path_or_name):
@@ -202,7 +182,7 @@ def save_preview(image, box, crop_box, path):
 
 def prepare_face(path, align=True, face_index=0, preview_path=None):
     """Load a photo and return the IMAGE_LENGTH square to encode; chips and align=False are only resized."""
-    image = load_photo(path)
+    image = load_image(path)
     if align and not is_utkface_chip(path):
         crop, box, crop_box = align_face(image, face_index)
     else:
@@ -224,7 +204,7 @@ def measure_utkface_framing(folder, n=1500, seed=0):
     names = sorted(p.name for p in Path(folder).iterdir() if p.suffix.lower() in ('.jpg', '.jpeg', '.png'))
     rows, eyes = [], []
     for name in random.Random(seed).sample(names, min(n, len(names))):
-        image = load_photo(Path(folder) / name)
+        image = load_image(Path(folder) / name)
         boxes = detect_faces(image)
         if boxes:
             x, y, w, h = boxes[0]

@@ -13,7 +13,7 @@ from multiprocessing.pool import ThreadPool
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFile, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 from tqdm import tqdm
 
 import consts
@@ -21,7 +21,7 @@ import consts
 log = logging.getLogger('caae')
 
 
-class InputError(Exception):
+class InputError(ValueError):
     """A problem with the user's input, reported as one line without a traceback."""
 
 
@@ -99,15 +99,25 @@ def model_tensor_to_uint8(images):
 
 
 def load_image(path):
-    """Read an image file as RGB; InputError naming the file when it is missing or unreadable."""
+    """Read an image file as upright RGB (EXIF orientation applied); InputError naming the file otherwise."""
     try:
         with Image.open(path) as image:
-            image.load()
-            return image.convert('RGB')
+            return _to_rgb(ImageOps.exif_transpose(image))
     except FileNotFoundError:
         raise InputError(f'{path}: no such file') from None
-    except (OSError, ValueError, Image.DecompressionBombError) as e:
-        raise InputError(f'{path}: not a readable image ({e})') from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        reason = ' '.join(str(e).split()) or type(e).__name__
+        raise InputError(f'{path}: not a readable image ({reason})') from None
+
+
+def _to_rgb(image):
+    """Convert any PIL mode to RGB: transparent images laid on white, 16-bit grayscale scaled to 8 bits."""
+    if image.mode.startswith('I;16') or image.mode == 'I':
+        return Image.fromarray((np.asarray(image, np.float64) / 257).clip(0, 255).astype(np.uint8)).convert('RGB')
+    if image.mode in ('RGBA', 'LA', 'PA') or (image.mode == 'P' and 'transparency' in image.info):
+        image = image.convert('RGBA')
+        return Image.alpha_composite(Image.new('RGBA', image.size, 'white'), image).convert('RGB')
+    return image.convert('RGB')
 
 
 def merge_images(batch1, batch2):
@@ -388,10 +398,8 @@ def list_labeled_images(labeled):
 
 def _decode(path):
     try:
-        with Image.open(path) as image:
-            image.load()
-            return pil_to_uint8(image)
-    except (OSError, ValueError, Image.DecompressionBombError):
+        return pil_to_uint8(load_image(path))
+    except InputError:
         return None
 
 

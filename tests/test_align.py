@@ -11,7 +11,8 @@ from skimage import data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import align  # noqa: E402
-from align import NoFaceError, align_face, detect_faces, load_photo, prepare_face  # noqa: E402
+from align import NoFaceError, align_face, detect_faces, prepare_face  # noqa: E402
+from utils import load_image as load_photo  # noqa: E402
 
 cv2.setNumThreads(1)
 UTKFACE = Path(__file__).resolve().parents[1].parent / 'shared' / 'UTKFace'
