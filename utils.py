@@ -249,7 +249,15 @@ def print_timestamp(message):
 
 
 def is_writable_folder(path):
-    """True if files can be created in `path` (created if missing)."""
+    """True if files can be created in `path` (created if missing).
+
+    A folder without write bits counts as read-only even for root (who could write there anyway),
+    so that read-only data such as ../shared/UTKFace is never written to."""
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing) or not os.stat(existing).st_mode & 0o222:
+        return False
     try:
         os.makedirs(path, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):
@@ -434,17 +442,34 @@ class FaceDataset:
 # ---------------------------------------------------------------- precision
 
 def autocast_dtype(device, precision='auto'):
-    """bf16 where the hardware runs it fast (CUDA with bf16, CPU with AMX or AVX512-BF16), else None (fp32)."""
+    """bf16 where the hardware runs it faster than fp32 (CUDA with bf16, CPU: cpu_has_fast_bf16), else None (fp32)."""
     device = torch.device(device)
     if precision == 'fp32':
         return None
     if device.type == 'cuda':
         fast = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     else:
-        fast = torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
+        fast = cpu_has_fast_bf16()
     if precision == 'bf16' or fast:
         return torch.bfloat16
     return None
+
+
+def cpu_has_fast_bf16():
+    """AMX, or AVX512-BF16 on a core without AVX512-FP16 (Cooper Lake, Zen 4), where bf16 dot products run at twice
+    the fp32 rate. Sapphire Rapids and later cores run them at the fp32 rate and count on AMX for bf16: in a VM
+    that hides AMX, bf16 convolutions and matmuls measured 40% slower than fp32 (BENCHMARKS.md)."""
+    if torch.cpu._is_amx_tile_supported():
+        return True
+    return torch.cpu._is_avx512_bf16_supported() and 'avx512_fp16' not in _cpu_flags()
+
+
+def _cpu_flags():
+    try:
+        with open('/proc/cpuinfo') as f:
+            return next((line.split(':', 1)[1].split() for line in f if line.startswith('flags')), [])
+    except OSError:
+        return []
 
 
 # ---------------------------------------------------------------- losses
