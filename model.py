@@ -6,6 +6,7 @@ so checkpoints are interchangeable; only the way some layers are computed differ
 import functools
 import os
 import re
+import time
 from collections import OrderedDict
 
 import torch
@@ -228,6 +229,10 @@ class Net:
             images = images.contiguous(memory_format=torch.channels_last)
         return images
 
+    def batch(self, dataset, idx):
+        """Images and labels of the dataset rows `idx`, on the device, ready for teach_step."""
+        return self.images_to_device(dataset.images_tensor(idx)), dataset.labels_tensor(idx).to(self.device)
+
     def save(self, path, to_save_models=True, networks=consts.NETWORK_NAMES, dtype=None):
         """Write one state_dict file per network into `path` (atomically); return `path`."""
         os.makedirs(path, exist_ok=True)
@@ -306,9 +311,9 @@ class Net:
         dataset = utils.FaceDataset.from_folder(utkface_path, show_progress=is_main)
         valid_size = valid_size or batch_size
         valid_idx, train_idx = dataset.split(valid_size, batch_size * world_size, seed=seed)
-        valid_images = self.images_to_device(dataset.images_tensor(valid_idx))
-        valid_labels = dataset.labels_tensor(valid_idx).to(self.device)
-        labels_all = dataset.labels_tensor().to(self.device)
+        if self.device.type == 'cuda':
+            dataset.to(self.device)
+        valid_images, valid_labels = self.batch(dataset, valid_idx)
         self.set_hyperparameters(lr, betas, weight_decay)
         loss_tracker = utils.LossTracker(plot=should_plot and is_main, history=loss_history)
         nrow = round((2 * valid_size) ** 0.5)
@@ -321,12 +326,12 @@ class Net:
             try:
                 order = train_idx[torch.randperm(len(train_idx), generator=generator)]
                 batches = order[:len(order) // (batch_size * world_size) * batch_size * world_size]
-                batches = batches.view(-1, world_size, batch_size)[:, rank]
+                batches = batches.view(-1, world_size, batch_size)[:, rank].to(self.device)  # no copy a step
                 sums = torch.zeros(len(utils.LossTracker.TRAIN_LOSSES), device=self.device)
+                start = time.perf_counter()
                 bar = tqdm(batches, desc=f'Epoch {epoch}', unit='batch', disable=not is_main, dynamic_ncols=True)
                 for i, idx in enumerate(bar, 1):
-                    images = self.images_to_device(dataset.images_tensor(idx))
-                    sums += step(images, labels_all[idx.to(self.device)])
+                    sums += step(*self.batch(dataset, idx))
                     if i % 10 == 0 or i == len(batches):
                         bar.set_postfix(utils.LossTracker.named(sums / i))
                 means = utils.LossTracker.named(self.reduce_mean(sums / len(batches), world_size))
@@ -334,7 +339,8 @@ class Net:
                     valid_loss, reconstructed = self.validate(valid_images, valid_labels)
                     loss_tracker.append_many(epoch=epoch, **means, valid=valid_loss)
                     self.write_epoch(epoch_folder, models_saving, loss_tracker, valid_images, reconstructed, nrow)
-                    utils.print_timestamp(f'[Epoch {epoch}] {loss_tracker.summary()}')
+                    speed = batches.numel() * world_size / (time.perf_counter() - start)
+                    utils.print_timestamp(f'[Epoch {epoch}] {speed:.1f} img/s, {loss_tracker.summary()}')
             except KeyboardInterrupt:
                 if is_main:
                     utils.print_timestamp('Ctrl+C detected, saving the networks of the current epoch')

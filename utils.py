@@ -430,13 +430,23 @@ class FaceDataset:
         order = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
         return order[:valid_size], order[valid_size:]
 
+    def to(self, device):
+        """Keep every image and label on `device` (a GPU), so that batches are indexed there."""
+        self.images = torch.from_numpy(np.array(self.images)).to(device)
+        self.labels = self.labels.to(device)
+        return self
+
     def images_tensor(self, idx=None):
         """uint8 Nx3xHxW tensor (channels_last memory) of the images at `idx` (all when None)."""
-        idx = np.arange(len(self)) if idx is None else np.asarray(idx)
-        return torch.from_numpy(np.ascontiguousarray(self.images[idx])).permute(0, 3, 1, 2)
+        if isinstance(self.images, torch.Tensor):
+            images = self.images if idx is None else self.images[torch.as_tensor(idx, device=self.images.device)]
+        else:
+            idx = np.arange(len(self)) if idx is None else np.asarray(idx)
+            images = torch.from_numpy(np.ascontiguousarray(self.images[idx]))
+        return images.permute(0, 3, 1, 2)
 
     def labels_tensor(self, idx=None):
-        return self.labels if idx is None else self.labels[torch.as_tensor(idx)]
+        return self.labels if idx is None else self.labels[torch.as_tensor(idx, device=self.labels.device)]
 
 
 # ---------------------------------------------------------------- precision

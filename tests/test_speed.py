@@ -94,3 +94,15 @@ def test_checkpoints_are_interchangeable(tmp_path):
     fast.load(plain.save(str(tmp_path / 'plain')), slim=False)
     for name, network in plain.networks.items():
         assert all(torch.equal(v, fast.networks[name].state_dict()[k]) for k, v in network.state_dict().items())
+
+
+def test_cache_held_as_a_tensor_gives_the_same_batches(tmp_path):
+    """The path a GPU takes (FaceDataset.to), checked on the CPU."""
+    sample = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'data', 'UTKFace', 'unlabeled')
+    for name in sorted(os.listdir(sample))[:6]:
+        os.symlink(os.path.join(sample, name), tmp_path / name)
+    dataset = utils.FaceDataset.from_folder(str(tmp_path), show_progress=False)
+    net, idx = Net(precision='fp32'), torch.tensor([4, 0, 2])
+    images, labels = net.batch(dataset, idx)
+    device_images, device_labels = net.batch(dataset.to('cpu'), idx)
+    assert torch.equal(images, device_images) and torch.equal(labels, device_labels)
