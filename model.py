@@ -329,18 +329,26 @@ class Net:
                 batches = batches.view(-1, world_size, batch_size)[:, rank].to(self.device)  # no copy a step
                 sums = torch.zeros(len(utils.LossTracker.TRAIN_LOSSES), device=self.device)
                 start = time.perf_counter()
+                outside = 0.0  # seconds spent outside the training steps: batches, validation, files
                 bar = tqdm(batches, desc=f'Epoch {epoch}', unit='batch', disable=not is_main, dynamic_ncols=True)
                 for i, idx in enumerate(bar, 1):
-                    sums += step(*self.batch(dataset, idx))
+                    tick = time.perf_counter()
+                    batch = self.batch(dataset, idx)
+                    outside += time.perf_counter() - tick
+                    sums += step(*batch)
                     if i % 10 == 0 or i == len(batches):
                         bar.set_postfix(utils.LossTracker.named(sums / i))
                 means = utils.LossTracker.named(self.reduce_mean(sums / len(batches), world_size))
                 if is_main:
+                    tick = time.perf_counter()
                     valid_loss, reconstructed = self.validate(valid_images, valid_labels)
                     loss_tracker.append_many(epoch=epoch, **means, valid=valid_loss)
                     self.write_epoch(epoch_folder, models_saving, loss_tracker, valid_images, reconstructed, nrow)
-                    speed = batches.numel() * world_size / (time.perf_counter() - start)
-                    utils.print_timestamp(f'[Epoch {epoch}] {speed:.1f} img/s, {loss_tracker.summary()}')
+                    seconds = time.perf_counter() - start
+                    outside += time.perf_counter() - tick
+                    utils.print_timestamp(f'[Epoch {epoch}] {batches.numel() * world_size / seconds:.1f} img/s, '
+                                          f'{100 * outside / seconds:.1f}% outside the networks; '
+                                          f'{loss_tracker.summary()}')
             except KeyboardInterrupt:
                 if is_main:
                     utils.print_timestamp('Ctrl+C detected, saving the networks of the current epoch')
