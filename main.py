@@ -1,6 +1,7 @@
 """CAAE from the command line: train on UTKFace, then play with the trained model.
 
-Train (one process; bf16 + channels_last where the CPU or GPU supports it):
+Train (one process; the fast path: channels_last, some layers computed another way, bf16 autocast where the
+CPU or GPU runs bf16 faster than fp32; --precision fp32 forces full precision):
     python main.py --mode train --epochs 50 --input ../shared/UTKFace --output ./results/run1
 Continue from a saved epoch:
     python main.py --mode train --epochs 10 --load ./results/run1/epoch50 --output ./results/run1
@@ -75,7 +76,7 @@ def build_parser():
                         help='open a live loss plot window that redraws every epoch')
     parser.add_argument('--cpu', '-c', action='store_true', help='stay on the CPU even when CUDA is available')
     parser.add_argument('--precision', choices=('auto', 'fp32', 'bf16'), default='auto',
-                        help='auto: bf16 autocast where the hardware has it, else fp32')
+                        help='auto: bf16 autocast where the hardware runs it faster than fp32, else fp32')
     parser.add_argument('--load', '-l', default=None,
                         help='train: folder with E.dat, G.dat, Dz.dat, Dimg.dat to continue from; test, morph, kids: '
                              f'folder with E.dat and G.dat (None: the shipped model, {consts.SHIPPED_MODEL})')
@@ -159,9 +160,9 @@ def train(args, net, rank=0, world_size=1):
     if args.load:
         net.load(args.load, slim=False)
     data = args.input[0] if args.input else consts.DEFAULT_DATASET
-    if world_size > 1:  # rank 0 labels and caches the data first, the others reuse it
-        if rank == 0:
-            utils.FaceDataset.from_folder(data)
+    if world_size > 1:  # one process a machine labels and caches the data first, the others reuse it
+        if int(os.environ.get('LOCAL_RANK', 0)) == 0:
+            utils.FaceDataset.from_folder(data, show_progress=rank == 0)
         torch.distributed.barrier()
     if rank == 0:
         utils.print_timestamp(f'Training on {data} ({net.device}, '

@@ -503,29 +503,56 @@ class FaceDataset:
         order = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
         return order[:valid_size], order[valid_size:]
 
+    def to(self, device):
+        """Keep every image and label on `device` (a GPU), so that batches are indexed there."""
+        self.images = torch.from_numpy(np.array(self.images)).to(device)
+        self.labels = self.labels.to(device)
+        return self
+
     def images_tensor(self, idx=None):
         """uint8 Nx3xHxW tensor (channels_last memory) of the images at `idx` (all when None)."""
-        idx = np.arange(len(self)) if idx is None else np.asarray(idx)
-        return torch.from_numpy(np.ascontiguousarray(self.images[idx])).permute(0, 3, 1, 2)
+        if isinstance(self.images, torch.Tensor):
+            images = self.images if idx is None else self.images[torch.as_tensor(idx, device=self.images.device)]
+        else:
+            idx = np.arange(len(self)) if idx is None else np.asarray(idx)
+            images = torch.from_numpy(np.ascontiguousarray(self.images[idx]))
+        return images.permute(0, 3, 1, 2)
 
     def labels_tensor(self, idx=None):
-        return self.labels if idx is None else self.labels[torch.as_tensor(idx)]
+        return self.labels if idx is None else self.labels[torch.as_tensor(idx, device=self.labels.device)]
 
 
 # ---------------------------------------------------------------- precision
 
 def autocast_dtype(device, precision='auto'):
-    """bf16 where the hardware runs it fast (CUDA with bf16, CPU with AMX or AVX512-BF16), else None (fp32)."""
+    """bf16 where the hardware runs it faster than fp32 (CUDA with bf16, CPU: cpu_has_fast_bf16), else None (fp32)."""
     device = torch.device(device)
     if precision == 'fp32':
         return None
     if device.type == 'cuda':
         fast = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     else:
-        fast = torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
+        fast = cpu_has_fast_bf16()
     if precision == 'bf16' or fast:
         return torch.bfloat16
     return None
+
+
+def cpu_has_fast_bf16():
+    """AMX, or AVX512-BF16 on a core without AVX512-FP16 (Cooper Lake, Zen 4), where bf16 dot products run at twice
+    the fp32 rate. Sapphire Rapids and later cores run them at the fp32 rate and count on AMX for bf16: in a VM
+    that hides AMX, bf16 convolutions and matmuls measured 40% slower than fp32 (BENCHMARKS.md)."""
+    if torch.cpu._is_amx_tile_supported():
+        return True
+    return torch.cpu._is_avx512_bf16_supported() and 'avx512_fp16' not in _cpu_flags()
+
+
+def _cpu_flags():
+    try:
+        with open('/proc/cpuinfo') as f:
+            return next((line.split(':', 1)[1].split() for line in f if line.startswith('flags')), [])
+    except OSError:
+        return []
 
 
 # ---------------------------------------------------------------- losses
