@@ -62,8 +62,8 @@ def sync(device):
 
 def aging_strip(net, face, gender):
     """Encode one face, generate it at the 10 ages."""
-    z = net.encode(face[None])
-    return net.generate(z.expand(consts.NUM_AGES, -1), utils.label_tensor(range(consts.NUM_AGES), [gender] * consts.NUM_AGES))
+    z = net.encode(face[None]).expand(consts.NUM_AGES, -1)
+    return net.generate(z, utils.label_tensor(range(consts.NUM_AGES), [gender] * consts.NUM_AGES))
 
 
 def describe(device):
