@@ -62,8 +62,8 @@ def sync(device):
 
 def aging_strip(net, face, gender):
     """Encode one face, generate it at the 10 ages."""
-    z = net.encode(face[None])
-    return net.generate(z.expand(consts.NUM_AGES, -1), utils.label_tensor(range(consts.NUM_AGES), [gender] * 10))
+    z = net.encode(face[None]).expand(consts.NUM_AGES, -1)
+    return net.generate(z, utils.label_tensor(range(consts.NUM_AGES), [gender] * consts.NUM_AGES))
 
 
 def describe(device):
@@ -104,7 +104,7 @@ def main(argv=None):
 
 def report(train, strip):
     base_train, base_strip = statistics.median(train['plain fp32']), statistics.median(strip['plain fp32'])
-    print(f'\n| path | training img/s | vs plain | aging strip ms | vs plain |\n|---|---|---|---|---|')
+    print('\n| path | training img/s | vs plain | aging strip ms | vs plain |\n|---|---|---|---|---|')
     for name in train:
         t, s = statistics.median(train[name]), statistics.median(strip[name])
         print(f'| {name} | {t:.2f} | {t / base_train:.2f}x | {s:.0f} | {base_strip / s:.2f}x |')

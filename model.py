@@ -218,7 +218,7 @@ class Net:
             network.eval()
 
     def autocast(self):
-        """bf16 autocast on hardware that has it (the fast path), a no-op otherwise."""
+        """bf16 autocast where it runs faster than fp32 (see utils.autocast_dtype), a no-op otherwise."""
         return torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
                               enabled=self.autocast_dtype is not None)
 
