@@ -153,7 +153,7 @@ def test_images_and_labels_stay_aligned(raw_faces):
     idx = torch.tensor([7, 2, 11, 0])
     images = dataset.images_tensor(idx)
     for row, i in enumerate(idx.tolist()):
-        assert torch.equal(images[row].permute(1, 2, 0), torch.from_numpy(np.asarray(dataset.images[i])))
+        assert torch.equal(images[row].permute(1, 2, 0), torch.from_numpy(np.array(dataset.images[i])))
         assert torch.equal(dataset.labels_tensor(idx)[row], dataset.labels[i])
 
 
