@@ -634,11 +634,13 @@ class LossTracker:
         return 'saturation' if train[-1] < 0.5 * train[0] else 'underfitting'
 
     def _draw(self, figure):
+        from matplotlib.ticker import MaxNLocator
         axes = figure.gca()
         axes.clear()
         for name, values in self.losses.items():
             axes.plot(self.epochs, values, marker='o', markersize=3, label=name)
         axes.set_xlabel('epoch')
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_ylabel('averaged loss')
         axes.set_title(f'CAAE losses ({self.verdicts[-1]})' if self.verdicts else 'CAAE losses')
         axes.grid(True, alpha=0.4)
