@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw
 
 from consts import IMAGE_LENGTH
 from utils import load_image, save_png

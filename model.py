@@ -5,7 +5,6 @@ so checkpoints are interchangeable; only the way some layers are computed differ
 """
 import functools
 import os
-import re
 import time
 from collections import OrderedDict
 
@@ -358,7 +357,6 @@ class Net:
         valid_images, valid_labels = self.batch(dataset, valid_idx)
         self.set_hyperparameters(lr, betas, weight_decay)
         loss_tracker = utils.LossTracker(plot=should_plot and is_main, history=loss_history)
-        nrow = round((2 * valid_size) ** 0.5)
         step = self.distributed_step(world_size)
         self.train()
         epoch_folder = None
@@ -369,23 +367,14 @@ class Net:
                 order = train_idx[torch.randperm(len(train_idx), generator=generator)]
                 batches = order[:len(order) // (batch_size * world_size) * batch_size * world_size]
                 batches = batches.view(-1, world_size, batch_size)[:, rank].to(self.device)  # no copy a step
-                sums = torch.zeros(len(utils.LossTracker.TRAIN_LOSSES), device=self.device)
                 start = time.perf_counter()
-                outside = 0.0  # seconds spent outside the training steps: batches, validation, files
-                bar = tqdm(batches, desc=f'Epoch {epoch}', unit='batch', disable=not is_main, dynamic_ncols=True)
-                for i, idx in enumerate(bar, 1):
-                    tick = time.perf_counter()
-                    batch = self.batch(dataset, idx)
-                    outside += time.perf_counter() - tick
-                    sums += step(*batch)
-                    if i % 10 == 0 or i == len(batches):
-                        bar.set_postfix(utils.LossTracker.named(sums / i))
+                sums, outside = self.train_epoch(dataset, batches, step, f'Epoch {epoch}', is_main)
                 means = utils.LossTracker.named(self.reduce_mean(sums / len(batches), world_size))
                 if is_main:
                     tick = time.perf_counter()
                     valid_loss, reconstructed = self.validate(valid_images, valid_labels)
                     loss_tracker.append_many(epoch=epoch, **means, valid=valid_loss)
-                    self.write_epoch(epoch_folder, models_saving, loss_tracker, valid_images, reconstructed, nrow)
+                    self.write_epoch(epoch_folder, epoch, models_saving, loss_tracker, valid_images, reconstructed)
                     seconds = time.perf_counter() - start
                     outside += time.perf_counter() - tick
                     utils.print_timestamp(f'[Epoch {epoch}] {batches.numel() * world_size / seconds:.1f} img/s, '
@@ -404,13 +393,28 @@ class Net:
             utils.save_validation_gif(where_to_save)
         return loss_tracker
 
-    def write_epoch(self, folder, models_saving, loss_tracker, originals, reconstructed, nrow):
+    def train_epoch(self, dataset, batches, step, description, show_progress):
+        """Run `step` on every batch of dataset rows; returns the summed losses and the seconds spent on batching."""
+        sums = torch.zeros(len(utils.LossTracker.TRAIN_LOSSES), device=self.device)
+        batching = 0.0
+        bar = tqdm(batches, desc=description, unit='batch', disable=not show_progress, dynamic_ncols=True)
+        for i, idx in enumerate(bar, 1):
+            tick = time.perf_counter()
+            batch = self.batch(dataset, idx)
+            batching += time.perf_counter() - tick
+            sums += step(*batch)
+            if i % 10 == 0 or i == len(batches):  # reading the sums syncs the device: not every step
+                bar.set_postfix(utils.LossTracker.named(sums / i))
+        return sums, batching
+
+    def write_epoch(self, folder, epoch, models_saving, loss_tracker, originals, reconstructed):
+        """validation.png (originals and reconstructions interleaved), the loss plot and the networks per policy."""
         os.makedirs(folder, exist_ok=True)
+        nrow = round((2 * len(originals)) ** 0.5)
         utils.save_image_normalized(utils.merge_images(originals, reconstructed), os.path.join(folder, 'validation.png'), nrow=nrow)
         loss_tracker.save(folder)
         if models_saving in ('always', 'tail'):
             self.save(folder)
-            epoch = int(re.search(r'epoch(\d+)$', folder).group(1))
             utils.remove_older_checkpoints(os.path.dirname(folder), epoch, models_saving)
 
     def distributed_step(self, world_size):
