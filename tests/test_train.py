@@ -7,6 +7,7 @@ import sys
 
 import imageio.v2 as imageio
 import pytest
+import torch
 from PIL import Image
 
 import main
@@ -145,3 +146,19 @@ def test_cli_error_has_no_traceback(tmp_path):
                             capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 1 and 'Traceback' not in result.stderr
     assert result.stderr.strip().endswith('input folder does not exist')
+
+
+def test_ship_model_then_eval_reproduces_its_numbers(trained, raw_faces, tmp_path, capsys):
+    import ship_model
+    dest, doc = tmp_path / 'shipped', tmp_path / 'doc'
+    ship_model.main([str(trained / 'epoch1'), '--input', str(raw_faces), '--bs', '4', '--dest', str(dest),
+                     '--doc', str(doc)])
+    assert sorted(os.listdir(dest)) == ['E.dat', 'G.dat', 'eval.json', 'losses.png', 'validation.png']
+    assert all(v.dtype == torch.float16 for v in torch.load(dest / 'G.dat', weights_only=True).values())
+    assert sorted(os.listdir(doc)) == sorted([f'{game}_game.{ext}' for game in ('aging', 'morph', 'kids')
+                                              for ext in ('png', 'gif')] + ['losses.png', 'validation.gif'])
+    assert Image.open(doc / 'aging_game.png').size == (11 * 138 + 2, 140)
+    shipped = json.loads((dest / 'eval.json').read_text())
+    main.main(['--mode', 'eval', '--load', str(dest), '--input', str(raw_faces), '--bs', '4', '-o', str(tmp_path / 'ev')])
+    evaluated = json.loads((tmp_path / 'ev' / 'eval.json').read_text())
+    assert {k: evaluated[k] for k in shipped} == shipped
