@@ -164,3 +164,17 @@ def test_split_is_reproducible_and_disjoint(raw_faces):
     assert torch.equal(valid, again) and not set(valid.tolist()) & set(train.tolist())
     with pytest.raises(utils.InputError, match='12 usable images, but training needs at least 16'):
         dataset.split(8, 8)
+
+
+def test_input_layouts(raw_faces, tmp_path):
+    unlabeled_root = tmp_path / 'utk'
+    (unlabeled_root).mkdir()
+    shutil.copytree(raw_faces, unlabeled_root / 'unlabeled')
+    labeled = utils.resolve_labeled_folder(str(unlabeled_root))
+    assert labeled == str(unlabeled_root / 'labeled') and len(utils.list_labeled_images(labeled)) == 12
+    labeled_only = tmp_path / 'sorted'
+    shutil.copytree(unlabeled_root / 'labeled', labeled_only / 'labeled')
+    assert utils.resolve_labeled_folder(str(labeled_only)) == str(labeled_only / 'labeled')
+    assert sorted(os.listdir(labeled_only)) == ['labeled']
+    class_folders = labeled_only / 'labeled'
+    assert utils.resolve_labeled_folder(str(class_folders)) == str(class_folders)
