@@ -141,6 +141,12 @@ def test_cli_needs_one_input_per_face(capsys):
     assert 'takes 2 --input' in capsys.readouterr().err
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch):
+    """Games without --output write into ./results: keep that out of the repository."""
+    monkeypatch.chdir(tmp_path)
+
+
 def game_error(argv):
     """The one-line message a game exits with."""
     with pytest.raises(SystemExit) as exit_info:
