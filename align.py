@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from consts import IMAGE_LENGTH
-from utils import load_image, save_png
+from utils import load_image, save_png, thumbnail
 
 FACE_CASCADE = 'haarcascade_frontalface_alt2.xml'
 EYE_CASCADE = 'haarcascade_eye.xml'
@@ -170,8 +170,7 @@ def align_face(image, face_index=0):
 
 def save_preview(image, box, crop_box, path):
     """Save the image, at most PREVIEW_MAX_SIDE pixels, with the face box (green) and crop (yellow) drawn."""
-    preview = image.convert('RGB')
-    preview.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE))
+    preview = thumbnail(image, PREVIEW_MAX_SIDE)
     scale = preview.width / image.width
     draw = ImageDraw.Draw(preview)
     x, y, w, h = (v * scale for v in box)

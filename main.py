@@ -238,10 +238,10 @@ def evaluate(args, net):
     if args.eval_all:
         idx, held_out = torch.arange(len(dataset)), 'every image'
     else:
-        idx, _ = dataset.split(args.batch_size, 0, seed=args.seed or 0)
+        idx = metrics.held_out_rows(dataset, args.batch_size, args.seed or 0)
         held_out = f'the validation batch the trainer held out (--batch-size {args.batch_size}, --seed {args.seed or 0})'
     net.eval()
-    result = metrics.evaluate(net, dataset.images_tensor(idx), dataset.age_groups[idx], dataset.genders[idx])
+    result = metrics.evaluate_rows(net, dataset, idx)
     result = {'model': game_model(args), 'data': data, 'evaluated on': held_out, **result}
     output = args.output or os.path.join(consts.GAMES_RESULTS, 'eval')
     if not utils.is_writable_folder(output):

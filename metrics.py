@@ -37,6 +37,16 @@ def ks_uniform(z):
     return torch.maximum(steps - cdf, cdf - (steps - 1 / n)).max(dim=0).values.mean().item()
 
 
+def held_out_rows(dataset, batch_size, seed):
+    """The rows of the validation batch that training held out: the same for the same data, batch size and seed."""
+    return dataset.split(batch_size, 0, seed=seed)[0]
+
+
+def evaluate_rows(net, dataset, rows):
+    """evaluate() on the dataset rows `rows`."""
+    return evaluate(net, dataset.images_tensor(rows), dataset.age_groups[rows], dataset.genders[rows])
+
+
 def evaluate(net, images, age_groups, genders, seed=0):
     """All quality numbers of `net` on uint8 images (Nx3xHxW) with their true labels, as a dict."""
     z, reconstructed, young, old = [], [], [], []

@@ -21,18 +21,6 @@ import utils
 from model import Net
 
 
-def held_out_faces(dataset, batch_size, seed):
-    """The trainer's validation batch: the same rows for the same dataset, batch size and seed."""
-    idx, _ = dataset.split(batch_size, 0, seed=seed)
-    return idx
-
-
-def copy_thumbnail(source, dest, max_side=1024):
-    image = Image.open(source).convert('RGB')
-    image.thumbnail((max_side, max_side), Image.BILINEAR)
-    utils.save_png(image, dest)
-
-
 def play_games(net, dataset, idx, doc):
     """An aging strip, a morph from the youngest to the oldest face, and kids of two faces, into `doc`."""
     ages = dataset.age_groups[idx]
@@ -69,12 +57,13 @@ def main(argv=None):
         shipped = Net().load(args.dest, slim=True)  # what users get: fp16 weights back in fp32
         shipped.eval()
         for name in ('losses.png', 'validation.png'):
-            copy_thumbnail(os.path.join(args.epoch_folder, name), os.path.join(args.dest, name))
+            picture = utils.thumbnail(Image.open(os.path.join(args.epoch_folder, name)))
+            utils.save_png(picture, os.path.join(args.dest, name))
         shutil.copyfile(os.path.join(args.epoch_folder, 'losses.png'), os.path.join(args.doc, 'losses.png'))
         shutil.copyfile(os.path.join(run, 'validation.gif'), os.path.join(args.doc, 'validation.gif'))
         dataset = utils.FaceDataset.from_folder(args.input)
-        idx = held_out_faces(dataset, args.batch_size, args.seed)
-        result = metrics.evaluate(shipped, dataset.images_tensor(idx), dataset.age_groups[idx], dataset.genders[idx])
+        idx = metrics.held_out_rows(dataset, args.batch_size, args.seed)
+        result = metrics.evaluate_rows(shipped, dataset, idx)
         with utils.atomic_path(os.path.join(args.dest, 'eval.json')) as tmp, open(tmp, 'w') as f:
             json.dump(result, f, indent=2)
         faces = play_games(shipped, dataset, idx, args.doc)

@@ -200,12 +200,12 @@ def save_validation_gif(where_to_save):
     """Animate every epoch's validation.png into where_to_save/validation.gif, each frame labelled."""
     paths = sorted(glob.glob(os.path.join(where_to_save, 'epoch*', 'validation.png')), key=_epoch_number)
     if paths:
-        frames = [label_frame(_thumbnail(Image.open(p)), f'epoch {_epoch_number(p)}') for p in paths]
+        frames = [label_frame(thumbnail(Image.open(p)), f'epoch {_epoch_number(p)}') for p in paths]
         return save_gif(frames, os.path.join(where_to_save, 'validation.gif'))
 
 
-def _thumbnail(image, max_side=1024):
-    """A copy no larger than max_side, so that a GIF of many large grids stays small."""
+def thumbnail(image, max_side=1024):
+    """An RGB copy no larger than max_side (previews, GIF frames of large grids)."""
     image = image.convert('RGB')
     image.thumbnail((max_side, max_side), Image.BILINEAR)
     return image
