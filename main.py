@@ -119,10 +119,15 @@ def check_counts(parser, args):
             parser.error(f'--mode {args.mode} takes {wanted} --{name} value(s), got {len(values)}')
 
 
-def setup_output(output, args):
-    """Create the results folder with session_arguments.txt and a log file; InputError if not writable."""
+def require_output_folder(output):
+    """Create the results folder; InputError when it cannot be written."""
     if not utils.is_writable_folder(output):
         raise utils.InputError(f'{output}: output folder is not writable')
+
+
+def setup_output(output, args):
+    """Create the results folder with session_arguments.txt and a log file; InputError if not writable."""
+    require_output_folder(output)
     with open(os.path.join(output, 'session_arguments.txt'), 'a') as f:
         f.write(f'{datetime.datetime.now():%Y-%m-%d %H:%M:%S} ' + ' '.join(sys.argv) + '\n')
         f.write('\n'.join(f'{k}: {v}' for k, v in sorted(vars(args).items())) + '\n\n')
@@ -215,8 +220,7 @@ def play(args, net):
     model = game_model(args)
     labels = face_labels(args) if args.mode != 'kids' else None
     output = args.output or os.path.join(consts.GAMES_RESULTS, args.mode)
-    if not utils.is_writable_folder(output):
-        raise utils.InputError(f'{output}: output folder is not writable')
+    require_output_folder(output)
     faces = [read_face(path, args, output) for path in args.input]
     net.load(model, slim=True)
     if args.mode == 'test':
@@ -232,7 +236,8 @@ def play(args, net):
 
 def evaluate(args, net):
     """Quality numbers on faces the model never trained on: print a table, write eval.json."""
-    net.load(game_model(args), slim=True)
+    model = game_model(args)
+    net.load(model, slim=True)
     data = args.input[0] if args.input else consts.DEFAULT_DATASET
     dataset = utils.FaceDataset.from_folder(data)
     if args.eval_all:
@@ -242,10 +247,9 @@ def evaluate(args, net):
         held_out = f'the validation batch the trainer held out (--batch-size {args.batch_size}, --seed {args.seed or 0})'
     net.eval()
     result = metrics.evaluate_rows(net, dataset, idx)
-    result = {'model': game_model(args), 'data': data, 'evaluated on': held_out, **result}
+    result = {'model': model, 'data': data, 'evaluated on': held_out, **result}
     output = args.output or os.path.join(consts.GAMES_RESULTS, 'eval')
-    if not utils.is_writable_folder(output):
-        raise utils.InputError(f'{output}: output folder is not writable')
+    require_output_folder(output)
     path = os.path.join(output, 'eval.json')
     with utils.atomic_path(path) as tmp, open(tmp, 'w') as f:
         json.dump(result, f, indent=2)
