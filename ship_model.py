@@ -2,9 +2,10 @@
 
     python ship_model.py /work/runs/utkface_z50/epoch50 --input ../shared/UTKFace
 
-Writes fp16 E.dat and G.dat (loading converts them to fp32), losses.png, validation.png and eval.json
-into trained_models/utkface_z50/, and regenerates doc/: the validation GIF and loss curves of the run,
-and an aging strip, a morph and a kids row for faces of the validation batch (never trained on).
+Writes fp16 E.dat and G.dat (loading converts them to fp32), losses.png, validation.png (16 faces of the
+last grid) and eval.json into trained_models/utkface_z50/, and regenerates doc/: the validation GIF (the
+same 16 faces over at most 12 epochs), the loss curves of the run, and an aging strip, a morph and a kids
+row for faces of the validation batch (never trained on).
 MODEL.md is written by hand from what this prints.
 """
 import argparse
@@ -19,6 +20,9 @@ import consts
 import metrics
 import utils
 from model import Net
+
+CELL = consts.IMAGE_LENGTH + 2  # a face and the grid's padding
+PREVIEW_BOX = (8 * CELL + 2, 4 * CELL + 2)  # top-left of a validation grid: 16 faces beside their reconstructions
 
 
 def play_games(net, dataset, idx, doc):
@@ -56,11 +60,12 @@ def main(argv=None):
         net.save(args.dest, networks=('E', 'G'), dtype=torch.float16)
         shipped = Net().load(args.dest, slim=True)  # what users get: fp16 weights back in fp32
         shipped.eval()
-        for name in ('losses.png', 'validation.png'):
-            picture = utils.thumbnail(Image.open(os.path.join(args.epoch_folder, name)))
-            utils.save_png(picture, os.path.join(args.dest, name))
+        shutil.copyfile(os.path.join(args.epoch_folder, 'losses.png'), os.path.join(args.dest, 'losses.png'))
+        grid = Image.open(os.path.join(args.epoch_folder, 'validation.png'))
+        utils.save_png(utils.top_left(grid, PREVIEW_BOX), os.path.join(args.dest, 'validation.png'))
         shutil.copyfile(os.path.join(args.epoch_folder, 'losses.png'), os.path.join(args.doc, 'losses.png'))
-        shutil.copyfile(os.path.join(run, 'validation.gif'), os.path.join(args.doc, 'validation.gif'))
+        utils.save_validation_gif(run, os.path.join(args.doc, 'validation.gif'), box=PREVIEW_BOX, max_side=768,
+                                  max_frames=12)
         dataset = utils.FaceDataset.from_folder(args.input)
         idx = metrics.held_out_rows(dataset, args.batch_size, args.seed)
         result = metrics.evaluate_rows(shipped, dataset, idx)

@@ -196,12 +196,21 @@ def save_game(dest, strip, faces, captions):
     return dest
 
 
-def save_validation_gif(where_to_save):
-    """Animate every epoch's validation.png into where_to_save/validation.gif, each frame labelled."""
+def save_validation_gif(where_to_save, filename=None, box=None, max_side=1024, max_frames=None):
+    """Animate the epochs' validation.png into `filename` (default where_to_save/validation.gif), each frame
+    labelled; `box` crops the grids (pixels), `max_frames` keeps that many epochs, evenly spread, first and last."""
     paths = sorted(glob.glob(os.path.join(where_to_save, 'epoch*', 'validation.png')), key=_epoch_number)
-    if paths:
-        frames = [label_frame(thumbnail(Image.open(p)), f'epoch {_epoch_number(p)}') for p in paths]
-        return save_gif(frames, os.path.join(where_to_save, 'validation.gif'))
+    if max_frames and len(paths) > max_frames:
+        paths = [paths[round(i * (len(paths) - 1) / (max_frames - 1))] for i in range(max_frames)]
+    grids = (top_left(Image.open(p), box) if box else Image.open(p) for p in paths)
+    frames = [label_frame(thumbnail(g, max_side), f'epoch {_epoch_number(p)}') for g, p in zip(grids, paths)]
+    if frames:
+        return save_gif(frames, filename or os.path.join(where_to_save, 'validation.gif'))
+
+
+def top_left(image, box):
+    """The top-left (width, height) of a PIL image, or all of it where it is smaller."""
+    return image.crop((0, 0, min(box[0], image.width), min(box[1], image.height)))
 
 
 def thumbnail(image, max_side=1024):

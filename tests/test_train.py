@@ -58,6 +58,17 @@ def test_continue_with_load(trained, raw_faces):
     assert len(imageio.mimread(trained / 'validation.gif')) == 2
 
 
+def test_validation_gif_of_a_long_run_keeps_first_and_last_epoch_cropped(tmp_path):
+    import utils
+    for epoch in range(1, 8):
+        (tmp_path / f'epoch{epoch}').mkdir()
+        Image.new('RGB', (300, 200), (epoch * 30, 0, 0)).save(tmp_path / f'epoch{epoch}' / 'validation.png')
+    gif = utils.save_validation_gif(tmp_path, str(tmp_path / 'small.gif'), box=(100, 50), max_frames=3)
+    frames = imageio.mimread(gif)
+    assert [f.shape[:2] for f in frames] == [(50, 100)] * 3
+    assert [int(f[-1, -1, 0]) for f in frames] == [30, 120, 210]  # epochs 1, 4 and 7
+
+
 @pytest.mark.parametrize('policy, kept', [('tail', ['epoch2']), ('never', []), ('last', ['epoch2'])])
 def test_models_saving_policies(policy, kept, raw_faces, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
