@@ -1,0 +1,78 @@
+"""The shipped UTKFace model: fp16 weights in the reference's format, and faces that really age."""
+import os
+
+import nbclient
+import nbformat
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import consts
+import metrics
+import utils
+from conftest import REPO, SAMPLE
+
+SHIPPED = os.path.join(REPO, consts.SHIPPED_MODEL)
+pytestmark = pytest.mark.skipif(not os.path.isfile(os.path.join(SHIPPED, 'G' + consts.TRAINED_MODEL_EXT)),
+                                reason='the UTKFace model is not shipped yet (it is still training)')
+
+
+@pytest.fixture(scope='module')
+def net():
+    consts.NUM_Z_CHANNELS = 50
+    from model import Net
+    net = Net().load(SHIPPED, slim=True)
+    net.eval()
+    return net
+
+
+@pytest.fixture(scope='module')
+def sample():
+    """The 200 bundled faces (uint8), their age groups and genders."""
+    paths = sorted(SAMPLE.iterdir())
+    arrays = [utils.pil_to_uint8(utils.load_image(p)) for p in paths]
+    images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
+    ages, genders, _ = zip(*(utils.parse_utkface_name(p.name) for p in paths))
+    return images, torch.tensor([utils.age_to_group(a) for a in ages]), torch.tensor(genders)
+
+
+def test_shipped_weights_are_fp16_state_dicts_with_the_reference_keys(net):
+    for name in ('E', 'G'):
+        state = torch.load(os.path.join(SHIPPED, name + consts.TRAINED_MODEL_EXT), weights_only=True)
+        assert state.keys() == getattr(net, name).state_dict().keys()
+        assert all(value.dtype == torch.float16 for value in state.values())
+    assert all(p.dtype == torch.float32 for p in net.G.parameters())  # loading converts to fp32
+
+
+def test_shipped_model_reconstructs_better_than_the_average_face(net, sample):
+    images, age_groups, genders = sample
+    result = metrics.evaluate(net, images, age_groups, genders)
+    faces = utils.to_model_range(images)
+    average_face_l1 = (faces - faces.mean(0)).abs().mean().item()
+    assert result['l1'] < 0.8 * average_face_l1
+    assert result['age_effect_pixels'] > 5
+
+
+def test_the_age_label_moves_faces_towards_that_age(net, sample):
+    """Most faces drawn at 0-5 are closer to the average real 0-5 face than the same faces drawn at 71+,
+    and the other way round for the average real 71+ face."""
+    images, age_groups, genders = sample
+    faces = utils.to_model_range(images)
+    youngest, oldest = 0, consts.NUM_AGES - 1
+    z = net.encode(images)
+    drawn = {group: net.generate(z, utils.label_tensor(torch.full_like(genders, group), genders)).cpu()
+             for group in (youngest, oldest)}
+    for group, other in ((youngest, oldest), (oldest, youngest)):
+        real = faces[age_groups == group].mean(0)
+        closer = (drawn[group] - real).abs().mean((1, 2, 3)) < (drawn[other] - real).abs().mean((1, 2, 3))
+        assert closer.float().mean() > 0.75, consts.AGE_GROUP_NAMES[group]
+
+
+def test_aging_notebook_plays_with_the_shipped_model(tmp_path, monkeypatch):
+    monkeypatch.delenv('CAAE_MODEL', raising=False)
+    monkeypatch.setenv('CAAE_RESULTS', str(tmp_path))
+    nb = nbformat.read(os.path.join(REPO, 'aging_game.ipynb'), as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, kernel_name='python3', resources={'metadata': {'path': REPO}}).execute()
+    pngs = [p for p in os.listdir(tmp_path) if p.endswith('.png')]
+    assert len(pngs) == 1 and Image.open(tmp_path / pngs[0]).size == (11 * 138 + 2, 140)
