@@ -141,6 +141,7 @@ def init_distributed(args):
     """Join the torchrun process group when launched by torchrun; returns (rank, world_size, device)."""
     world_size = int(os.environ.get('WORLD_SIZE', 1))
     use_cuda = torch.cuda.is_available() and not args.cpu
+    torch.backends.cudnn.benchmark = use_cuda  # fixed shapes: cuDNN times its kernels once and keeps the fastest
     if world_size == 1:
         return 0, 1, torch.device('cuda' if use_cuda else 'cpu')
     torch.distributed.init_process_group('nccl' if use_cuda else 'gloo')

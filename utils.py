@@ -199,13 +199,19 @@ def save_game(dest, strip, faces, captions):
 def save_validation_gif(where_to_save, filename=None, box=None, max_side=1024, max_frames=None):
     """Animate the epochs' validation.png into `filename` (default where_to_save/validation.gif), each frame
     labelled; `box` crops the grids (pixels), `max_frames` keeps that many epochs, evenly spread, first and last."""
-    paths = sorted(glob.glob(os.path.join(where_to_save, 'epoch*', 'validation.png')), key=_epoch_number)
-    if max_frames and len(paths) > max_frames:
-        paths = [paths[round(i * (len(paths) - 1) / (max_frames - 1))] for i in range(max_frames)]
+    paths = validation_grids(where_to_save, max_frames)
     grids = (top_left(Image.open(p), box) if box else Image.open(p) for p in paths)
     frames = [label_frame(thumbnail(g, max_side), f'epoch {_epoch_number(p)}') for g, p in zip(grids, paths)]
     if frames:
         return save_gif(frames, filename or os.path.join(where_to_save, 'validation.gif'))
+
+
+def validation_grids(run_folder, max_count=None):
+    """The run's epoch*/validation.png in epoch order; `max_count` keeps that many, evenly spread, first and last."""
+    paths = sorted(glob.glob(os.path.join(run_folder, 'epoch*', 'validation.png')), key=_epoch_number)
+    if max_count and len(paths) > max_count:
+        paths = [paths[round(i * (len(paths) - 1) / (max_count - 1))] for i in range(max_count)]
+    return paths
 
 
 def top_left(image, box):
