@@ -3,6 +3,8 @@ import shutil
 import sys
 from pathlib import Path
 
+import nbclient
+import nbformat
 import pytest
 import torch
 
@@ -13,6 +15,20 @@ sys.path.insert(0, str(REPO))  # the modules live at the repository root
 
 import consts  # noqa: E402
 import utils  # noqa: E402
+
+AGING_TILE, OTHER_TILE = 128 + 2 * 4, 128  # the aging game pads each face by 4 pixels
+
+
+def strip_size(tiles, tile):
+    """(width, height) of a game's strip: `tiles` images of side `tile` in one row, 2 pixels apart."""
+    return tiles * (tile + 2) + 2, tile + 4
+
+
+def run_notebook(name):
+    """Execute <name>.ipynb top to bottom from the repository root; returns the executed notebook."""
+    nb = nbformat.read(REPO / f'{name}.ipynb', as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, kernel_name='python3', resources={'metadata': {'path': str(REPO)}}).execute()
+    return nb
 
 
 def copy_sample(dest, count):

@@ -2,7 +2,6 @@
 import os
 import shutil
 
-import nbclient
 import nbformat
 import numpy as np
 import pytest
@@ -11,19 +10,11 @@ from PIL import Image
 import consts
 import main
 import utils
-from conftest import REPO
+from conftest import AGING_TILE, OTHER_TILE, REPO, run_notebook, strip_size
 
 SAMPLE = os.path.join(REPO, 'data', 'UTKFace', 'unlabeled')
 FACE_A = os.path.join(SAMPLE, '38_1_0_20170105001437325.jpg.chip.jpg')
 FACE_B = os.path.join(SAMPLE, '70_0_0_20170117174803325.jpg.chip.jpg')
-AGING_TILE, OTHER_TILE = 128 + 2 * 4, 128  # the aging game pads each face by 4 pixels
-
-
-def strip_size(tiles, tile):
-    """(width, height) of `tiles` images of side `tile` in one row, 2 pixels apart."""
-    return tiles * (tile + 2) + 2, tile + 4
-
-
 def gif_frames(png):
     with Image.open(utils.gif_beside(png)) as gif:
         return gif.n_frames
@@ -181,9 +172,9 @@ def test_cli_morph_asks_for_labels_of_other_names(games_checkpoint, tmp_path):
 def test_notebook_runs_top_to_bottom(notebook, tiles, games_checkpoint, tmp_path, monkeypatch):
     monkeypatch.setenv('CAAE_MODEL', games_checkpoint)
     monkeypatch.setenv('CAAE_RESULTS', str(tmp_path))
-    nb = nbformat.read(os.path.join(REPO, notebook + '.ipynb'), as_version=4)
-    assert not any(cell.get('outputs') for cell in nb.cells), 'notebooks are saved without outputs'
-    nbclient.NotebookClient(nb, timeout=300, kernel_name='python3', resources={'metadata': {'path': REPO}}).execute()
+    saved = nbformat.read(os.path.join(REPO, notebook + '.ipynb'), as_version=4)
+    assert not any(cell.get('outputs') for cell in saved.cells), 'notebooks are saved without outputs'
+    nb = run_notebook(notebook)
     pngs = [p for p in os.listdir(tmp_path) if p.endswith('.png')]
     assert len(pngs) == 1
     tile = AGING_TILE if notebook == 'aging_game' else OTHER_TILE

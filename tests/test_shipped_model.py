@@ -1,8 +1,6 @@
 """The shipped UTKFace model: fp16 weights in the reference's format, and faces that really age."""
 import os
 
-import nbclient
-import nbformat
 import numpy as np
 import pytest
 import torch
@@ -11,7 +9,7 @@ from PIL import Image
 import consts
 import metrics
 import utils
-from conftest import REPO, SAMPLE
+from conftest import AGING_TILE, REPO, SAMPLE, run_notebook, strip_size
 
 SHIPPED = os.path.join(REPO, consts.SHIPPED_MODEL)
 pytestmark = pytest.mark.skipif(not os.path.isfile(os.path.join(SHIPPED, 'G' + consts.TRAINED_MODEL_EXT)),
@@ -71,7 +69,6 @@ def test_the_age_label_carries_the_age_of_the_face(net, sample):
 def test_aging_notebook_plays_with_the_shipped_model(tmp_path, monkeypatch):
     monkeypatch.delenv('CAAE_MODEL', raising=False)
     monkeypatch.setenv('CAAE_RESULTS', str(tmp_path))
-    nb = nbformat.read(os.path.join(REPO, 'aging_game.ipynb'), as_version=4)
-    nbclient.NotebookClient(nb, timeout=300, kernel_name='python3', resources={'metadata': {'path': REPO}}).execute()
+    run_notebook('aging_game')
     pngs = [p for p in os.listdir(tmp_path) if p.endswith('.png')]
-    assert len(pngs) == 1 and Image.open(tmp_path / pngs[0]).size == (11 * 138 + 2, 140)
+    assert len(pngs) == 1 and Image.open(tmp_path / pngs[0]).size == strip_size(11, AGING_TILE)
