@@ -12,6 +12,7 @@ from skimage import data
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import align  # noqa: E402
 from align import NoFaceError, align_face, detect_faces, prepare_face  # noqa: E402
+from conftest import AGING_TILE, strip_size  # noqa: E402
 from utils import load_image as load_photo  # noqa: E402
 
 cv2.setNumThreads(1)
@@ -196,7 +197,7 @@ def test_game_modes_align_real_photos(astronaut, games_checkpoint, tmp_path, cap
     main.main(['--mode', 'test', '--load', games_checkpoint, '--input', str(photo), '--age', '60', '--gender', 'f',
                '--output', str(tmp_path / 'out')])
     png, gif = capsys.readouterr().out.split()
-    assert Image.open(png).size == (11 * 138 + 2, 140)  # 11 tiles of 128 + 2 x 4 padding, 2-pixel gaps
+    assert Image.open(png).size == strip_size(11, AGING_TILE)
     assert (tmp_path / 'out' / 'astronaut_face.png').is_file()
     aligned = np.asarray(prepare_face(photo), dtype=float)
     first_tile = np.asarray(Image.open(png), dtype=float)[6:134, 6:134]

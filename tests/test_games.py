@@ -10,11 +10,12 @@ from PIL import Image
 import consts
 import main
 import utils
-from conftest import AGING_TILE, OTHER_TILE, REPO, run_notebook, strip_size
+from conftest import AGING_TILE, OTHER_TILE, REPO, SAMPLE, run_notebook, strip_size
 
-SAMPLE = os.path.join(REPO, 'data', 'UTKFace', 'unlabeled')
 FACE_A = os.path.join(SAMPLE, '38_1_0_20170105001437325.jpg.chip.jpg')
 FACE_B = os.path.join(SAMPLE, '70_0_0_20170117174803325.jpg.chip.jpg')
+
+
 def gif_frames(png):
     with Image.open(utils.gif_beside(png)) as gif:
         return gif.n_frames
