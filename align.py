@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from consts import IMAGE_LENGTH
-from utils import load_image, save_png, thumbnail
+from images import load_image, save_png, thumbnail
 
 FACE_CASCADE = 'haarcascade_frontalface_alt2.xml'
 EYE_CASCADE = 'haarcascade_eye.xml'

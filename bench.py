@@ -6,10 +6,11 @@
     python bench.py --data ../shared/UTKFace     # also: cost of building batches from the real cache
 
 Synthetic data at the real shapes. The paths take turns (round after round) so that load from other processes
-slows them alike; each figure is the median over the rounds. The training step is the real Net.teach_step, fed
-by Net.batch as in training; the aging strip is encoding one face and generating it at the 10 ages.
+slows them alike; each figure is the median over the rounds. The training step is the real train.reference_step,
+fed by Net.batch as in training; the aging strip is encoding one face and generating it at the 10 ages.
 """
 import argparse
+import functools
 import statistics
 import time
 
@@ -17,7 +18,9 @@ import numpy as np
 import torch
 
 import consts
+import train
 import utils
+from data import FaceDataset, label_tensor
 from model import Net
 
 
@@ -39,7 +42,7 @@ def synthetic_faces(size):
     """A FaceDataset of random uint8 faces and labels, indexed like the real cache."""
     images = np.random.default_rng(0).integers(0, 256, (size, consts.IMAGE_LENGTH, consts.IMAGE_LENGTH,
                                                          consts.IMAGE_DEPTH), dtype=np.uint8)
-    return utils.FaceDataset(images, np.arange(size) % consts.NUM_AGES, np.arange(size) % consts.NUM_GENDERS,
+    return FaceDataset(images, np.arange(size) % consts.NUM_AGES, np.arange(size) % consts.NUM_GENDERS,
                              [f'{i}.png' for i in range(size)])
 
 
@@ -63,7 +66,7 @@ def sync(device):
 def aging_strip(net, face, gender):
     """Encode one face, generate it at the 10 ages."""
     z = net.encode(face[None]).expand(consts.NUM_AGES, -1)
-    return net.generate(z, utils.label_tensor(range(consts.NUM_AGES), [gender] * consts.NUM_AGES))
+    return net.generate(z, label_tensor(range(consts.NUM_AGES), [gender] * consts.NUM_AGES))
 
 
 def describe(device):
@@ -85,14 +88,17 @@ def main(argv=None):
     data = synthetic_faces(4 * args.batch_size)
     batches = torch.arange(len(data)).view(-1, args.batch_size)
     face = data.images_tensor([0])[0]
+    steps = {name: functools.partial(train.reference_step, net, train.make_optimizers(net, train.TrainConfig()))
+             for name, net in nets.items()}
     train, strip = {name: [] for name in nets}, {name: [] for name in nets}
     print(f'{device}: {describe(device)}; torch {torch.__version__}; batch {args.batch_size}')
-    for net in nets.values():  # warm up: first calls allocate and pick kernels
-        net.teach_step(*net.batch(data, batches[0]))
+    for name, net in nets.items():  # warm up: first calls allocate and pick kernels
+        steps[name](*net.batch(data, batches[0]))
         aging_strip(net, face, consts.MALE)
     for turn in range(args.rounds):
         for name, net in nets.items():
-            step = timed(device, lambda: net.teach_step(*net.batch(data, batches[turn % len(batches)])), args.steps)
+            batch = batches[turn % len(batches)]
+            step = timed(device, lambda: steps[name](*net.batch(data, batch)), args.steps)
             train[name].append(args.batch_size / step)
             strip[name].append(1000 * timed(device, lambda: aging_strip(net, face, consts.FEMALE), args.strips))
         print(f'round {turn + 1}: ' + ', '.join(f'{n} {train[n][-1]:.2f} img/s' for n in nets), flush=True)
@@ -112,7 +118,7 @@ def report(train, strip):
 
 def report_data(net, path, batch_size, images_per_second, device):
     """Time Net.batch on the real cache (random rows, as an epoch draws them) against the fast training step."""
-    dataset = utils.FaceDataset.from_folder(path)
+    dataset = FaceDataset.from_folder(path)
     if device.type == 'cuda':
         dataset.to(device)
     order = torch.randperm(len(dataset))

@@ -1,12 +1,10 @@
-"""Constants shared by every part of CAAE. Change NUM_Z_CHANNELS before building a Net."""
+"""Constants shared by every part of CAAE. NUM_Z_CHANNELS is the default z length, read when a network is built."""
 import re
 
 IMAGE_LENGTH = 128
 IMAGE_DEPTH = 3
 KERNEL_SIZE = 2  # Dimg convolutions
-NUM_ENCODER_CHANNELS = 64
-NUM_GEN_CHANNELS = 1024
-NUM_Z_CHANNELS = 50  # read when the networks are built
+NUM_Z_CHANNELS = 50  # the default of Net(z_channels=...), read when a network is built
 
 NUM_AGES = 10
 NUM_GENDERS = 2
@@ -27,6 +25,8 @@ SHIPPED_MODEL = './trained_models/utkface_z50'
 GAMES_RESULTS = './results'  # the games write into <GAMES_RESULTS>/<mode> by default
 TRAINED_MODEL_EXT = '.dat'
 NETWORK_NAMES = ('E', 'G', 'Dz', 'Dimg')
+TRAINING_STATE = 'training_state.pt'  # optimizers and random generators, beside the networks: exact continuation
+RUN_RECORD = 'run.json'  # how a run was trained, in its results folder
 
 REC_LOSS_WEIGHT = 1.0
 TV_LOSS_WEIGHT = 0.0  # the reference logs total variation with weight 0

@@ -3,7 +3,7 @@
 Train (one process; the fast path: channels_last, some layers computed another way, bf16 autocast where the
 CPU or GPU runs bf16 faster than fp32; --precision fp32 forces full precision):
     python main.py --mode train --epochs 50 --input ../shared/UTKFace --output ./results/run1
-Continue from a saved epoch:
+Continue from a saved epoch (exactly: the same weights as one longer run; z length read from the checkpoint):
     python main.py --mode train --epochs 10 --load ./results/run1/epoch50 --output ./results/run1
 Several processes or GPUs (DistributedDataParallel; gloo on CPU, nccl on CUDA):
     torchrun --nproc_per_node=4 main.py --mode train --epochs 50 --input ../shared/UTKFace
@@ -19,18 +19,21 @@ Measure a model on faces it never trained on (prints a table, writes eval.json):
 """
 import argparse
 import datetime
-import json
 import logging
 import os
-import re
 import sys
 
 import torch
 
 import align
+import checkpoints
 import consts
 import metrics
+import train
 import utils
+from data import FaceDataset, parse_utkface_name
+from images import gif_beside, pil_to_model_tensor_transform
+from model import Net
 
 GAMES = {'test': 1, 'morph': 2, 'kids': 2}  # game -> number of input images
 MODES = ('train', 'eval') + tuple(GAMES)
@@ -63,16 +66,15 @@ def build_parser():
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('--mode', choices=MODES, default='train', help='what to do')
     parser.add_argument('--epochs', '-e', default=1, type=int, help='epochs to train')
-    parser.add_argument('--models-saving', '--ms', dest='models_saving', default='always',
-                        choices=('always', 'last', 'tail', 'never'),
+    parser.add_argument('--models-saving', '--ms', dest='models_saving', default='always', choices=train.MODELS_SAVING,
                         help="which epochs keep their .dat files: all, the last, only the newest so far, none")
     parser.add_argument('--batch-size', '--bs', dest='batch_size', default=128, type=int,
                         help='images per step; one batch of this size is held out for validation')
     parser.add_argument('--weight-decay', '--wd', dest='weight_decay', default=1e-5, type=float, help="Adam's weight decay")
-    parser.add_argument('--learning-rate', '--lr', dest='learning_rate', default=2e-4, type=float, help="Adam's learning rate")
+    parser.add_argument('--learning-rate', '--lr', dest='lr', default=2e-4, type=float, help="Adam's learning rate")
     parser.add_argument('--b1', '-b', dest='b1', default=0.5, type=float, help="Adam's beta1")
     parser.add_argument('--b2', '-B', dest='b2', default=0.999, type=float, help="Adam's beta2")
-    parser.add_argument('--shouldplot', '--sp', dest='shouldplot', action='store_true',
+    parser.add_argument('--shouldplot', '--sp', dest='should_plot', action='store_true',
                         help='open a live loss plot window that redraws every epoch')
     parser.add_argument('--cpu', '-c', action='store_true', help='stay on the CPU even when CUDA is available')
     parser.add_argument('--precision', choices=('auto', 'fp32', 'bf16'), default='auto',
@@ -100,7 +102,9 @@ def build_parser():
     parser.add_argument('--eval-all', action='store_true',
                         help="eval: use every image of --input (a set the model never saw), not only the trainer's "
                              'held-out validation batch')
-    parser.add_argument('-z', dest='z_channels', default=50, type=int, help='length of z')
+    parser.add_argument('-z', dest='z_channels', default=None, type=positive_int,
+                        help=f'length of z of a new run (None: {consts.NUM_Z_CHANNELS}); with --load and for the games '
+                             'and eval it is read from the checkpoint')
     parser.add_argument('--seed', default=None, type=int,
                         help='train: seed for the validation split and shuffling (None: 0); '
                              'kids: seed for the children (None: a new family every run)')
@@ -137,6 +141,18 @@ def setup_output(output, args):
     utils.log.setLevel(logging.INFO)
 
 
+def z_length(args):
+    """z's length: the checkpoint's when one is loaded (-z must then agree or be left out), else -z's."""
+    model = args.load if args.mode == 'train' else game_model(args)
+    if not model:
+        return args.z_channels or consts.NUM_Z_CHANNELS
+    saved = checkpoints.z_length_of(model)
+    if args.z_channels and args.z_channels != saved:
+        raise utils.InputError(f'{checkpoints.network_path(model, "E")}: saved with z length {saved}, but -z '
+                               f'{args.z_channels} was given: leave -z out to use the checkpoint\'s length')
+    return saved
+
+
 def init_distributed(args):
     """Join the torchrun process group when launched by torchrun; returns (rank, world_size, device)."""
     world_size = int(os.environ.get('WORLD_SIZE', 1))
@@ -152,33 +168,23 @@ def init_distributed(args):
     return torch.distributed.get_rank(), world_size, device
 
 
-def resume_point(load_path):
-    """(first epoch, loss history) when continuing from an epoch<N> folder."""
-    match = re.search(r'epoch(\d+)$', os.path.normpath(load_path))
-    return (int(match.group(1)) + 1 if match else 1), utils.LossTracker.load(load_path)
-
-
-def train(args, net, rank=0, world_size=1):
-    output = args.output or utils.default_where_to_save()
-    if rank == 0:
-        setup_output(output, args)
-    first_epoch, history = resume_point(args.load) if args.load else (1, None)
-    if args.load:
-        net.load(args.load, slim=False)
+def train_config(args):
+    """The TrainConfig of the command line: every option whose name is a config field, plus the data folder."""
+    options = {name: getattr(args, name) for name in train.TrainConfig.__dataclass_fields__ if hasattr(args, name)}
     data = args.input[0] if args.input else consts.DEFAULT_DATASET
-    if world_size > 1:  # one process a machine labels and caches the data first, the others reuse it
-        if int(os.environ.get('LOCAL_RANK', 0)) == 0:
-            utils.FaceDataset.from_folder(data, show_progress=rank == 0)
-        torch.distributed.barrier()
+    output = args.output or checkpoints.default_where_to_save()
+    return train.TrainConfig(**{**options, 'data': data, 'output': output, 'seed': args.seed or 0})
+
+
+def train_command(args, net, rank=0, world_size=1):
+    config = train_config(args)
     if rank == 0:
-        utils.print_timestamp(f'Training on {data} ({net.device}, '
-                              f'{"bf16 autocast" if net.autocast_dtype else "fp32"}), results in {output}')
-    tracker = net.teach(data, batch_size=args.batch_size, epochs=args.epochs, weight_decay=args.weight_decay,
-                        lr=args.learning_rate, should_plot=args.shouldplot, betas=(args.b1, args.b2),
-                        where_to_save=output, models_saving=args.models_saving, first_epoch=first_epoch,
-                        loss_history=history, seed=args.seed or 0, rank=rank, world_size=world_size)
+        setup_output(config.output, args)
+        utils.print_timestamp(f'Training on {config.data} ({net.device}, '
+                              f'{"bf16 autocast" if net.autocast_dtype else "fp32"}), results in {config.output}')
+    tracker = train.run(net, config, rank, world_size)
     if rank == 0:
-        utils.print_timestamp(f'Done: {tracker.summary()}; results in {output}')
+        utils.print_timestamp(f'Done: {tracker.summary()}; results in {config.output}')
 
 
 def read_face(path, args, output):
@@ -192,12 +198,12 @@ def read_face(path, args, output):
         raise utils.InputError(f'{path}: {e}') from None
     except ValueError as e:
         raise utils.InputError(str(e)) from None
-    return utils.pil_to_model_tensor_transform(face)
+    return pil_to_model_tensor_transform(face)
 
 
 def face_labels(args):
     """Ages and genders of the input faces: --age and --gender, else read from UTKFace file names."""
-    parsed = [utils.parse_utkface_name(path) for path in args.input]
+    parsed = [parse_utkface_name(path) for path in args.input]
     missing = [f'--{name}' for name in ('age', 'gender') if getattr(args, name) is None]
     if missing and None in parsed:
         raise utils.InputError(f'{args.input[parsed.index(None)]} is not a UTKFace name '
@@ -210,7 +216,7 @@ def game_model(args):
     """The folder a game loads: --load, else the shipped model; InputError saying where a model is needed."""
     if args.load:
         return args.load
-    if all(os.path.isfile(os.path.join(consts.SHIPPED_MODEL, name + consts.TRAINED_MODEL_EXT)) for name in ('E', 'G')):
+    if all(os.path.isfile(checkpoints.network_path(consts.SHIPPED_MODEL, name)) for name in ('E', 'G')):
         return consts.SHIPPED_MODEL
     raise utils.InputError(f'no model to play with: pass --load FOLDER (a folder with E.dat and G.dat), '
                            f'or put the shipped model in {consts.SHIPPED_MODEL}')
@@ -232,7 +238,7 @@ def play(args, net):
     else:
         png = net.kids(faces, args.length, output, seed=args.seed)
     print(png)
-    print(utils.gif_beside(png))
+    print(gif_beside(png))
 
 
 def evaluate(args, net):
@@ -240,20 +246,18 @@ def evaluate(args, net):
     model = game_model(args)
     net.load(model, slim=True)
     data = args.input[0] if args.input else consts.DEFAULT_DATASET
-    dataset = utils.FaceDataset.from_folder(data)
+    dataset = FaceDataset.from_folder(data)
     if args.eval_all:
         idx, held_out = torch.arange(len(dataset)), 'every image'
     else:
-        idx = metrics.held_out_rows(dataset, args.batch_size, args.seed or 0)
-        held_out = f'the validation batch the trainer held out (--batch-size {args.batch_size}, --seed {args.seed or 0})'
+        idx, held_out = metrics.held_out_rows(dataset, model, args.batch_size, args.seed or 0)
     net.eval()
     result = metrics.evaluate_rows(net, dataset, idx)
     result = {'model': model, 'data': data, 'evaluated on': held_out, **result}
     output = args.output or os.path.join(consts.GAMES_RESULTS, 'eval')
     require_output_folder(output)
     path = os.path.join(output, 'eval.json')
-    with utils.atomic_path(path) as tmp, open(tmp, 'w') as f:
-        json.dump(result, f, indent=2)
+    checkpoints.save_json(result, path)
     width = max(map(len, result))
     print('\n'.join(f'{k:<{width}}  {v:.4f}' if isinstance(v, float) else f'{k:<{width}}  {v}'
                     for k, v in result.items()))
@@ -264,17 +268,15 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     check_counts(parser, args)
-    consts.NUM_Z_CHANNELS = args.z_channels
-    from model import Net
     try:
         rank, world_size, device = init_distributed(args)
-        net = Net(device=device, precision=args.precision)
+        net = Net(device=device, precision=args.precision, z_channels=z_length(args))
         if args.mode in GAMES:
             play(args, net)
         elif args.mode == 'eval':
             evaluate(args, net)
         else:
-            train(args, net, rank, world_size)
+            train_command(args, net, rank, world_size)
     except utils.InputError as e:
         sys.exit(f'error: {e}')
     except KeyboardInterrupt:

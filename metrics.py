@@ -2,8 +2,11 @@
 import torch
 import torch.nn.functional as F
 
+import checkpoints
 import consts
-import utils
+from data import label_tensor
+from images import to_model_range
+from utils import print_timestamp
 
 
 def psnr(images, references):
@@ -37,9 +40,16 @@ def ks_uniform(z):
     return torch.maximum(steps - cdf, cdf - (steps - 1 / n)).max(dim=0).values.mean().item()
 
 
-def held_out_rows(dataset, batch_size, seed):
-    """The rows of the validation batch that training held out: the same for the same data, batch size and seed."""
-    return dataset.split(batch_size, 0, seed=seed)[0]
+def held_out_rows(dataset, model_folder, batch_size=128, seed=0):
+    """(rows, description) of the faces that training held out: those named in the model's run.json, or, for an
+    older run without one, the split that batch size and seed give."""
+    record = checkpoints.find_run_record(model_folder)
+    if record:
+        return dataset.rows_of(record['validation']), f'the validation faces named in the run\'s {consts.RUN_RECORD}'
+    print_timestamp(f'{model_folder}: no {consts.RUN_RECORD} beside the model, so its validation batch is found again '
+                    f'from --batch-size {batch_size} and --seed {seed}')
+    described = f'the validation batch the trainer held out (--batch-size {batch_size}, --seed {seed})'
+    return dataset.split(batch_size, 0, seed=seed)[0], described
 
 
 def evaluate_rows(net, dataset, rows):
@@ -54,12 +64,12 @@ def evaluate(net, images, age_groups, genders, seed=0):
         batch = slice(start, start + 64)
         z_batch = net.encode(images[batch])
         z.append(z_batch.cpu())
-        reconstructed.append(net.generate(z_batch, utils.label_tensor(age_groups[batch], genders[batch])).cpu())
-        young.append(net.generate(z_batch, utils.label_tensor(torch.zeros_like(genders[batch]), genders[batch])).cpu())
-        old.append(net.generate(z_batch, utils.label_tensor(torch.full_like(genders[batch], consts.NUM_AGES - 1),
+        reconstructed.append(net.generate(z_batch, label_tensor(age_groups[batch], genders[batch])).cpu())
+        young.append(net.generate(z_batch, label_tensor(torch.zeros_like(genders[batch]), genders[batch])).cpu())
+        old.append(net.generate(z_batch, label_tensor(torch.full_like(genders[batch], consts.NUM_AGES - 1),
                                                             genders[batch])).cpu())
     z, reconstructed, young, old = map(torch.cat, (z, reconstructed, young, old))
-    originals = utils.to_model_range(images)
+    originals = to_model_range(images)
     prior = torch.rand(z.shape, generator=torch.Generator().manual_seed(seed)) * 2 - 1
     return {
         'images': len(images),

@@ -10,6 +10,7 @@ import os
 import sys
 
 import utils
+from data import sort_to_classes
 
 
 def main(argv=None):
@@ -23,7 +24,7 @@ def main(argv=None):
             raise utils.InputError(f'{dest}: cannot write there')
         log_path = os.path.join(dest, 'labeler.log')
         logging.basicConfig(filename=log_path, level=logging.INFO, format='%(asctime)s %(message)s')
-        counts, skipped = utils.sort_to_classes(args.source, dest)
+        counts, skipped = sort_to_classes(args.source, dest)
     except utils.InputError as e:
         sys.exit(f'error: {e}')
     print(f'{dest}: ' + ', '.join(f'{v} {k}' for k, v in counts.items())

@@ -1,4 +1,5 @@
 """Shared fixtures: real UTKFace images from the bundled sample, and a briefly trained checkpoint."""
+import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -14,7 +15,9 @@ SHARED_UTKFACE = REPO.parent / 'shared' / 'UTKFace'
 sys.path.insert(0, str(REPO))  # the modules live at the repository root
 
 import consts  # noqa: E402
-import utils  # noqa: E402
+import data  # noqa: E402
+import images  # noqa: E402
+import train  # noqa: E402
 
 AGING_TILE, OTHER_TILE = 128 + 2 * 4, 128  # the aging game pads each face by 4 pixels
 
@@ -22,6 +25,15 @@ AGING_TILE, OTHER_TILE = 128 + 2 * 4, 128  # the aging game pads each face by 4 
 def strip_size(tiles, tile):
     """(width, height) of a game's strip: `tiles` images of side `tile` in one row, 2 pixels apart."""
     return tiles * (tile + 2) + 2, tile + 4
+
+
+def load_tool(name):
+    """The module tools/<name>.py (the tools are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / 'tools' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # importable by name, so that a process pool can pickle its functions
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_notebook(name):
@@ -53,10 +65,11 @@ def games_checkpoint(tmp_path_factory):
     from model import Net
     torch.manual_seed(0)
     paths = sorted(SAMPLE.iterdir())[::50]
-    images = torch.stack([utils.pil_to_model_tensor_transform(utils.load_image(p)) for p in paths])
-    ages, genders, _ = zip(*(utils.parse_utkface_name(p.name) for p in paths))
-    labels = utils.label_tensor([utils.age_to_group(a) for a in ages], genders)
+    faces = torch.stack([images.pil_to_model_tensor_transform(images.load_image(p)) for p in paths])
+    ages, genders, _ = zip(*(data.parse_utkface_name(p.name) for p in paths))
+    labels = data.label_tensor([data.age_to_group(a) for a in ages], genders)
     net = Net()
+    optimizers = train.make_optimizers(net, train.TrainConfig())
     for _ in range(2):
-        net.teach_step(net.images_to_device(images), labels.to(net.device))
+        train.reference_step(net, optimizers, net.images_to_device(faces), labels.to(net.device))
     return net.save(str(tmp_path_factory.mktemp('games_checkpoint')), networks=('E', 'G'))

@@ -1,7 +1,5 @@
 """Tests for align.py: face detection, UTKFace framing, input formats and chip pass-through."""
 import random
-import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -9,14 +7,13 @@ import pytest
 from PIL import Image
 from skimage import data
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import align  # noqa: E402
-from align import NoFaceError, align_face, detect_faces, prepare_face  # noqa: E402
-from conftest import AGING_TILE, strip_size  # noqa: E402
-from utils import load_image as load_photo  # noqa: E402
+import align
+from align import NoFaceError, align_face, detect_faces, prepare_face
+from conftest import AGING_TILE, SHARED_UTKFACE, strip_size
+from images import load_image as load_photo
 
 cv2.setNumThreads(1)
-UTKFACE = Path(__file__).resolve().parents[1].parent / 'shared' / 'UTKFace'
+UTKFACE = SHARED_UTKFACE
 CHIP = '28_0_1_20170117020144774.jpg.chip.jpg'
 # astronaut(), 512x512: eyes near (202, 101) and (245, 103), mouth near (225, 148), chin near (225, 168)
 ASTRO_EYES = ((202, 101), (245, 103))

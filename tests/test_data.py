@@ -10,6 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
+import data
+import images
 import utils
 from conftest import REPO, SHARED_UTKFACE, copy_sample
 
@@ -18,22 +20,22 @@ from conftest import REPO, SHARED_UTKFACE, copy_sample
                                         (20, 3), (21, 4), (30, 4), (31, 5), (40, 5), (41, 6), (50, 6),
                                         (51, 7), (60, 7), (61, 8), (70, 8), (71, 9), (116, 9)])
 def test_age_groups(age, group):
-    assert utils.age_to_group(age) == group
+    assert data.age_to_group(age) == group
 
 
 def test_label_vector():
-    label = utils.label_tensor(4, 1)
+    label = data.label_tensor(4, 1)
     assert label.shape == (20,)
     assert label[:10].tolist() == [-1, -1, -1, -1, 1, -1, -1, -1, -1, -1]
     assert label[10:].tolist() == [-1, 1] * 5
-    batch = utils.label_tensor(torch.tensor([0, 9]), torch.tensor([0, 1]))
+    batch = data.label_tensor(torch.tensor([0, 9]), torch.tensor([0, 1]))
     assert batch.shape == (2, 20) and batch[1, 9] == 1 and batch[0, 10] == 1
 
 
 def test_class_names():
-    assert utils.class_name(4, 1) == '4.1'
-    assert utils.parse_class_name('4.1') == (4, 1)
-    assert utils.parse_class_name('10.1') is None and utils.parse_class_name('labeled') is None
+    assert data.class_name(4, 1) == '4.1'
+    assert data.parse_class_name('4.1') == (4, 1)
+    assert data.parse_class_name('10.1') is None and data.parse_class_name('labeled') is None
 
 
 @pytest.mark.parametrize('name, parsed', [
@@ -44,7 +46,7 @@ def test_class_names():
     ('25_2_0_20170104230455985.jpg.chip.jpg', None),
     ('face.jpg', None)])
 def test_utkface_names(name, parsed):
-    assert utils.parse_utkface_name(name) == parsed
+    assert data.parse_utkface_name(name) == parsed
 
 
 def test_transform_matches_torchvision():
@@ -52,7 +54,7 @@ def test_transform_matches_torchvision():
     image = Image.open(sorted((REPO / 'data/UTKFace/unlabeled').iterdir())[0])
     reference = transforms.Compose([transforms.Resize((128, 128)), transforms.ToTensor(),
                                     transforms.Lambda(lambda t: t.mul(2).sub(1))])
-    ours = utils.pil_to_model_tensor_transform(image)
+    ours = images.pil_to_model_tensor_transform(image)
     assert ours.shape == (3, 128, 128) and ours.dtype == torch.float32
     assert torch.allclose(ours, reference(image), atol=1e-6)
 
@@ -73,9 +75,9 @@ def test_labeler_sorts_skips_and_is_idempotent(raw_faces, tmp_path):
     assert '12 sorted, 0 already there, 2 skipped' in first.stdout
     assert '55_0_0_20170116232725357jpg.chip.jpg' in (dest / 'labeler.log').read_text()
     for name in before:
-        parsed = utils.parse_utkface_name(name)
+        parsed = data.parse_utkface_name(name)
         if parsed:
-            assert (dest / utils.class_name(utils.age_to_group(parsed[0]), parsed[1]) / name).is_file()
+            assert (dest / data.class_name(data.age_to_group(parsed[0]), parsed[1]) / name).is_file()
     second = run_labeler(raw_faces, dest)
     assert '0 sorted, 12 already there, 2 skipped' in second.stdout
     assert sorted(os.listdir(raw_faces)) == before
@@ -89,9 +91,9 @@ def test_labeler_errors_are_one_line(tmp_path):
 
 def test_read_only_source_is_labeled_elsewhere(raw_faces, tmp_path):
     os.chmod(raw_faces, 0o555)
-    labeled = utils.resolve_labeled_folder(str(raw_faces), work_dir=str(tmp_path / 'work'))
+    labeled = data.resolve_labeled_folder(str(raw_faces), work_dir=str(tmp_path / 'work'))
     assert labeled.startswith(str(tmp_path / 'work')) and not (raw_faces / 'labeled').exists()
-    assert len(utils.list_labeled_images(labeled)) == 12
+    assert len(data.list_labeled_images(labeled)) == 12
 
 
 @pytest.mark.skipif(not SHARED_UTKFACE.is_dir(), reason='needs ../shared/UTKFace')
@@ -122,34 +124,34 @@ def test_cache_skips_bad_files_and_converts_odd_ones(raw_faces, tmp_path, caplog
     bad = write_bad_files(raw_faces)
     write_odd_images(raw_faces)
     with caplog.at_level(logging.WARNING, logger='caae'):
-        dataset = utils.FaceDataset.from_folder(str(raw_faces), show_progress=False)
+        dataset = data.FaceDataset.from_folder(str(raw_faces), show_progress=False)
     assert len(dataset) == 12 + 3
     assert all(any(name in r.message for r in caplog.records) for name in bad)
     assert dataset.images.shape == (15, 128, 128, 3) and dataset.images.dtype == np.uint8
     odd = [dataset.names.index(f'40_1_0_2017010100000000{i}.jpg.chip.jpg') for i in (4, 5, 6)]
     images = dataset.images_tensor(odd)
     assert images.shape == (3, 3, 128, 128)
-    assert torch.equal(dataset.labels_tensor(odd), utils.label_tensor([5, 5, 5], [1, 1, 1]))
+    assert torch.equal(dataset.labels_tensor(odd), data.label_tensor([5, 5, 5], [1, 1, 1]))
 
 
 def test_cache_is_reused_and_rebuilt_when_files_change(raw_faces):
-    first = utils.FaceDataset.from_folder(str(raw_faces), show_progress=False)
+    first = data.FaceDataset.from_folder(str(raw_faces), show_progress=False)
     cache = raw_faces / 'cache'
     files = sorted(os.listdir(cache))
     assert len(files) == 2
-    second = utils.FaceDataset.from_folder(str(raw_faces), show_progress=False)
+    second = data.FaceDataset.from_folder(str(raw_faces), show_progress=False)
     assert sorted(os.listdir(cache)) == files and np.array_equal(first.images, second.images)
     for p in copy_sample(raw_faces.parent / 'more', 3).iterdir():
-        parsed = utils.parse_utkface_name(p.name)
-        target = raw_faces / 'labeled' / utils.class_name(utils.age_to_group(parsed[0]), parsed[1]) / ('x' + p.name)
+        parsed = data.parse_utkface_name(p.name)
+        target = raw_faces / 'labeled' / data.class_name(data.age_to_group(parsed[0]), parsed[1]) / ('x' + p.name)
         target.parent.mkdir(exist_ok=True)
         shutil.copy(p, target)
-    third = utils.FaceDataset.from_folder(str(raw_faces), show_progress=False)
+    third = data.FaceDataset.from_folder(str(raw_faces), show_progress=False)
     assert len(third) == 15 and len(os.listdir(cache)) == 4
 
 
 def test_images_and_labels_stay_aligned(raw_faces):
-    dataset = utils.FaceDataset.from_folder(str(raw_faces), show_progress=False)
+    dataset = data.FaceDataset.from_folder(str(raw_faces), show_progress=False)
     idx = torch.tensor([7, 2, 11, 0])
     images = dataset.images_tensor(idx)
     for row, i in enumerate(idx.tolist()):
@@ -158,7 +160,7 @@ def test_images_and_labels_stay_aligned(raw_faces):
 
 
 def test_split_is_reproducible_and_disjoint(raw_faces):
-    dataset = utils.FaceDataset.from_folder(str(raw_faces), show_progress=False)
+    dataset = data.FaceDataset.from_folder(str(raw_faces), show_progress=False)
     valid, train = dataset.split(4, 4, seed=0)
     again, _ = dataset.split(4, 4, seed=0)
     assert torch.equal(valid, again) and not set(valid.tolist()) & set(train.tolist())
@@ -170,11 +172,11 @@ def test_input_layouts(raw_faces, tmp_path):
     unlabeled_root = tmp_path / 'utk'
     (unlabeled_root).mkdir()
     shutil.copytree(raw_faces, unlabeled_root / 'unlabeled')
-    labeled = utils.resolve_labeled_folder(str(unlabeled_root))
-    assert labeled == str(unlabeled_root / 'labeled') and len(utils.list_labeled_images(labeled)) == 12
+    labeled = data.resolve_labeled_folder(str(unlabeled_root))
+    assert labeled == str(unlabeled_root / 'labeled') and len(data.list_labeled_images(labeled)) == 12
     labeled_only = tmp_path / 'sorted'
     shutil.copytree(unlabeled_root / 'labeled', labeled_only / 'labeled')
-    assert utils.resolve_labeled_folder(str(labeled_only)) == str(labeled_only / 'labeled')
+    assert data.resolve_labeled_folder(str(labeled_only)) == str(labeled_only / 'labeled')
     assert sorted(os.listdir(labeled_only)) == ['labeled']
     class_folders = labeled_only / 'labeled'
-    assert utils.resolve_labeled_folder(str(class_folders)) == str(class_folders)
+    assert data.resolve_labeled_folder(str(class_folders)) == str(class_folders)

@@ -2,20 +2,16 @@
 import os
 import shutil
 import socket
-import sys
 
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
-SAMPLE = os.path.join(REPO, 'data', 'UTKFace', 'unlabeled')
+from conftest import SAMPLE
 
 
 def _train_rank(rank, world_size, port, data, output, result_path):
     """What `torchrun --nproc_per_node=2 main.py --mode train ...` runs in each process, then gathers the weights."""
-    sys.path.insert(0, REPO)
     import main
     from model import Net
     os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world_size),
@@ -26,7 +22,7 @@ def _train_rank(rank, world_size, port, data, output, result_path):
     try:
         torch.manual_seed(rank)  # different initial weights: DDP must start every rank from rank 0's
         net = Net(device=device, precision=args.precision)
-        main.train(args, net, rank, world_size)
+        main.train_command(args, net, rank, world_size)
         # Parameters only: BatchNorm running statistics are each rank's own until DDP broadcasts rank 0's
         # at the next forward, and rank 0's are the ones saved.
         weights = torch.cat([p.detach().flatten().float() for network in net.networks.values()
@@ -55,4 +51,4 @@ def test_two_processes_keep_identical_weights(tmp_path):
     rank0, rank1 = torch.load(result)
     assert torch.equal(rank0, rank1)
     assert sorted(os.listdir(output / 'epoch1')) == [
-        'Dimg.dat', 'Dz.dat', 'E.dat', 'G.dat', 'losses.json', 'losses.png', 'validation.png']
+        'Dimg.dat', 'Dz.dat', 'E.dat', 'G.dat', 'losses.json', 'losses.png', 'training_state.pt', 'validation.png']

@@ -9,7 +9,8 @@ from PIL import Image
 
 import consts
 import main
-import utils
+import data
+import images
 from conftest import AGING_TILE, OTHER_TILE, REPO, SAMPLE, run_notebook, strip_size
 
 FACE_A = os.path.join(SAMPLE, '38_1_0_20170105001437325.jpg.chip.jpg')
@@ -17,7 +18,7 @@ FACE_B = os.path.join(SAMPLE, '70_0_0_20170117174803325.jpg.chip.jpg')
 
 
 def gif_frames(png):
-    with Image.open(utils.gif_beside(png)) as gif:
+    with Image.open(images.gif_beside(png)) as gif:
         return gif.n_frames
 
 
@@ -37,7 +38,7 @@ def net(games_checkpoint):
 
 @pytest.fixture(scope='module')
 def faces():
-    return [utils.pil_to_model_tensor_transform(utils.load_image(p)) for p in (FACE_A, FACE_B)]
+    return [images.pil_to_model_tensor_transform(images.load_image(p)) for p in (FACE_A, FACE_B)]
 
 
 def test_reference_notebook_calls(games_checkpoint, tmp_path):
@@ -66,7 +67,7 @@ def test_aging_frames_the_input_and_its_own_age_group(net, faces, tmp_path):
     png = net.test_single(faces[0], age=38, gender=consts.FEMALE, target=str(tmp_path), watermark=False)
     strip = np.asarray(Image.open(png))
     framed = [i for i in range(11) if (tile_border(strip, i) == 255).all()]
-    assert framed == [0, utils.age_to_group(38) + 1]
+    assert framed == [0, data.age_to_group(38) + 1]
     assert all((tile_border(strip, i) == 0).all() for i in range(11) if i not in framed)
 
 
@@ -96,6 +97,14 @@ def test_cli_test_mode(games_checkpoint, tmp_path, capsys):
     assert out == [str(tmp_path / 'out_female_38.png'), str(tmp_path / 'out_female_38.gif')]
     assert Image.open(out[0]).size == strip_size(11, AGING_TILE)
     assert gif_frames(out[0]) == 10
+
+
+def test_cli_games_read_the_z_length_from_the_checkpoint(tmp_path, capsys):
+    from model import Net
+    model = Net(z_channels=100).save(str(tmp_path / 'z100'), networks=('E', 'G'))
+    out = run_main(['--mode', 'kids', '--load', model, '--input', FACE_A, FACE_B, '--output', str(tmp_path)], capsys)
+    assert Image.open(out[0]).size == strip_size(10, OTHER_TILE)
+    assert consts.NUM_Z_CHANNELS == 50
 
 
 def test_cli_morph_reads_labels_from_utkface_names(games_checkpoint, tmp_path, capsys):

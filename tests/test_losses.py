@@ -4,11 +4,11 @@ import json
 import pytest
 from PIL import Image
 
-import utils
+import loss_tracker
 
 
 def tracker_with(train, valid):
-    tracker = utils.LossTracker()
+    tracker = loss_tracker.LossTracker()
     for t, v in zip(train, valid):
         tracker.append_many(eg=t, reg=0.1, dz=1.4, ez=1e-4, di=0.5, dg=1e-4, valid=v)
     return tracker
@@ -35,7 +35,7 @@ def test_plot_and_history_round_trip(tmp_path):
     tracker.save(tmp_path)
     assert Image.open(tmp_path / 'losses.png').size == (800, 500)
     history = json.loads((tmp_path / 'losses.json').read_text())
-    resumed = utils.LossTracker(history=utils.LossTracker.load(tmp_path))
+    resumed = loss_tracker.LossTracker(history=loss_tracker.LossTracker.load(tmp_path))
     resumed.append_many(eg=0.35, reg=0.1, dz=1.4, ez=1e-4, di=0.5, dg=1e-4, valid=0.35)
     assert resumed.epochs == [1, 2, 3, 4] and history['verdicts'] == tracker.verdicts
     assert resumed.verdicts[-1] == 'good fit' and 'valid=0.35' in resumed.summary()

@@ -4,13 +4,13 @@ import pytest
 import torch
 
 import metrics
-import utils
+import images
 from conftest import SAMPLE
 from PIL import Image
 
 
 def sample_images(n=4):
-    return torch.stack([utils.pil_to_model_tensor_transform(Image.open(p)) for p in sorted(SAMPLE.iterdir())[:n]])
+    return torch.stack([images.pil_to_model_tensor_transform(Image.open(p)) for p in sorted(SAMPLE.iterdir())[:n]])
 
 
 def test_psnr():
@@ -44,9 +44,9 @@ def test_ks_against_the_uniform_prior():
 
 def test_evaluate_reports_every_number():
     from model import Net
-    images = torch.stack([torch.from_numpy(utils.pil_to_uint8(Image.open(p)).copy()).permute(2, 0, 1)
+    faces = torch.stack([torch.from_numpy(images.pil_to_uint8(Image.open(p)).copy()).permute(2, 0, 1)
                           for p in sorted(SAMPLE.iterdir())[:3]])
-    result = metrics.evaluate(Net(), images, torch.tensor([0, 4, 9]), torch.tensor([0, 1, 1]))
+    result = metrics.evaluate(Net(), faces, torch.tensor([0, 4, 9]), torch.tensor([0, 1, 1]))
     assert set(result) == {'images', 'l1', 'psnr_db', 'ssim', 'z_ks', 'z_ks_prior_sample', 'age_effect_pixels'}
     assert result['images'] == 3 and all(np.isfinite(v) for v in result.values())
 

@@ -5,7 +5,9 @@ import pickle
 import pytest
 import torch
 
+import checkpoints
 import consts
+import data
 import utils
 from model import Net
 
@@ -59,6 +61,14 @@ def test_state_dict_keys_and_shapes_match_the_reference(z, z_length):
         assert actual == shapes, name
 
 
+def test_z_length_is_a_constructor_argument_and_read_from_checkpoints(tmp_path):
+    net = Net(z_channels=100)
+    assert net.z_channels == 100 and net.E.fc_layer.e_fc_1.out_features == 100 and consts.NUM_Z_CHANNELS == 50
+    net.save(tmp_path, networks=('E', 'G'))
+    assert checkpoints.z_length_of(tmp_path) == 100
+    Net(z_channels=checkpoints.z_length_of(tmp_path)).load(tmp_path)
+
+
 def test_parameter_counts():
     net = Net()
     count = {name: sum(p.numel() for p in n.parameters()) for name, n in net.networks.items()}
@@ -72,7 +82,7 @@ def test_forward_shapes_and_ranges():
     images = torch.rand(2, 3, 128, 128) * 2 - 1
     z = net.encode(images)
     assert z.shape == (2, 50) and z.abs().max() <= 1
-    labels = utils.label_tensor([0, 9], [0, 1])
+    labels = data.label_tensor([0, 9], [0, 1])
     generated = net.generate(z, labels)
     assert generated.shape == (2, 3, 128, 128) and generated.abs().max() <= 1
     assert net.Dz(z).shape == (2, 1)
@@ -83,7 +93,7 @@ def test_dimg_tiles_the_label_over_every_position():
     net = Net(precision='fp32', plain=True)  # the fast path folds the tiled label into a bias instead
     net.eval()
     images = torch.rand(2, 3, 128, 128) * 2 - 1
-    labels = utils.label_tensor([0, 9], [0, 1])
+    labels = data.label_tensor([0, 9], [0, 1])
     captured = {}
     net.Dimg.conv_layers.dimg_conv_2.register_forward_hook(lambda m, inp, out: captured.update(x=inp[0]))
     net.Dimg(images, labels)
@@ -122,7 +132,7 @@ def test_z_length_mismatch_names_file_and_lengths(tmp_path, z_length):
     consts.NUM_Z_CHANNELS = 100
     Net().save(tmp_path)
     consts.NUM_Z_CHANNELS = 50
-    with pytest.raises(utils.CheckpointError, match=r'E\.dat: .*z length 100, this run uses 50: pass -z 100'):
+    with pytest.raises(utils.CheckpointError, match=r'E\.dat: .*saved with z length 100, this network has 50\)'):
         Net().load(tmp_path)
 
 

@@ -8,7 +8,8 @@ from PIL import Image
 
 import consts
 import metrics
-import utils
+import data
+import images
 from conftest import AGING_TILE, REPO, SAMPLE, run_notebook, strip_size
 
 SHIPPED = os.path.join(REPO, consts.SHIPPED_MODEL)
@@ -29,10 +30,10 @@ def net():
 def sample():
     """The 200 bundled faces (uint8), their age groups and genders."""
     paths = sorted(SAMPLE.iterdir())
-    arrays = [utils.pil_to_uint8(utils.load_image(p)) for p in paths]
-    images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
-    ages, genders, _ = zip(*(utils.parse_utkface_name(p.name) for p in paths))
-    return images, torch.tensor([utils.age_to_group(a) for a in ages]), torch.tensor(genders)
+    arrays = [images.pil_to_uint8(images.load_image(p)) for p in paths]
+    faces = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
+    ages, genders, _ = zip(*(data.parse_utkface_name(p.name) for p in paths))
+    return faces, torch.tensor([data.age_to_group(a) for a in ages]), torch.tensor(genders)
 
 
 def test_shipped_weights_are_fp16_state_dicts_with_the_reference_keys(net):
@@ -44,9 +45,9 @@ def test_shipped_weights_are_fp16_state_dicts_with_the_reference_keys(net):
 
 
 def test_shipped_model_reconstructs_better_than_the_average_face(net, sample):
-    images, age_groups, genders = sample
-    result = metrics.evaluate(net, images, age_groups, genders)
-    faces = utils.to_model_range(images)
+    pixels, age_groups, genders = sample
+    result = metrics.evaluate(net, pixels, age_groups, genders)
+    faces = images.to_model_range(pixels)
     average_face_l1 = (faces - faces.mean(0)).abs().mean().item()
     assert result['l1'] < 0.8 * average_face_l1
     assert result['age_effect_pixels'] > 5
@@ -55,13 +56,13 @@ def test_shipped_model_reconstructs_better_than_the_average_face(net, sample):
 def test_the_age_label_carries_the_age_of_the_face(net, sample):
     """Nearly every face comes back closer to itself when drawn at its own age group than at the farthest one
     (0-5 for the adults, 71+ for the children): the generator renders age from the label."""
-    images, age_groups, genders = sample
-    faces = utils.to_model_range(images)
+    pixels, age_groups, genders = sample
+    faces = images.to_model_range(pixels)
     farthest = torch.where(age_groups < consts.NUM_AGES // 2, consts.NUM_AGES - 1, 0)
-    z = net.encode(images)
+    z = net.encode(pixels)
     distance = {}
     for name, groups in (('own', age_groups), ('farthest', farthest)):
-        drawn = net.generate(z, utils.label_tensor(groups, genders)).cpu()
+        drawn = net.generate(z, data.label_tensor(groups, genders)).cpu()
         distance[name] = (drawn - faces).abs().mean((1, 2, 3))
     assert (distance['own'] < distance['farthest']).float().mean() > 0.9
 

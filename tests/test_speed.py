@@ -1,20 +1,21 @@
 """The fast path (bf16 autocast, channels_last, slow layers computed another way, fused Adam) computes the same
 function as the plain fp32 path, and their checkpoints are interchangeable."""
+import functools
 import os
-import sys
 
 import pytest
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import consts  # noqa: E402
-import utils  # noqa: E402
-import model  # noqa: E402
-from model import Net  # noqa: E402
+import consts
+import data
+import model
+import train
+from conftest import SAMPLE
+from model import Net
 
 # Largest difference allowed, relative to the largest plain value: fp32 only reorders sums; bf16 keeps 8 bits.
 TOLERANCE = {'fp32': 1e-4, 'bf16': 5e-2}
-# Losses in LossTracker.TRAIN_LOSSES order, ez and dg unweighted; `reg` (pixel differences of ~3e-3) gets an
+# Losses in train.REFERENCE_LOSSES order, ez and dg unweighted; `reg` (pixel differences of ~3e-3) gets an
 # absolute tolerance of bf16's resolution of [-1, 1] pixels, 2**-8.
 LOSS_SCALE = torch.tensor([1, 1, 1, consts.ADV_LOSS_WEIGHT, 1, consts.ADV_LOSS_WEIGHT])
 LOSS_TOLERANCE = {'fp32': dict(rtol=1e-4, atol=1e-6), 'bf16': dict(rtol=5e-2, atol=2 ** -8)}
@@ -24,7 +25,7 @@ LOSS_TOLERANCE = {'fp32': dict(rtol=1e-4, atol=1e-6), 'bf16': dict(rtol=5e-2, at
 def batch():
     torch.manual_seed(0)
     images = torch.randint(0, 256, (4, 3, consts.IMAGE_LENGTH, consts.IMAGE_LENGTH), dtype=torch.uint8)
-    return images, utils.label_tensor([0, 3, 6, 9], [0, 1, 1, 0])
+    return images, data.label_tensor([0, 3, 6, 9], [0, 1, 1, 0])
 
 
 def twins(precision):
@@ -34,6 +35,10 @@ def twins(precision):
     for name, network in plain.networks.items():
         network.load_state_dict(fast.networks[name].state_dict())
     return fast, plain
+
+
+def training_step(net):
+    return functools.partial(train.reference_step, net, train.make_optimizers(net, train.TrainConfig()))
 
 
 def assert_close(fast, plain, precision):
@@ -58,9 +63,9 @@ def test_fast_path_computes_the_same_function(batch, precision):
     for f, p in zip(outputs(fast, images, labels, z), outputs(plain, images, labels, z)):
         assert_close(f, p, precision)
     torch.manual_seed(1)  # the same z prior in both steps
-    fast_losses = fast.teach_step(fast.images_to_device(images), labels)
+    fast_losses = training_step(fast)(fast.images_to_device(images), labels)
     torch.manual_seed(1)
-    plain_losses = plain.teach_step(plain.images_to_device(images), labels)
+    plain_losses = training_step(plain)(plain.images_to_device(images), labels)
     torch.testing.assert_close(fast_losses / LOSS_SCALE, plain_losses / LOSS_SCALE, **LOSS_TOLERANCE[precision])
 
 
@@ -77,7 +82,7 @@ def test_rewritten_layers_match_their_modules(layout):
     assert_close(model._deconv_as_matmul(x, deconv), deconv(x), 'fp32')
     conv = net.Dimg.conv_layers.dimg_conv_2[0].to(memory_format=layout)
     x = torch.randn(4, 16, 64, 64).contiguous(memory_format=layout)
-    labels = utils.label_tensor([1, 2, 3, 4], [0, 1, 0, 1])
+    labels = data.label_tensor([1, 2, 3, 4], [0, 1, 0, 1])
     tiled = labels[:, :, None, None].expand(-1, -1, 64, 64)
     assert_close(model._conv_with_constant_channels(x, labels, conv), conv(torch.cat((x, tiled), dim=1)), 'fp32')
 
@@ -98,10 +103,9 @@ def test_checkpoints_are_interchangeable(tmp_path):
 
 def test_cache_held_as_a_tensor_gives_the_same_batches(tmp_path):
     """The path a GPU takes (FaceDataset.to), checked on the CPU."""
-    sample = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'data', 'UTKFace', 'unlabeled')
-    for name in sorted(os.listdir(sample))[:6]:
-        os.symlink(os.path.join(sample, name), tmp_path / name)
-    dataset = utils.FaceDataset.from_folder(str(tmp_path), show_progress=False)
+    for name in sorted(os.listdir(SAMPLE))[:6]:
+        os.symlink(SAMPLE / name, tmp_path / name)
+    dataset = data.FaceDataset.from_folder(str(tmp_path), show_progress=False)
     net, idx = Net(precision='fp32'), torch.tensor([4, 0, 2])
     images, labels = net.batch(dataset, idx)
     device_images, device_labels = net.batch(dataset.to('cpu'), idx)

@@ -1,15 +1,13 @@
 """tools/: the WebP pack of the faces that travels to a GPU machine."""
-import sys
 import tarfile
 
 import numpy as np
 import torch
 
-import utils
-from conftest import REPO
+import data
+from conftest import REPO, load_tool
 
-sys.path.insert(0, str(REPO / 'tools'))
-import pack_faces  # noqa: E402
+pack_faces = load_tool('pack_faces')
 
 
 def test_packed_faces_train_on_the_same_faces_in_the_same_order(raw_faces, tmp_path):
@@ -17,8 +15,8 @@ def test_packed_faces_train_on_the_same_faces_in_the_same_order(raw_faces, tmp_p
     pack_faces.main(str(raw_faces), str(tar_path))
     with tarfile.open(tar_path) as tar:
         tar.extractall(tmp_path / 'packed', filter='data')
-    original = utils.FaceDataset.from_folder(str(raw_faces), show_progress=False)
-    packed = utils.FaceDataset.from_folder(str(tmp_path / 'packed'), show_progress=False)
+    original = data.FaceDataset.from_folder(str(raw_faces), show_progress=False)
+    packed = data.FaceDataset.from_folder(str(tmp_path / 'packed'), show_progress=False)
     assert packed.names == [name + '.webp' for name in original.names]
     assert torch.equal(packed.labels, original.labels)
     assert all(torch.equal(a, b) for a, b in zip(packed.split(4, 4), original.split(4, 4)))

@@ -28,37 +28,13 @@ timeout "$TRAIN_SECONDS" $PY main.py --mode train -e "$EPOCHS" --ms tail -i "$WO
     > "$OUT/train.log" 2>&1
 echo "training exited with $? after $SECONDS s" | tee -a "$OUT/device.txt"
 
-$PY - "$WORK/run" "$WORK/weights" "$WORK/pictures" <<'PYTHON' 2>&1 | tee -a "$OUT/device.txt"
-import glob, os, shutil, sys
-import torch
-from PIL import Image
-import ship_model, utils
-from model import Net
-
-run, weights, pictures = sys.argv[1:]
-complete = [f for f in glob.glob(os.path.join(run, 'epoch*'))
-            if all(os.path.exists(os.path.join(f, n)) for n in ('E.dat', 'G.dat', 'losses.json', 'validation.png'))]
-last = max(complete, key=utils._epoch_number)
-Net().load(last, slim=True).save(os.path.join(weights, os.path.basename(last)), networks=('E', 'G'),
-                                 dtype=torch.float16)
-os.makedirs(pictures)
-for name in ('log.txt', 'session_arguments.txt'):
-    shutil.copy(os.path.join(run, name), pictures)
-for grid in set(utils.validation_grids(run, 12) + [os.path.join(last, 'validation.png')]):
-    folder = os.path.join(pictures, os.path.basename(os.path.dirname(grid)))
-    os.makedirs(folder, exist_ok=True)
-    utils.save_png(utils.top_left(Image.open(grid), ship_model.PREVIEW_BOX), os.path.join(folder, 'validation.png'))
-for name in ('losses.json', 'losses.png'):
-    shutil.copy(os.path.join(last, name), os.path.join(pictures, os.path.basename(last)))
-print('packed', last)
-PYTHON
-last=$(basename "$(ls -d "$WORK"/weights/epoch*)")
+last=$($PY tools/pack_run.py "$WORK/run" "$WORK/weights" "$WORK/pictures" 2>&1 | tee -a "$OUT/device.txt" | tail -1)
 tar -czf - -C "$WORK/weights" . | split -b 15M - "$OUT/weights.tgz.part-"
 tar -czf "$WORK/pictures.tgz" -C "$WORK/pictures" .
 room=$(( (62 << 20) - $(cat "$OUT"/weights.tgz.part-* | wc -c) ))
 if (( $(stat -c %s "$WORK/pictures.tgz") > room )); then
     echo "the grids of all epochs would not come back: only $last's" | tee -a "$OUT/device.txt"
-    tar -czf "$WORK/pictures.tgz" -C "$WORK/pictures" log.txt session_arguments.txt "$last"
+    tar -czf "$WORK/pictures.tgz" -C "$WORK/pictures" log.txt session_arguments.txt run.json "$last"
 fi
 cp "$WORK/pictures.tgz" "$OUT/"
 ls -l "$OUT" | tee -a "$OUT/device.txt"

@@ -16,7 +16,8 @@ from PIL import Image
 from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import utils  # noqa: E402
+from checkpoints import atomic_path  # noqa: E402
+from data import FaceDataset, class_name  # noqa: E402
 
 QUALITY = 85
 
@@ -28,12 +29,12 @@ def encode(pixels):
 
 
 def main(source, tar_path):
-    dataset = utils.FaceDataset.from_folder(source)
+    dataset = FaceDataset.from_folder(source)
     rows = (dataset.images[i] for i in range(len(dataset)))
-    with utils.atomic_path(tar_path) as tmp, tarfile.open(tmp, 'w:gz') as tar, Pool() as pool:
+    with atomic_path(tar_path) as tmp, tarfile.open(tmp, 'w:gz') as tar, Pool() as pool:
         encoded = pool.imap(encode, rows, chunksize=64)
         for i, data in enumerate(tqdm(encoded, total=len(dataset), desc='WebP', unit='img')):
-            folder = utils.class_name(int(dataset.age_groups[i]), int(dataset.genders[i]))
+            folder = class_name(int(dataset.age_groups[i]), int(dataset.genders[i]))
             info = tarfile.TarInfo(f'labeled/{folder}/{dataset.names[i]}.webp')
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))

@@ -1,0 +1,167 @@
+"""Pictures: reading images, the model's tensor <-> pixel conversions, grids, strips, GIFs and the watermark."""
+import glob
+import os
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+import consts
+from checkpoints import atomic_path, epoch_number
+from utils import InputError
+
+CELL = consts.IMAGE_LENGTH + 2  # a face and image_grid's padding
+PREVIEW_BOX = (8 * CELL + 2, 4 * CELL + 2)  # top-left of a validation grid: 16 faces beside their reconstructions
+
+def pil_to_uint8(image):
+    """Any PIL image -> 128x128x3 uint8 array, resized as torchvision's Resize does (bilinear)."""
+    image = image.convert('RGB')
+    if image.size != (consts.IMAGE_LENGTH, consts.IMAGE_LENGTH):
+        image = image.resize((consts.IMAGE_LENGTH, consts.IMAGE_LENGTH), Image.BILINEAR)
+    return np.asarray(image, dtype=np.uint8)
+
+
+def to_model_range(images):
+    """uint8 [0, 255] images -> float [-1, 1]; float images are taken to be in [-1, 1] already."""
+    if images.dtype == torch.uint8:
+        return images.float().div_(127.5).sub_(1)
+    return images.float()
+
+
+def pil_to_model_tensor_transform(image):
+    """PIL image -> 3x128x128 float tensor in [-1, 1] (the model's input)."""
+    return to_model_range(torch.from_numpy(pil_to_uint8(image).copy()).permute(2, 0, 1)).contiguous()
+
+
+def model_tensor_to_uint8(images):
+    """[-1, 1] tensor(s) CxHxW or NxCxHxW -> uint8 HxWxC array(s)."""
+    images = ((images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return images.movedim(-3, -1).numpy()
+
+
+def load_image(path):
+    """Read an image file as upright RGB (EXIF orientation applied); InputError naming the file otherwise."""
+    try:
+        with Image.open(path) as image:
+            return _to_rgb(ImageOps.exif_transpose(image))
+    except FileNotFoundError:
+        raise InputError(f'{path}: no such file') from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        reason = ' '.join(str(e).split()) or type(e).__name__
+        raise InputError(f'{path}: not a readable image ({reason})') from None
+
+
+def _to_rgb(image):
+    """Convert any PIL mode to RGB: transparent images laid on white, 16-bit grayscale scaled to 8 bits."""
+    if image.mode.startswith('I;16') or image.mode == 'I':
+        return Image.fromarray((np.asarray(image, np.float64) / 257).clip(0, 255).astype(np.uint8)).convert('RGB')
+    if image.mode in ('RGBA', 'LA', 'PA') or (image.mode == 'P' and 'transparency' in image.info):
+        image = image.convert('RGBA')
+        return Image.alpha_composite(Image.new('RGBA', image.size, 'white'), image).convert('RGB')
+    return image.convert('RGB')
+
+
+def merge_images(batch1, batch2):
+    """Interleave two batches: original 0, reconstruction 0, original 1, ..."""
+    return torch.stack((batch1.float(), batch2.float()), dim=1).flatten(0, 1)
+
+
+def image_grid(images, nrow, padding=2, pad_value=255):
+    """[-1, 1] NxCxHxW tensor -> uint8 HxWx3 grid array with `nrow` images a row."""
+    tiles = model_tensor_to_uint8(images)
+    n, h, w, c = tiles.shape
+    rows = -(-n // nrow)
+    grid = np.full((rows * (h + padding) + padding, nrow * (w + padding) + padding, c), pad_value, np.uint8)
+    for i, tile in enumerate(tiles):
+        y, x = divmod(i, nrow)
+        grid[padding + y * (h + padding):(y + 1) * (h + padding), padding + x * (w + padding):(x + 1) * (w + padding)] = tile
+    return grid
+
+
+def save_image_normalized(tensor, filename, nrow=8):
+    """Save [-1, 1] images as one grid PNG, atomically."""
+    save_png(Image.fromarray(image_grid(tensor, nrow)), filename)
+    return filename
+
+
+def save_png(image, filename):
+    with atomic_path(filename) as tmp:
+        image.save(tmp, format='PNG')
+
+
+def label_frame(image, text):
+    """Write `text` in the top-left corner of a PIL image (for GIF frames)."""
+    image = image.copy()
+    draw = ImageDraw.Draw(image)
+    box = draw.textbbox((4, 4), text)
+    draw.rectangle((box[0] - 3, box[1] - 3, box[2] + 3, box[3] + 3), fill='black')
+    draw.text((4, 4), text, fill='white')
+    return image
+
+
+def save_gif(frames, filename, duration_ms=500):
+    """Save PIL images as an endlessly looping animated GIF, each frame shown `duration_ms`, atomically."""
+    import imageio.v2 as imageio
+    with atomic_path(filename) as tmp:
+        imageio.mimsave(tmp, [np.asarray(f.convert('RGB')) for f in frames], format='GIF', duration=duration_ms, loop=0)
+    return filename
+
+
+def image_strip(images, framed=(), padding=0, frame_width=2):
+    """[-1, 1] NxCxHxW -> uint8 array of the images in one row on black, each padded by `padding`
+    pixels, the ones at the indices `framed` inside a white frame drawn in that padding."""
+    padded = torch.nn.functional.pad(images.detach().float().cpu(), (padding,) * 4, value=-1)
+    for i in framed:
+        padded[i, :, :frame_width] = padded[i, :, -frame_width:] = 1
+        padded[i, :, :, :frame_width] = padded[i, :, :, -frame_width:] = 1
+    return image_grid(padded, nrow=len(padded), pad_value=0)
+
+
+def watermark(image, text):
+    """Write `text` on a [-1, 1] 3xHxW face in dark green, a colour visible on most skin tones."""
+    picture = Image.fromarray(model_tensor_to_uint8(image))
+    ImageDraw.Draw(picture).text((3, 25), text, fill=(0, 128, 0), font=ImageFont.load_default(size=15), anchor='ls')
+    return pil_to_model_tensor_transform(picture)
+
+
+def gif_beside(png_path):
+    """The animated GIF that a game writes beside its PNG."""
+    return os.path.splitext(png_path)[0] + '.gif'
+
+
+def save_game(dest, strip, faces, captions):
+    """Save a game's strip (uint8 array) as the PNG `dest`, and its [-1, 1] faces, captioned, as the GIF beside it."""
+    save_png(Image.fromarray(strip), dest)
+    frames = [label_frame(Image.fromarray(face), caption) for face, caption in zip(model_tensor_to_uint8(faces), captions)]
+    save_gif(frames, gif_beside(dest))
+    return dest
+
+
+def save_validation_gif(where_to_save, filename=None, box=None, max_side=1024, max_frames=None):
+    """Animate the epochs' validation.png into `filename` (default where_to_save/validation.gif), each frame
+    labelled; `box` crops the grids (pixels), `max_frames` keeps that many epochs, evenly spread, first and last."""
+    paths = validation_grids(where_to_save, max_frames)
+    grids = (top_left(Image.open(p), box) if box else Image.open(p) for p in paths)
+    frames = [label_frame(thumbnail(g, max_side), f'epoch {epoch_number(p)}') for g, p in zip(grids, paths)]
+    if frames:
+        return save_gif(frames, filename or os.path.join(where_to_save, 'validation.gif'))
+
+
+def validation_grids(run_folder, max_count=None):
+    """The run's epoch*/validation.png in epoch order; `max_count` keeps that many, evenly spread, first and last."""
+    paths = sorted(glob.glob(os.path.join(run_folder, 'epoch*', 'validation.png')), key=epoch_number)
+    if max_count and len(paths) > max_count:
+        paths = [paths[round(i * (len(paths) - 1) / (max_count - 1))] for i in range(max_count)]
+    return paths
+
+
+def top_left(image, box):
+    """The top-left (width, height) of a PIL image, or all of it where it is smaller."""
+    return image.crop((0, 0, min(box[0], image.width), min(box[1], image.height)))
+
+
+def thumbnail(image, max_side=1024):
+    """An RGB copy no larger than max_side (previews, GIF frames of large grids)."""
+    image = image.convert('RGB')
+    image.thumbnail((max_side, max_side), Image.BILINEAR)
+    return image

@@ -1,0 +1,341 @@
+"""Training CAAE: the training step, then one loop over the epochs that validates, writes each epoch's files
+and keeps the checkpoints that --models-saving asks for.
+
+    python main.py --mode train --epochs 50 --input ../shared/UTKFace --output ./results/run1
+    python main.py --mode train --epochs 10 --load ./results/run1/epoch50 --output ./results/run1   # continue
+    torchrun --nproc_per_node=4 main.py --mode train --epochs 50 --input ../shared/UTKFace          # several processes
+
+An exact continuation (the same weights as an uninterrupted run) needs, in epoch<N>/: E.dat, G.dat, Dz.dat,
+Dimg.dat, training_state.pt (the optimizers and random generators) and losses.json; and run.json in the run folder
+(the validation faces). Each epoch's shuffle depends only on the seed and the epoch number.
+"""
+import functools
+import os
+import platform
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+import checkpoints
+import consts
+from data import FaceDataset
+from images import merge_images, save_image_normalized, save_validation_gif
+from loss_tracker import LossTracker
+from utils import print_timestamp
+
+MODELS_SAVING = ('always', 'last', 'tail', 'never')
+REFERENCE_LOSSES = ('eg', 'reg', 'dz', 'ez', 'di', 'dg')
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run is trained with (the defaults are the reference's); recorded in run.json."""
+    data: str = consts.DEFAULT_DATASET
+    output: str = None  # None: ./trained_models/<date>/<time>
+    epochs: int = 1
+    batch_size: int = 128
+    valid_size: int = None  # None: batch_size
+    lr: float = 2e-4
+    b1: float = 0.5
+    b2: float = 0.999
+    weight_decay: float = 1e-5
+    models_saving: str = 'always'
+    seed: int = 0
+    should_plot: bool = False
+    load: str = None  # an epoch<N> folder to continue from
+
+
+def run(net, config, rank=0, world_size=1):
+    """Load the data and any checkpoint to continue from, build the optimizers, train; returns the LossTracker."""
+    is_main = rank == 0
+    output = config.output or checkpoints.default_where_to_save()
+    dataset = load_dataset(config.data, rank, world_size)
+    loaded_record = checkpoints.find_run_record(config.load) if config.load else None
+    valid_rows = validation_rows(dataset, config, world_size, loaded_record)
+    optimizers = make_optimizers(net, config)
+    first_epoch, history = 1, None
+    if config.load:
+        net.load(config.load, slim=False)
+        first_epoch, history = max(checkpoints.epoch_number(config.load), 0) + 1, LossTracker.load(config.load)
+        restore_training_state(optimizers, checkpoints.load_training_state(config.load), is_main)
+    record = start_record(net, config, dataset, valid_rows, output, world_size) if is_main else None
+    return train(net, optimizers, dataset, valid_rows, config, output, record, first_epoch, history, rank, world_size)
+
+
+def load_dataset(path, rank, world_size):
+    """The faces; with several processes the first of each machine labels and caches them, the others wait."""
+    if world_size > 1:
+        if int(os.environ.get('LOCAL_RANK', 0)) == 0:
+            FaceDataset.from_folder(path, show_progress=rank == 0)
+        torch.distributed.barrier()
+    return FaceDataset.from_folder(path, show_progress=rank == 0)
+
+
+def validation_rows(dataset, config, world_size, loaded_record):
+    """The held-out faces: those the continued run held out (its run.json), else a seeded random batch."""
+    if loaded_record:
+        return dataset.rows_of(loaded_record['validation'])
+    valid_size = config.valid_size or config.batch_size
+    return dataset.split(valid_size, config.batch_size * world_size, seed=config.seed)[0]
+
+
+def make_optimizers(net, config):
+    """Adam for E and G together, for Dz and for Dimg (fused on the fast path)."""
+    adam = functools.partial(torch.optim.Adam, lr=config.lr, betas=(config.b1, config.b2),
+                             weight_decay=config.weight_decay, fused=not net.plain)
+    return {'eg': adam(list(net.E.parameters()) + list(net.G.parameters())),
+            'dz': adam(net.Dz.parameters()), 'di': adam(net.Dimg.parameters())}
+
+
+def restore_training_state(optimizers, state, is_main):
+    if state is None:
+        if is_main:
+            print_timestamp('No training_state.pt beside the networks: the optimizers start afresh')
+        return
+    for name, optimizer in optimizers.items():
+        optimizer.load_state_dict(state['optimizers'][name])
+        match_layouts(optimizer)
+    torch.set_rng_state(state['rng'])
+    if 'cuda_rng' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda_rng'])
+
+
+def match_layouts(optimizer):
+    """Adam's moments in their parameters' memory layout (saved contiguous; fused Adam pairs them by memory order)."""
+    for param, values in optimizer.state.items():
+        for key, value in values.items():
+            if torch.is_tensor(value) and value.shape == param.shape:
+                values[key] = torch.empty_like(param).copy_(value)
+
+
+def bce_with_logits(logits, target_value):
+    return F.binary_cross_entropy_with_logits(logits.float(), torch.full_like(logits, target_value, dtype=torch.float))
+
+
+def total_variation(images):
+    """Mean absolute difference between neighbouring pixels (logged as `reg`)."""
+    return (F.l1_loss(images[:, :, :, :-1], images[:, :, :, 1:])
+            + F.l1_loss(images[:, :, :-1, :], images[:, :, 1:, :]))
+
+
+def reference_step(net, optimizers, images, labels, modules=None):
+    """One CAAE training step on a batch; returns the detached losses in REFERENCE_LOSSES order.
+
+    `modules` replaces E, G, Dz and Dimg in the forward pass (DistributedDataParallel wrappers)."""
+    m = modules or net.networks
+    with net.autocast():
+        z = m['E'](images)
+        generated = m['G'](torch.cat((z, labels), dim=1))
+        eg_loss = F.l1_loss(generated.float(), images.float())
+        reg_loss = total_variation(generated.float())
+        d_z_prior = m['Dz'](torch.rand_like(z.float()) * 2 - 1)
+        d_z = m['Dz'](z.float())
+        d_i_input = m['Dimg'](images, labels)
+        d_i_output = m['Dimg'](generated, labels)
+    dz_loss = bce_with_logits(d_z_prior, 1.0) + bce_with_logits(d_z, 0.0)
+    ez_loss = consts.ADV_LOSS_WEIGHT * bce_with_logits(d_z, 1.0)
+    di_loss = bce_with_logits(d_i_input, 1.0) + bce_with_logits(d_i_output, 0.0)
+    dg_loss = consts.ADV_LOSS_WEIGHT * bce_with_logits(d_i_output, 1.0)
+    eg_total = consts.REC_LOSS_WEIGHT * eg_loss + consts.TV_LOSS_WEIGHT * reg_loss + ez_loss + dg_loss
+
+    # Each loss updates only its own networks: gradients of the discriminators' losses stop at
+    # their inputs (z and x' detached), as the reference intends.
+    step(optimizers['eg'], eg_total, retain_graph=True)
+    step(optimizers['dz'], dz_loss)
+    step(optimizers['di'], di_loss)
+    return torch.stack([eg_loss, reg_loss, dz_loss, ez_loss, di_loss, dg_loss]).detach()
+
+
+def step(optimizer, loss, retain_graph=False):
+    """Backpropagate `loss` into this optimizer's parameters only, and step."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward(inputs=optimizer.param_groups[0]['params'], retain_graph=retain_graph)
+    optimizer.step()
+
+
+def training_step(net, optimizers, world_size):
+    """The step as train_epoch calls it; with several processes, DistributedDataParallel averages the gradients."""
+    if world_size == 1:
+        return functools.partial(reference_step, net, optimizers)
+    wrapped = {name: DistributedDataParallel(network) for name, network in net.networks.items()}
+    return functools.partial(reference_step, net, optimizers, modules=wrapped)
+
+
+def train(net, optimizers, dataset, valid_rows, config, output, record=None, first_epoch=1, history=None,
+          rank=0, world_size=1):
+    """The epoch loop: train, validate, write the epoch (in the background), keep checkpoints per policy."""
+    is_main = rank == 0
+    if net.device.type == 'cuda':
+        dataset.to(net.device)
+    valid_images, valid_labels = net.batch(dataset, valid_rows)
+    train_rows = training_rows(len(dataset), valid_rows)
+    tracker = LossTracker(plot=config.should_plot and is_main, history=history)
+    step_fn = training_step(net, optimizers, world_size)
+    last_epoch = first_epoch + config.epochs - 1
+    writer = EpochWriter() if is_main else None
+    net.train()
+    epoch = first_epoch
+    try:
+        for epoch in range(first_epoch, last_epoch + 1):
+            batches = epoch_batches(train_rows, epoch, config, rank, world_size).to(net.device)
+            start = time.perf_counter()
+            sums, outside = train_epoch(net, dataset, batches, step_fn, f'Epoch {epoch}', is_main)
+            means = dict(zip(REFERENCE_LOSSES, reduce_mean(sums / len(batches), world_size).tolist()))
+            if not is_main:
+                continue
+            tick = time.perf_counter()
+            valid_loss, reconstructed = validate(net, valid_images, valid_labels)
+            tracker.append_many(epoch=epoch, **means, valid=valid_loss)
+            folder = checkpoints.epoch_folder(output, epoch)
+            writer.write_pictures(folder, tracker, valid_images, reconstructed)
+            if saves_networks(config.models_saving, epoch, last_epoch):
+                writer.write_checkpoint(net, optimizers, folder, config.models_saving)
+            seconds = time.perf_counter() - start
+            outside += time.perf_counter() - tick
+            record['epochs'].append({'epoch': epoch, 'seconds': round(seconds, 2),
+                                     'images_per_second': round(batches.numel() * world_size / seconds, 2)})
+            writer.write_record(record, output)
+            print_timestamp(f'[Epoch {epoch}] {batches.numel() * world_size / seconds:.1f} img/s, '
+                            f'{100 * outside / seconds:.1f}% outside the networks; {tracker.summary()}')
+    except KeyboardInterrupt:
+        if is_main and saves_networks(config.models_saving, epoch, last_epoch, interrupted=True):
+            print_timestamp('Ctrl+C detected, saving the networks of the current epoch')
+            writer.write_checkpoint(net, optimizers, checkpoints.epoch_folder(output, epoch), config.models_saving)
+        raise
+    finally:
+        if writer:
+            writer.close()
+    if is_main and config.epochs > 0:
+        save_validation_gif(output)
+    return tracker
+
+
+def training_rows(size, valid_rows):
+    """Every row but the validation ones, in order (so that a continued run shuffles the same rows)."""
+    keep = torch.ones(size, dtype=torch.bool)
+    keep[valid_rows] = False
+    return keep.nonzero().flatten()
+
+
+def epoch_batches(train_rows, epoch, config, rank, world_size):
+    """This process's batches of an epoch: a shuffle that depends only on the seed and the epoch number."""
+    generator = torch.Generator().manual_seed(config.seed + epoch)
+    order = train_rows[torch.randperm(len(train_rows), generator=generator)]
+    per_step = config.batch_size * world_size
+    return order[:len(order) // per_step * per_step].view(-1, world_size, config.batch_size)[:, rank]
+
+
+def train_epoch(net, dataset, batches, step_fn, description, show_progress):
+    """Run the step on every batch of dataset rows; returns the summed losses and the seconds spent on batching."""
+    sums = torch.zeros(len(REFERENCE_LOSSES), device=net.device)
+    batching = 0.0
+    bar = tqdm(batches, desc=description, unit='batch', disable=not show_progress, dynamic_ncols=True)
+    for i, idx in enumerate(bar, 1):
+        tick = time.perf_counter()
+        batch = net.batch(dataset, idx)
+        batching += time.perf_counter() - tick
+        sums += step_fn(*batch)
+        if i % 10 == 0 or i == len(batches):  # reading the sums syncs the device: not every step
+            bar.set_postfix(dict(zip(REFERENCE_LOSSES, (sums / i).tolist())))
+    return sums, batching
+
+
+def validate(net, images, labels):
+    """Reconstruct the validation batch; returns (L1 loss, reconstructions)."""
+    net.eval()
+    with torch.no_grad(), net.autocast():
+        generated = net.G(torch.cat((net.E(images), labels), dim=1)).float()
+    net.train()
+    return F.l1_loss(generated, images.float()).item(), generated
+
+
+def saves_networks(policy, epoch, last_epoch, interrupted=False):
+    """The one rule for which epochs keep their network files (--models-saving); with `tail` older ones go."""
+    return policy != 'never' and (interrupted or policy in ('always', 'tail') or epoch == last_epoch)
+
+
+def reduce_mean(values, world_size):
+    if world_size > 1:
+        torch.distributed.all_reduce(values)
+        values = values / world_size
+    return values
+
+
+def start_record(net, config, dataset, valid_rows, output, world_size):
+    """The run record: continued from the output's run.json when there is one, else new."""
+    previous = checkpoints.find_run_record(output) if os.path.isfile(os.path.join(output, consts.RUN_RECORD)) else None
+    record = previous or {'started': time.strftime('%Y-%m-%d %H:%M:%S'), 'epochs': []}
+    record.update({
+        'config': {**asdict(config), 'output': output}, 'z_channels': net.z_channels,
+        'precision': 'bf16 autocast' if net.autocast_dtype else 'fp32', 'plain': net.plain,
+        'device': str(net.device), 'world_size': world_size, 'torch': torch.__version__,
+        'python': platform.python_version(), 'data': os.path.abspath(config.data), 'dataset_size': len(dataset),
+        'dataset_fingerprint': dataset.fingerprint(), 'validation': [dataset.names[i] for i in valid_rows.tolist()],
+    })
+    return record
+
+
+def snapshot(tensors):
+    """Contiguous CPU copies, so that training can go on while a background thread writes them."""
+    if isinstance(tensors, torch.Tensor):
+        return tensors.detach().to('cpu', memory_format=torch.contiguous_format, copy=True)
+    if isinstance(tensors, dict):
+        return {k: snapshot(v) for k, v in tensors.items()}
+    if isinstance(tensors, (list, tuple)):
+        return type(tensors)(snapshot(v) for v in tensors)
+    return tensors
+
+
+class EpochWriter:
+    """Writes an epoch's files in a background thread, in order, each atomically; close() waits for all of them
+    and raises the first error. What it writes is copied first, so training goes on meanwhile."""
+
+    def __init__(self):
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix='epoch-writer')
+        self.pending = []
+
+    def submit(self, fn, *args):
+        done = [f for f in self.pending if f.done()]
+        self.pending = [f for f in self.pending if not f.done()]
+        for future in done:
+            future.result()
+        self.pending.append(self.pool.submit(fn, *args))
+
+    def write_pictures(self, folder, tracker, originals, reconstructed):
+        """validation.png (originals and reconstructions interleaved), losses.png and losses.json."""
+        grid = merge_images(originals.cpu(), reconstructed.cpu())
+        history = LossTracker(history={**snapshot(tracker.losses), 'epochs': list(tracker.epochs),
+                                       'verdicts': list(tracker.verdicts)})
+        nrow = round(len(grid) ** 0.5)
+        self.submit(save_image_normalized, grid, os.path.join(folder, 'validation.png'), nrow)
+        self.submit(history.save, folder)
+
+    def write_checkpoint(self, net, optimizers, folder, policy):
+        """The four networks and the training state; with `tail`, then delete the older epochs' networks."""
+        networks = {name: snapshot(network.state_dict()) for name, network in net.networks.items()}
+        state = {'optimizers': {name: snapshot(o.state_dict()) for name, o in optimizers.items()},
+                 'rng': torch.get_rng_state()}
+        if torch.cuda.is_available():
+            state['cuda_rng'] = torch.cuda.get_rng_state_all()
+        self.submit(write_checkpoint, networks, state, folder, policy)
+
+    def write_record(self, record, output):
+        self.submit(checkpoints.save_json, snapshot(record), os.path.join(output, consts.RUN_RECORD))
+
+    def close(self):
+        self.pool.shutdown(wait=True)
+        for future in self.pending:
+            future.result()
+
+
+def write_checkpoint(networks, state, folder, policy):
+    for name, tensors in networks.items():
+        checkpoints.save_tensors(tensors, checkpoints.network_path(folder, name))
+    checkpoints.save_training_state(state, folder)
+    if policy == 'tail':
+        checkpoints.remove_networks_before(os.path.dirname(folder), checkpoints.epoch_number(folder))
