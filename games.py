@@ -9,16 +9,18 @@ from data import age_to_group, label_tensor
 from images import image_strip, save_game, to_model_range, watermark as write_watermark
 
 
-def aging(net, image_tensor, age, gender, target, watermark=False):
+def aging(net, image_tensor, age, gender, target, watermark=False, keep_details=False):
     """One face at all 10 age groups with its gender; saves out_<gender>_<age>.png in `target`.
 
     The row is the input and the 10 generated faces; the input and the face of its own age group
-    are framed in white."""
+    are framed in white. `keep_details`: see with_details."""
     net.eval()
     face = to_model_range(image_tensor).cpu()
     groups = torch.arange(consts.NUM_AGES)
     z = net.encode(face[None]).expand(consts.NUM_AGES, -1)
     generated = net.generate(z, label_tensor(groups, torch.full_like(groups, int(gender)))).cpu()
+    if keep_details:
+        generated = with_details(face, generated, generated[age_to_group(age)])
     gender_name = consts.GENDER_NAMES[int(gender)]
     if watermark:
         face = write_watermark(face, f'{gender_name}, {age}')
@@ -52,3 +54,9 @@ def kids(net, image_tensors, length, target, seed=None):
     generated = net.generate(r * z1 + (1 - r) * z2, label_tensor(torch.zeros_like(genders), genders)).cpu()
     captions = [consts.GENDER_NAMES[int(gender)] for gender in genders]
     return save_game(os.path.join(target, 'kids.png'), image_strip(generated), generated, captions)
+
+
+def with_details(face, renders, own_render):
+    """The input face plus what the age label changes: each render minus the render at the face's own age, added
+    to the photo, so its sharpness, skin and background stay and only the age change is added."""
+    return (face + renders - own_render).clamp(-1, 1)

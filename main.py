@@ -28,6 +28,7 @@ import torch
 import align
 import checkpoints
 import consts
+import games
 import metrics
 import train
 import utils
@@ -66,6 +67,8 @@ def build_parser():
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('--mode', choices=MODES, default='train', help='what to do')
     parser.add_argument('--epochs', '-e', default=1, type=int, help='epochs to train')
+    parser.add_argument('--epoch-size', dest='epoch_size', default=None, type=positive_int, metavar='N',
+                        help='train on the first N faces of each epoch\'s shuffle (None: all), for checkpoints more often')
     parser.add_argument('--models-saving', '--ms', dest='models_saving', default='always', choices=train.MODELS_SAVING,
                         help="which epochs keep their .dat files: all, the last, only the newest so far, none")
     parser.add_argument('--batch-size', '--bs', dest='batch_size', default=128, type=int,
@@ -82,6 +85,14 @@ def build_parser():
     parser.add_argument('--load', '-l', default=None,
                         help='train: folder with E.dat, G.dat, Dz.dat, Dimg.dat to continue from; test, morph, kids: '
                              f'folder with E.dat and G.dat (None: the shipped model, {consts.SHIPPED_MODEL})')
+    parser.add_argument('--recipe', choices=train.RECIPES, default='reference',
+                        help='train: reference (the reference objective, exactly) or plus (cross-age faces judged by '
+                             'Dimg and an age classifier, identity cycles; see train.py)')
+    parser.add_argument('--init', default=None, metavar='FOLDER',
+                        help='train: start a new run from the E.dat and G.dat in FOLDER (e.g. fine-tune the shipped '
+                             'model); Dz and Dimg start fresh')
+    parser.add_argument('--age-classifier', dest='age_classifier', default=train.TrainConfig.age_classifier,
+                        metavar='FOLDER', help='train --recipe plus: the folder of the age classifier (classifier.pt)')
     parser.add_argument('--input', '-i', nargs='+', default=None,
                         help=f'train: dataset folder (None: {consts.DEFAULT_DATASET}); test: one face image; '
                              'morph, kids: two face images')
@@ -94,6 +105,9 @@ def build_parser():
     parser.add_argument('--gender', nargs='+', type=gender_code, metavar='{m,f,male,female,0,1}',
                         help='test, morph: gender of each input face (None: read from UTKFace file names)')
     parser.add_argument('--watermark', action='store_true', help='test: write the gender and age on the input face')
+    parser.add_argument('--keep-details', action='store_true',
+                        help='test: draw each age as the input plus the change from its own age to that age, '
+                             'keeping the photo\'s details')
     parser.add_argument('--length', default=10, type=positive_int, help='morph: steps from face 1 to face 2; kids: children')
     parser.add_argument('--no-align', action='store_true',
                         help='test, morph, kids: use each image as it is (only resized) instead of finding the face')
@@ -116,6 +130,8 @@ def check_counts(parser, args):
     wanted = GAMES.get(args.mode, 1)
     if args.mode in GAMES and not args.input:
         parser.error(f'--mode {args.mode} needs --input with {wanted} face image(s)')
+    if args.load and args.init:
+        parser.error('--load continues a run, --init starts a new one from a model: give one of them')
     counted = ('input', 'age', 'gender') if args.mode in ('test', 'morph') else ('input',)
     for name in counted:
         values = getattr(args, name)
@@ -143,7 +159,7 @@ def setup_output(output, args):
 
 def z_length(args):
     """z's length: the checkpoint's when one is loaded (-z must then agree or be left out), else -z's."""
-    model = args.load if args.mode == 'train' else game_model(args)
+    model = (args.load or args.init) if args.mode == 'train' else game_model(args)
     if not model:
         return args.z_channels or consts.NUM_Z_CHANNELS
     saved = checkpoints.z_length_of(model)
@@ -232,7 +248,7 @@ def play(args, net):
     net.load(model, slim=True)
     if args.mode == 'test':
         (age,), (gender,) = labels
-        png = net.test_single(faces[0], age, gender, output, watermark=args.watermark)
+        png = games.aging(net, faces[0], age, gender, output, watermark=args.watermark, keep_details=args.keep_details)
     elif args.mode == 'morph':
         png = net.morph(faces, *labels, length=args.length, target=output)
     else:

@@ -1,9 +1,13 @@
-"""Training CAAE: the training step, then one loop over the epochs that validates, writes each epoch's files
-and keeps the checkpoints that --models-saving asks for.
+"""Training CAAE: the training step of each recipe, then one loop over the epochs that validates, writes each
+epoch's files and keeps the checkpoints that --models-saving asks for.
 
     python main.py --mode train --epochs 50 --input ../shared/UTKFace --output ./results/run1
     python main.py --mode train --epochs 10 --load ./results/run1/epoch50 --output ./results/run1   # continue
     torchrun --nproc_per_node=4 main.py --mode train --epochs 50 --input ../shared/UTKFace          # several processes
+    python main.py --mode train --recipe plus --init trained_models/utkface_z50 --input ../shared/UTKFace  # fine-tune
+
+Recipes: `reference` is the reference's objective exactly (the default); `plus` adds cross-age generation judged by
+Dimg and by a frozen age classifier (estimators.py), and two identity cycles (see plus_step and PlusWeights).
 
 An exact continuation (the same weights as an uninterrupted run) needs, in epoch<N>/: E.dat, G.dat, Dz.dat,
 Dimg.dat, training_state.pt (the optimizers and random generators) and losses.json; and run.json in the run folder
@@ -29,6 +33,7 @@ from loss_tracker import LossTracker
 from utils import print_timestamp
 
 MODELS_SAVING = ('always', 'last', 'tail', 'never')
+RECIPES = ('reference', 'plus')
 REFERENCE_LOSSES = ('eg', 'reg', 'dz', 'ez', 'di', 'dg')
 
 
@@ -38,6 +43,7 @@ class TrainConfig:
     data: str = consts.DEFAULT_DATASET
     output: str = None  # None: ./trained_models/<date>/<time>
     epochs: int = 1
+    epoch_size: int = None  # training faces an epoch (the first of its shuffle); None: all of them
     batch_size: int = 128
     valid_size: int = None  # None: batch_size
     lr: float = 2e-4
@@ -48,6 +54,9 @@ class TrainConfig:
     seed: int = 0
     should_plot: bool = False
     load: str = None  # an epoch<N> folder to continue from
+    init: str = None  # a folder whose E and G start a new run (fine-tuning a shipped model); Dz and Dimg start fresh
+    recipe: str = 'reference'
+    age_classifier: str = os.path.join(consts.DEFAULT_RESULTS, 'age_estimators')  # the plus recipe's classifier
 
 
 def run(net, config, rank=0, world_size=1):
@@ -55,16 +64,21 @@ def run(net, config, rank=0, world_size=1):
     is_main = rank == 0
     output = config.output or checkpoints.default_where_to_save()
     dataset = load_dataset(config.data, rank, world_size)
-    loaded_record = checkpoints.find_run_record(config.load) if config.load else None
+    started_from = config.load or config.init
+    loaded_record = checkpoints.find_run_record(started_from) if started_from else None
     valid_rows = validation_rows(dataset, config, world_size, loaded_record)
     optimizers = make_optimizers(net, config)
+    step_fn, loss_names = training_step(net, optimizers, config, world_size)  # before restoring the generators
     first_epoch, history = 1, None
+    if config.init:
+        net.load(config.init, slim=True)
     if config.load:
         net.load(config.load, slim=False)
         first_epoch, history = max(checkpoints.epoch_number(config.load), 0) + 1, LossTracker.load(config.load)
         restore_training_state(optimizers, checkpoints.load_training_state(config.load), is_main)
     record = start_record(net, config, dataset, valid_rows, output, world_size) if is_main else None
-    return train(net, optimizers, dataset, valid_rows, config, output, record, first_epoch, history, rank, world_size)
+    return train(net, step_fn, loss_names, optimizers, dataset, valid_rows, config, output, record, first_epoch, history,
+                 rank, world_size)
 
 
 def load_dataset(path, rank, world_size):
@@ -77,7 +91,7 @@ def load_dataset(path, rank, world_size):
 
 
 def validation_rows(dataset, config, world_size, loaded_record):
-    """The held-out faces: those the continued run held out (its run.json), else a seeded random batch."""
+    """The held-out faces: those the continued or fine-tuned run held out (its run.json), else a seeded random batch."""
     if loaded_record:
         return dataset.rows_of(loaded_record['validation'])
     valid_size = config.valid_size or config.batch_size
@@ -158,16 +172,83 @@ def step(optimizer, loss, retain_graph=False):
     optimizer.step()
 
 
-def training_step(net, optimizers, world_size):
-    """The step as train_epoch calls it; with several processes, DistributedDataParallel averages the gradients."""
-    if world_size == 1:
-        return functools.partial(reference_step, net, optimizers)
-    wrapped = {name: DistributedDataParallel(network) for name, network in net.networks.items()}
-    return functools.partial(reference_step, net, optimizers, modules=wrapped)
+@dataclass
+class PlusWeights:
+    """Loss weights of --recipe plus, each term documented in trained_models/utkface_z50_plus/MODEL.md."""
+    reconstruction: float = 1.0  # L1 between the face and its reconstruction at its own label (the reference's eg)
+    adversarial: float = 0.01  # G's BCE on Dimg for its reconstructions and cross-age faces (reference: 1e-4)
+    age: float = 0.1  # cross-entropy of the frozen age classifier on the cross-age faces, for the asked group
+    latent_cycle: float = 0.5  # L1 between E(cross-age face) and z: the cross-age face keeps the code of the person
+    way_back: float = 1.0  # L1 between the cross-age face rendered back at the true label and the input
+    z_prior: float = consts.ADV_LOSS_WEIGHT  # E's BCE on Dz, as the reference
 
 
-def train(net, optimizers, dataset, valid_rows, config, output, record=None, first_epoch=1, history=None,
-          rank=0, world_size=1):
+PLUS_LOSSES = REFERENCE_LOSSES + ('age', 'latent', 'back')
+
+
+def other_age_groups(labels, generator=None):
+    """For each label, a random age group other than its own (uniform over the nine others)."""
+    groups = labels[:, :consts.NUM_AGES].argmax(1)
+    shift = torch.randint(1, consts.NUM_AGES, groups.shape, device=labels.device, generator=generator)
+    return (groups + shift) % consts.NUM_AGES
+
+
+def with_age_groups(labels, groups):
+    """The labels with their age part replaced by `groups` (gender kept)."""
+    age_part = F.one_hot(groups, consts.NUM_AGES).to(labels.dtype) * 2 - 1
+    return torch.cat((age_part, labels[:, consts.NUM_AGES:]), dim=1)
+
+
+def plus_step(net, optimizers, age_classifier, weights, images, labels, modules=None):
+    """The reference step plus cross-age generation judged by Dimg and an age classifier, and two identity cycles;
+    returns the detached losses in PLUS_LOSSES order."""
+    m = modules or net.networks
+    target_groups = other_age_groups(labels)
+    cross_labels = with_age_groups(labels, target_groups)
+    with net.autocast():
+        z = m['E'](images)
+        generated = m['G'](torch.cat((z, labels), dim=1))
+        cross = m['G'](torch.cat((z, cross_labels), dim=1))
+        z_cross = m['E'](cross)
+        back = m['G'](torch.cat((z_cross, labels), dim=1))
+        age_logits = age_classifier(cross)
+        d_z_prior = m['Dz'](torch.rand_like(z.float()) * 2 - 1)
+        d_z = m['Dz'](z.float())
+        d_i_input = m['Dimg'](images, labels)
+        d_i_output = m['Dimg'](generated, labels)
+        d_i_cross = m['Dimg'](cross, cross_labels)
+    eg_loss = F.l1_loss(generated.float(), images.float())
+    reg_loss = total_variation(generated.float())
+    age_loss = F.cross_entropy(age_logits.float(), target_groups)
+    latent_loss = F.l1_loss(z_cross.float(), z.float().detach())
+    back_loss = F.l1_loss(back.float(), images.float())
+    dz_loss = bce_with_logits(d_z_prior, 1.0) + bce_with_logits(d_z, 0.0)
+    ez_loss = weights.z_prior * bce_with_logits(d_z, 1.0)
+    di_loss = bce_with_logits(d_i_input, 1.0) + (bce_with_logits(d_i_output, 0.0) + bce_with_logits(d_i_cross, 0.0)) / 2
+    dg_loss = weights.adversarial * (bce_with_logits(d_i_output, 1.0) + bce_with_logits(d_i_cross, 1.0)) / 2
+    eg_total = (weights.reconstruction * eg_loss + ez_loss + dg_loss + weights.age * age_loss
+                + weights.latent_cycle * latent_loss + weights.way_back * back_loss)
+    step(optimizers['eg'], eg_total, retain_graph=True)
+    step(optimizers['dz'], dz_loss)
+    step(optimizers['di'], di_loss)
+    return torch.stack([eg_loss, reg_loss, dz_loss, ez_loss, di_loss, dg_loss, age_loss, latent_loss, back_loss]).detach()
+
+
+def training_step(net, optimizers, config, world_size):
+    """(the recipe's step as train_epoch calls it, its loss names); with several processes, DistributedDataParallel
+    averages the gradients."""
+    modules = None
+    if world_size > 1:
+        modules = {name: DistributedDataParallel(network) for name, network in net.networks.items()}
+    if config.recipe == 'reference':
+        return functools.partial(reference_step, net, optimizers, modules=modules), REFERENCE_LOSSES
+    import estimators
+    classifier = estimators.load('classifier', config.age_classifier).to(net.device)
+    return functools.partial(plus_step, net, optimizers, classifier, PlusWeights(), modules=modules), PLUS_LOSSES
+
+
+def train(net, step_fn, loss_names, optimizers, dataset, valid_rows, config, output, record=None, first_epoch=1,
+          history=None, rank=0, world_size=1):
     """The epoch loop: train, validate, write the epoch (in the background), keep checkpoints per policy."""
     is_main = rank == 0
     if net.device.type == 'cuda':
@@ -175,7 +256,6 @@ def train(net, optimizers, dataset, valid_rows, config, output, record=None, fir
     valid_images, valid_labels = net.batch(dataset, valid_rows)
     train_rows = training_rows(len(dataset), valid_rows)
     tracker = LossTracker(plot=config.should_plot and is_main, history=history)
-    step_fn = training_step(net, optimizers, world_size)
     last_epoch = first_epoch + config.epochs - 1
     writer = EpochWriter() if is_main else None
     net.train()
@@ -184,8 +264,8 @@ def train(net, optimizers, dataset, valid_rows, config, output, record=None, fir
         for epoch in range(first_epoch, last_epoch + 1):
             batches = epoch_batches(train_rows, epoch, config, rank, world_size).to(net.device)
             start = time.perf_counter()
-            sums, outside = train_epoch(net, dataset, batches, step_fn, f'Epoch {epoch}', is_main)
-            means = dict(zip(REFERENCE_LOSSES, reduce_mean(sums / len(batches), world_size).tolist()))
+            sums, outside = train_epoch(net, dataset, batches, step_fn, loss_names, f'Epoch {epoch}', is_main)
+            means = dict(zip(loss_names, reduce_mean(sums / len(batches), world_size).tolist()))
             if not is_main:
                 continue
             tick = time.perf_counter()
@@ -225,14 +305,14 @@ def training_rows(size, valid_rows):
 def epoch_batches(train_rows, epoch, config, rank, world_size):
     """This process's batches of an epoch: a shuffle that depends only on the seed and the epoch number."""
     generator = torch.Generator().manual_seed(config.seed + epoch)
-    order = train_rows[torch.randperm(len(train_rows), generator=generator)]
+    order = train_rows[torch.randperm(len(train_rows), generator=generator)][:config.epoch_size]
     per_step = config.batch_size * world_size
     return order[:len(order) // per_step * per_step].view(-1, world_size, config.batch_size)[:, rank]
 
 
-def train_epoch(net, dataset, batches, step_fn, description, show_progress):
+def train_epoch(net, dataset, batches, step_fn, loss_names, description, show_progress):
     """Run the step on every batch of dataset rows; returns the summed losses and the seconds spent on batching."""
-    sums = torch.zeros(len(REFERENCE_LOSSES), device=net.device)
+    sums = torch.zeros(len(loss_names), device=net.device)
     batching = 0.0
     bar = tqdm(batches, desc=description, unit='batch', disable=not show_progress, dynamic_ncols=True)
     for i, idx in enumerate(bar, 1):
@@ -241,7 +321,7 @@ def train_epoch(net, dataset, batches, step_fn, description, show_progress):
         batching += time.perf_counter() - tick
         sums += step_fn(*batch)
         if i % 10 == 0 or i == len(batches):  # reading the sums syncs the device: not every step
-            bar.set_postfix(dict(zip(REFERENCE_LOSSES, (sums / i).tolist())))
+            bar.set_postfix(dict(zip(loss_names, (sums / i).tolist())))
     return sums, batching
 
 
@@ -272,6 +352,7 @@ def start_record(net, config, dataset, valid_rows, output, world_size):
     record = previous or {'started': time.strftime('%Y-%m-%d %H:%M:%S'), 'epochs': []}
     record.update({
         'config': {**asdict(config), 'output': output}, 'z_channels': net.z_channels,
+        'plus_weights': asdict(PlusWeights()) if config.recipe == 'plus' else None,
         'precision': 'bf16 autocast' if net.autocast_dtype else 'fp32', 'plain': net.plain,
         'device': str(net.device), 'world_size': world_size, 'torch': torch.__version__,
         'python': platform.python_version(), 'data': os.path.abspath(config.data), 'dataset_size': len(dataset),

@@ -5,6 +5,7 @@ import shutil
 import nbformat
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 import consts
@@ -97,6 +98,19 @@ def test_cli_test_mode(games_checkpoint, tmp_path, capsys):
     assert out == [str(tmp_path / 'out_female_38.png'), str(tmp_path / 'out_female_38.gif')]
     assert Image.open(out[0]).size == strip_size(11, AGING_TILE)
     assert gif_frames(out[0]) == 10
+
+
+def test_keep_details_gives_the_input_at_its_own_age_and_adds_only_the_change(net, faces, tmp_path):
+    import games
+    face = faces[0]
+    z = net.encode(face[None]).expand(10, -1)
+    renders = net.generate(z, data.label_tensor(torch.arange(10), torch.ones(10, dtype=torch.long)))
+    detailed = games.with_details(face, renders, renders[5])
+    assert torch.allclose(detailed[5], face.clamp(-1, 1))
+    unclamped = (detailed > -1) & (detailed < 1)
+    assert torch.allclose((detailed - face)[unclamped], (renders - renders[5])[unclamped], atol=1e-6)
+    png = games.aging(net, face, 38, consts.FEMALE, str(tmp_path), keep_details=True)
+    assert Image.open(png).size == strip_size(11, AGING_TILE)
 
 
 def test_cli_games_read_the_z_length_from_the_checkpoint(tmp_path, capsys):

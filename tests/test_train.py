@@ -225,3 +225,31 @@ def test_pack_run_sends_back_the_newest_epoch_as_fp16_and_its_pictures(trained, 
     assert all(v.dtype == torch.float16 for v in torch.load(tmp_path / 'weights' / 'epoch1' / 'G.dat', weights_only=True).values())
     assert sorted(os.listdir(tmp_path / 'pictures')) == ['epoch1', 'log.txt', 'run.json', 'session_arguments.txt']
     assert sorted(os.listdir(tmp_path / 'pictures' / 'epoch1')) == ['losses.json', 'losses.png', 'validation.png']
+
+
+def test_plus_recipe_trains_records_its_losses_and_continues_exactly(raw_faces, tmp_path, monkeypatch):
+    """Fine-tuning E and G of another run with --recipe plus (an untrained classifier stands in for the shipped one)."""
+    import estimators
+    monkeypatch.chdir(tmp_path)
+    estimators.save(estimators.AgeClassifier(), 'classifier', str(tmp_path / 'ages'))
+    start = Net().save(str(tmp_path / 'start'), networks=('E', 'G'))
+    plus = ['--recipe', 'plus', '--age-classifier', tmp_path / 'ages']
+    torch.manual_seed(0)
+    train('-i', raw_faces, '-o', tmp_path / 'whole', '-e', 2, '--init', start, *plus)
+    history = json.loads((tmp_path / 'whole' / 'epoch2' / 'losses.json').read_text())
+    for name in ('eg', 'dz', 'di', 'dg', 'age', 'latent', 'back', 'valid'):
+        assert len(history[name]) == 2 and all(math.isfinite(v) for v in history[name]), name
+    record = json.loads((tmp_path / 'whole' / 'run.json').read_text())
+    assert record['config']['recipe'] == 'plus' and record['plus_weights']['age'] > 0
+    torch.manual_seed(0)
+    train('-i', raw_faces, '-o', tmp_path / 'split', '-e', 1, '--init', start, *plus)
+    train('-i', raw_faces, '-o', tmp_path / 'split', '-e', 1, '--load', tmp_path / 'split' / 'epoch1', *plus)
+    for name in ('E', 'G', 'Dz', 'Dimg'):
+        whole, split = (torch.load(tmp_path / run / 'epoch2' / f'{name}.dat', weights_only=True) for run in ('whole', 'split'))
+        assert all(torch.equal(whole[k], split[k]) for k in whole), name
+
+
+def test_load_and_init_together_are_refused(raw_faces, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        train('-i', raw_faces, '--load', tmp_path, '--init', tmp_path)
+    assert '--load continues a run, --init starts a new one' in capsys.readouterr().err
