@@ -195,9 +195,9 @@ def prepare_face(path, align=True, face_index=0, preview_path=None):
 
 # ---------------------------------------------------------------- paste-back: the inverse of the alignment warp
 
-MASK_CENTRE = (0.49, 0.50)  # the face ellipse of the paste-back mask, relative to the aligned face
-MASK_RADII = (0.37, 0.45)
-MASK_FEATHER = 0.06  # Gaussian sigma of the mask's edge, relative to the face side
+MASK_CENTRE = (0.49, 0.50)  # the face ellipse of the paste-back mask, relative to the aligned face's side
+MASK_RADII = (0.38, 0.46)  # it stays inside the square, so the square's edge never shows
+MASK_FEATHER = 0.25  # the outer part of the ellipse (a fraction of its radius) fades smoothly from 1 to 0
 
 
 def face_to_image_matrix(crop_box, size=IMAGE_LENGTH):
@@ -211,14 +211,12 @@ def face_to_image_matrix(crop_box, size=IMAGE_LENGTH):
 
 
 def face_mask(size=IMAGE_LENGTH):
-    """float32 size x size mask in [0, 1]: 1 on the face (an ellipse), falling smoothly to exactly 0 well inside
-    the square's edges, so that nothing outside the face is changed."""
+    """float32 size x size mask in [0, 1]: 1 on the face, falling smoothly to exactly 0 at the edge of an ellipse
+    that lies inside the square, so that nothing outside the face is changed and no seam shows."""
     v, u = (np.mgrid[0:size, 0:size] + 0.5) / size
-    inside = ((u - MASK_CENTRE[0]) / MASK_RADII[0]) ** 2 + ((v - MASK_CENTRE[1]) / MASK_RADII[1]) ** 2 <= 1
-    sigma = MASK_FEATHER * size
-    mask = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), sigma)
-    mask[mask < 1 / 255] = 0
-    return mask
+    r = np.hypot((u - MASK_CENTRE[0]) / MASK_RADII[0], (v - MASK_CENTRE[1]) / MASK_RADII[1])
+    t = ((1 - r) / MASK_FEATHER).clip(0, 1)
+    return (t * t * (3 - 2 * t)).astype(np.float32)  # smoothstep: 1 inside, exactly 0 outside the ellipse
 
 
 def match_colours(face, reference, mask):

@@ -1,0 +1,610 @@
+"""The face-aging web page: your own photo at any age, with a continuous age slider (gradio, local only).
+
+Start it, then open the address it prints (nothing is opened for you, nothing is shared, no analytics):
+    python app.py                                   # http://127.0.0.1:7860, the models in trained_models/
+    python app.py --host 0.0.0.0 --port 8080 --load results/run1/epoch50
+A smooth aging GIF from the command line, without the page (continuous ages, see games.py):
+    python app.py --gif data/UTKFace/unlabeled/5_0_1_20170103205158426.jpg.chip.jpg --frames 41 -o smooth.gif
+
+Tabs: Aging (upload or webcam -> the framed face -> an age slider in years, the ten-group strip, a lifespan
+GIF or MP4, and the option to paste the face back into the photo), Morph (two photos and a slider between
+them) and Kids (two photos -> their children). Uploads and everything the page makes live in a temporary
+folder that is removed when the app stops; nothing is written into the repository or the models.
+
+The page's logic is in plain functions (read_upload, prepare_face, render_age, ...) that tests call without a
+browser; build_page() only wires them to gradio components.
+"""
+import argparse
+import os
+import signal
+import sys
+import tempfile
+import threading
+import uuid
+import warnings
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+
+import align
+import consts
+import games
+import utils
+
+REPO = Path(__file__).resolve().parent
+MODELS_DIR = REPO / 'trained_models'
+MAX_PIXELS = 40_000_000  # larger uploads are refused
+WORK_MAX_SIDE = 1600  # photos are scaled down to this before detection, alignment and paste-back
+FACE_SHOW_SIDE = 256  # the rendered 128x128 face is shown (and downloaded) at this size
+LIFESPAN_FRAMES = 41
+GENDERS = ('male', 'female')
+DEFAULT_AGE = 30.0
+
+
+# ---------------------------------------------------------------- reading and checking an upload
+
+class NoFaceInPhoto(utils.InputError):
+    """The photo has no detectable face (the page offers to use the whole image)."""
+
+
+def read_upload(path):
+    """An uploaded file as an upright RGB PIL image, or utils.InputError with one clear sentence.
+
+    Refused: no file, an empty file, not an image, over MAX_PIXELS pixels (or a decompression bomb),
+    an animated image, a 16-bit image, a damaged file."""
+    if path is None or str(path) == '':
+        raise utils.InputError('Upload a photo first.')
+    path = Path(path)
+    if not path.is_file():
+        raise utils.InputError('The upload did not arrive; please upload the photo again.')
+    if path.stat().st_size == 0:
+        raise utils.InputError('The file is empty (0 bytes): upload a JPEG, PNG or WebP photo.')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as image:
+                _check_header(image)
+                image.load()
+        except utils.InputError:
+            raise
+        except Image.DecompressionBombError:
+            raise utils.InputError('The image declares more pixels than it can hold (a decompression bomb?); '
+                                   'refused. Upload an ordinary photo of at most 40 megapixels.') from None
+        except UnidentifiedImageError:
+            raise utils.InputError('This file is not an image: upload a JPEG, PNG, WebP or BMP photo.') from None
+        except (OSError, SyntaxError, ValueError) as e:
+            reason = ' '.join(str(e).split()) or type(e).__name__
+            raise utils.InputError(f'The image file is damaged or truncated ({reason}).') from None
+        try:
+            return utils.load_image(path)
+        except utils.InputError as e:
+            raise utils.InputError(f'The image could not be read ({str(e).split(": ", 1)[-1]}).') from None
+
+
+def _check_header(image):
+    """Refuse images by their header, before decoding: too many pixels, animated, 16 bits per channel."""
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise utils.InputError(f'The image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); '
+                               f'the limit is {MAX_PIXELS // 1_000_000} megapixels. Upload a smaller photo.')
+    if width == 0 or height == 0:
+        raise utils.InputError('The image has no pixels.')
+    if getattr(image, 'is_animated', False) or getattr(image, 'n_frames', 1) > 1:
+        raise utils.InputError('Animated images (GIF, APNG, WebP) are not supported: upload one still photo.')
+    rawmodes = ' '.join(str(tile.args) for tile in getattr(image, 'tile', []) or [])
+    if image.mode in ('I', 'F') or image.mode.startswith('I;16') or ';16' in rawmodes:
+        raise utils.InputError('This is a 16-bit image: save it as an ordinary 8-bit JPEG or PNG and upload that.')
+
+
+def shrink(image, max_side=WORK_MAX_SIDE):
+    """The image scaled down (never up) so that its longer side is at most max_side."""
+    scale = max_side / max(image.size)
+    if scale >= 1:
+        return image
+    return image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.LANCZOS)
+
+
+def name_labels(name):
+    """(age, gender) from a UTKFace file name, or (None, None)."""
+    parsed = utils.parse_utkface_name(os.path.basename(str(name or '')))
+    return (parsed[0], parsed[1]) if parsed else (None, None)
+
+
+class PreparedFace(NamedTuple):
+    """A photo ready to play with: the photo (scaled to WORK_MAX_SIDE), the 128x128 face cut from it, the
+    faces found (boxes, largest first), the one used, the crop's corners and the preview with the boxes drawn."""
+    photo: Image.Image
+    crop: Image.Image
+    boxes: list
+    face_index: int
+    crop_box: tuple
+    preview: Image.Image
+
+
+def prepare_face(path, face_index=0, whole_image=False, name=None):
+    """Read an upload and frame its face as align.prepare_face does (UTKFace chips and whole_image: resized only).
+
+    Raises utils.InputError for bad files, NoFaceInPhoto when no face is found."""
+    photo = shrink(read_upload(path))
+    if whole_image or align.is_utkface_chip(name or path):
+        w, h = photo.size
+        crop = photo.resize((consts.IMAGE_LENGTH, consts.IMAGE_LENGTH), Image.BILINEAR)
+        crop_box = ((0, 0), (w, 0), (w, h), (0, h))
+        boxes, face_index = [], None
+    else:
+        boxes = align.detect_faces(photo)
+        if not boxes:
+            raise NoFaceInPhoto('No face found in this photo. Tick "Use the whole image" to age the picture as it '
+                                'is, or upload a photo where the face is clearly visible.')
+        face_index = min(max(int(face_index), 0), len(boxes) - 1)
+        matrix = align.chip_transform(boxes[face_index], align.find_eyes(photo, boxes[face_index]))
+        crop, crop_box = align.cut_chip(photo, matrix), align.crop_corners(matrix)
+    return PreparedFace(photo, crop, boxes, face_index, crop_box, draw_faces(photo, boxes, face_index, crop_box))
+
+
+def draw_faces(photo, boxes, chosen, crop_box):
+    """The photo (at most align.PREVIEW_MAX_SIDE) with every face box numbered, the chosen one green with its crop."""
+    preview = utils.thumbnail(photo, align.PREVIEW_MAX_SIDE)
+    scale = preview.width / photo.width
+    draw = ImageDraw.Draw(preview)
+    font = ImageFont.load_default(size=max(14, preview.width // 30))
+    if boxes:
+        draw.polygon([(u * scale, v * scale) for u, v in crop_box], outline=(255, 220, 0), width=2)
+    for i, box in enumerate(boxes):
+        x, y, w, h = (v * scale for v in box)
+        colour = (0, 255, 0) if i == chosen else (255, 80, 80)
+        draw.rectangle((x, y, x + w, y + h), outline=colour, width=3)
+        draw.text((x + 4, y + 2), str(i + 1), fill=colour, font=font, stroke_width=2, stroke_fill='black')
+    return preview
+
+
+# ---------------------------------------------------------------- models
+
+def find_models(extra=()):
+    """{name: folder} of the models to pick from: every subfolder of trained_models/ holding E.dat and G.dat,
+    then the `extra` folders (--load), named by their path."""
+    def has_model(folder):
+        return all((Path(folder) / (n + consts.TRAINED_MODEL_EXT)).is_file() for n in ('E', 'G'))
+    found = {}
+    if MODELS_DIR.is_dir():
+        for folder in sorted(MODELS_DIR.iterdir()):
+            if folder.is_dir() and has_model(folder):
+                found[folder.name] = str(folder)
+    for folder in extra:
+        if not has_model(folder):
+            raise utils.InputError(f'{folder}: no E.dat and G.dat there')
+        found[str(folder)] = str(folder)
+    return found
+
+
+def z_length(folder):
+    """The z length a model was saved with (E's last layer)."""
+    state = torch.load(Path(folder) / ('E' + consts.TRAINED_MODEL_EXT), map_location='cpu', weights_only=True)
+    return int(state['fc_layer.e_fc_1.weight'].shape[0])
+
+
+class Models:
+    """The networks, each loaded once (on first use) and kept: a slider move only runs the generator."""
+
+    def __init__(self, folders):
+        self.folders = dict(folders)
+        self._nets = {}
+        self._lock = threading.Lock()
+
+    def names(self):
+        return list(self.folders)
+
+    def default(self):
+        return next(iter(self.folders), None)
+
+    def get(self, name):
+        if name not in self.folders:
+            raise utils.InputError(f'No model named {name!r}; pick one of {", ".join(self.folders) or "(none)"}.')
+        with self._lock:
+            if name not in self._nets:
+                from model import Net
+                saved, consts.NUM_Z_CHANNELS = consts.NUM_Z_CHANNELS, z_length(self.folders[name])
+                try:
+                    net = Net()
+                    net.load(self.folders[name], slim=True)
+                finally:
+                    consts.NUM_Z_CHANNELS = saved
+                net.eval()
+                self._nets[name] = net
+            return self._nets[name]
+
+
+# ---------------------------------------------------------------- rendering
+
+def encode(net, crop):
+    """z of a prepared 128x128 face (PIL)."""
+    return games.encode_face(net, utils.pil_to_model_tensor_transform(crop))
+
+
+def render_age(net, z, years, gender):
+    """The face of z at an age in years (continuous, games.age_label): uint8 128x128x3."""
+    return utils.model_tensor_to_uint8(games.render_ages(net, z, [years], gender))[0]
+
+
+def show_face(face):
+    """A rendered 128x128 face as the PIL image the page shows (FACE_SHOW_SIDE, bicubic)."""
+    return Image.fromarray(face).resize((FACE_SHOW_SIDE, FACE_SHOW_SIDE), Image.BICUBIC)
+
+
+def aged_view(net, state, years, gender, paste=False):
+    """What the page shows for a slider position: the face at that age, or the photo with it pasted back."""
+    face = render_age(net, state['z'], years, gender)
+    if paste:
+        return align.paste_back(state['photo'], face, state['crop_box'], reference=state['crop'])
+    return show_face(face)
+
+
+def group_strip(net, z, gender, crop=None):
+    """The ten age groups in one row (the input face first when given): uint8 array, like the aging game's."""
+    faces = games.render_ages(net, z, list(games.AGE_GROUP_CENTRES), gender)
+    if crop is not None:
+        faces = torch.cat((utils.pil_to_model_tensor_transform(crop)[None], faces))
+    return utils.image_strip(faces, framed=(0,) if crop is not None else (), padding=2)
+
+
+def lifespan_animation(net, z, gender, folder, kind='gif', frames=LIFESPAN_FRAMES):
+    """The face aging from 0 to 100 years, written into `folder` as an animated GIF or an MP4; returns its path."""
+    pictures = games.smooth_aging_frames(net, z, gender, frames, size=FACE_SHOW_SIDE)
+    path = Path(folder) / f'lifespan_{uuid.uuid4().hex[:8]}.{kind}'
+    if kind == 'gif':
+        utils.save_gif(pictures, str(path), duration_ms=100)
+    elif kind == 'mp4':
+        import imageio.v2 as imageio
+        try:
+            imageio.mimsave(str(path), [np.asarray(p) for p in pictures], fps=10, macro_block_size=16)
+        except (ImportError, ValueError, RuntimeError) as e:
+            raise utils.InputError(f'MP4 needs the imageio-ffmpeg package ({e}); use the GIF instead.') from None
+    else:
+        raise ValueError(f'kind must be gif or mp4, not {kind!r}')
+    return str(path)
+
+
+def morph_view(net, z_pair, labels, t):
+    """The face a fraction t (0: the first face, 1: the second) of the way between two faces, z and label blended."""
+    z = (1 - t) * z_pair[0] + t * z_pair[1]
+    label = (1 - t) * labels[0] + t * labels[1]
+    return show_face(utils.model_tensor_to_uint8(net.generate(z[None], label[None]).cpu())[0])
+
+
+def play_game(net, game, crops, folder, **kwargs):
+    """Run the reference morph or kids game (Net.morph / Net.kids) into a new subfolder: (strip PNG, GIF)."""
+    target = Path(folder) / f'{game}_{uuid.uuid4().hex[:8]}'
+    target.mkdir(parents=True)
+    faces = [utils.pil_to_model_tensor_transform(c) for c in crops]
+    png = getattr(net, game)(faces, target=str(target), **kwargs)
+    return png, utils.gif_beside(png)
+
+
+def smooth_gif_command(path, gender, output, frames, load=None, whole_image=False):
+    """`python app.py --gif`: a smooth aging GIF of one photo (0 to 100 years) written to `output`."""
+    prepared = prepare_face(path, whole_image=whole_image)
+    _, name_gender = name_labels(path)
+    gender = name_gender if gender is None else GENDERS.index(gender)
+    if gender is None:
+        raise utils.InputError(f'{path} is not a UTKFace name: pass --gender male or female')
+    models = Models(find_models([load] if load else []))
+    if not models.names():
+        raise utils.InputError('no model: pass --load FOLDER (E.dat and G.dat)')
+    net = models.get(str(load) if load else models.default())
+    games.save_smooth_aging_gif(net, encode(net, prepared.crop), gender, output, frames)
+    return output
+
+
+# ---------------------------------------------------------------- the page
+
+def build_page(models, work_dir):
+    """The gradio Blocks: Aging, Morph and Kids tabs over the functions above."""
+    import gradio as gr
+
+    def fail(message):
+        return f'**{message}**'
+
+    def gender_index(value):
+        return GENDERS.index(value) if value in GENDERS else 0
+
+    # -- aging
+    def load_photo(path, model_name, face_choice, whole, paste, keep_labels=False, age=DEFAULT_AGE, gender=None):
+        nothing = (None, None, None, None, gr.update(choices=[], value=None, visible=False))
+        if path is None:
+            return nothing + (gr.update(), gr.update(), '')
+        try:
+            index = int(str(face_choice).split()[0]) - 1 if face_choice else 0
+            prepared = prepare_face(path, index, whole)
+            net = models.get(model_name)
+            name_age, name_gender = name_labels(path)
+            if not keep_labels:
+                age = float(name_age) if name_age is not None else DEFAULT_AGE
+                gender = GENDERS[name_gender] if name_gender is not None else gender or GENDERS[0]
+            state = {'path': path, 'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
+                     'z': encode(net, prepared.crop), 'model': model_name}
+            choices = [f'{i + 1}' + (' (largest)' if i == 0 else '') for i in range(len(prepared.boxes))]
+            faces = gr.update(choices=choices, value=choices[prepared.face_index] if choices else None,
+                              visible=len(choices) > 1)
+            found = ('a UTKFace chip, used as it is' if align.is_utkface_chip(path) and not whole else
+                     'the whole image is used' if not prepared.boxes else
+                     f'{len(prepared.boxes)} faces found: face {prepared.face_index + 1} is used (pick another below)'
+                     if len(prepared.boxes) > 1 else 'one face found')
+            view = aged_view(net, state, age, gender_index(gender), paste)
+            return (state, prepared.preview, show_face(np.asarray(prepared.crop)), view, faces,
+                    min(max(age, 0), 100), gender, f'Ready: {found}. Drag the age slider.')
+        except NoFaceInPhoto as e:  # show the photo anyway, so the user sees what was searched
+            photo = utils.thumbnail(shrink(read_upload(path)), align.PREVIEW_MAX_SIDE)
+            return (None, photo) + nothing[2:] + (gr.update(), gr.update(), fail(e))
+        except utils.InputError as e:
+            return nothing + (gr.update(), gr.update(), fail(e))
+
+    def on_age(state, model_name, years, gender, paste):
+        if not state:
+            return gr.update(), ''
+        try:
+            net = models.get(state['model'])
+            return aged_view(net, state, years, gender_index(gender), paste), f'Age {years:g} years.'
+        except utils.InputError as e:
+            return gr.update(), fail(e)
+
+    def on_strip(state, gender):
+        if not state:
+            return None, fail('Upload a photo first.')
+        net = models.get(state['model'])
+        return group_strip(net, state['z'], gender_index(gender), state['crop']), 'The ten age groups: ' + \
+            ', '.join(consts.AGE_GROUP_NAMES) + ' (the input face first).'
+
+    def on_lifespan(state, gender, kind):
+        if not state:
+            return None, fail('Upload a photo first.')
+        try:
+            net = models.get(state['model'])
+            return lifespan_animation(net, state['z'], gender_index(gender), work_dir, kind.lower()), \
+                f'{kind} of the whole lifespan, 0 to 100 years ({LIFESPAN_FRAMES} frames): ready to download.'
+        except utils.InputError as e:
+            return None, fail(e)
+
+    # -- morph and kids
+    def two_faces(path1, path2, whole):
+        crops, labels = [], []
+        for i, path in enumerate((path1, path2), 1):
+            try:
+                prepared = prepare_face(path, whole_image=whole)
+            except utils.InputError as e:
+                raise utils.InputError(f'Photo {i}: {e}') from None
+            crops.append(prepared.crop)
+            labels.append(name_labels(path))
+        return crops, labels
+
+    def morph_state(path1, path2, whole, model_name, age1, gender1, age2, gender2):
+        crops, _ = two_faces(path1, path2, whole)
+        net = models.get(model_name)
+        z = encode(net, crops[0])[0], encode(net, crops[1])[0]
+        labels = games.age_label(age1, gender_index(gender1)), games.age_label(age2, gender_index(gender2))
+        return {'crops': crops, 'z': z, 'labels': labels, 'model': model_name}
+
+    def on_morph_photos(path1, path2, whole, model_name, t):
+        if path1 is None or path2 is None:
+            return None, None, gr.update(), gr.update(), gr.update(), gr.update(), 'Upload two photos.'
+        try:
+            _, labels = two_faces(path1, path2, whole)
+            ages = [float(a) if a is not None else DEFAULT_AGE for a, _ in labels]
+            genders = [GENDERS[g] if g is not None else GENDERS[0] for _, g in labels]
+            state = morph_state(path1, path2, whole, model_name, ages[0], genders[0], ages[1], genders[1])
+            view = morph_view(models.get(model_name), state['z'], state['labels'], t)
+            return state, view, ages[0], genders[0], ages[1], genders[1], 'Ready: drag the slider.'
+        except utils.InputError as e:
+            return None, None, gr.update(), gr.update(), gr.update(), gr.update(), fail(e)
+
+    def on_morph_labels(path1, path2, whole, model_name, t, age1, gender1, age2, gender2):
+        if path1 is None or path2 is None:
+            return None, None, 'Upload two photos.'
+        try:
+            state = morph_state(path1, path2, whole, model_name, age1, gender1, age2, gender2)
+            return state, morph_view(models.get(model_name), state['z'], state['labels'], t), 'Ready.'
+        except utils.InputError as e:
+            return None, None, fail(e)
+
+    def on_morph_t(state, t):
+        if not state:
+            return gr.update(), ''
+        return morph_view(models.get(state['model']), state['z'], state['labels'], t), f'{t:.0%} of the way.'
+
+    def on_morph_game(state, steps):
+        if not state:
+            return None, None, fail('Upload two photos first.')
+        net = models.get(state['model'])
+        z = torch.stack(state['z'])
+        i = torch.linspace(0, 1, int(steps) + 1)[:, None]
+        faces = net.generate((1 - i) * z[0] + i * z[1], (1 - i) * state['labels'][0] + i * state['labels'][1]).cpu()
+        target = Path(work_dir) / f'morph_{uuid.uuid4().hex[:8]}'
+        captions = [f'{k}/{int(steps)}' for k in range(int(steps) + 1)]
+        png = utils.save_game(str(target / 'morph.png'), utils.image_strip(faces), faces, captions)
+        return png, utils.gif_beside(png), 'The morph strip and its GIF.'
+
+    def on_kids(path1, path2, whole, model_name, count, seed):
+        try:
+            crops, _ = two_faces(path1, path2, whole) if path1 and path2 else (None, None)
+            if crops is None:
+                return None, None, fail('Upload two photos.')
+            png, gif = play_game(models.get(model_name), 'kids', crops, work_dir, length=int(count),
+                                 seed=int(seed) if seed is not None else None)
+            return png, gif, f'{int(count)} children (seed {seed}); the GIF shows them one by one.'
+        except utils.InputError as e:
+            return None, None, fail(e)
+
+    with gr.Blocks(title='CAAE face aging', analytics_enabled=False, delete_cache=(600, 1800)) as page:
+        gr.Markdown('# CAAE face aging\nUpload a photo (or take one with the webcam), then drag the age slider. '
+                    'Everything runs on this computer; uploads are deleted when the app stops.')
+        model = gr.Dropdown(models.names(), value=models.default(), label='Model', elem_id='model')
+        with gr.Tabs():
+            with gr.Tab('Aging', id='aging'):
+                state = gr.State(None)
+                with gr.Row():
+                    with gr.Column():
+                        photo = gr.File(label='Photo (JPEG, PNG, WebP)', type='filepath',
+                                        elem_id='photo')
+                        webcam = gr.Image(sources=['webcam'], type='filepath', label='or take one with the webcam',
+                                          elem_id='webcam', height=160)
+                        faces = gr.Dropdown([], label='Face', visible=False, elem_id='faces')
+                        whole = gr.Checkbox(False, label='Use the whole image (when no face is found)', elem_id='whole')
+                    preview = gr.Image(label='Detected face (green box, yellow: the crop)', interactive=False,
+                                       elem_id='preview', height=320)
+                    crop = gr.Image(label='The framed face that is used', interactive=False, elem_id='crop',
+                                    height=320, format='png')
+                message = gr.Markdown('Upload a photo to start.', elem_id='aging-message')
+                with gr.Row():
+                    with gr.Column():
+                        age = gr.Slider(0, 100, value=DEFAULT_AGE, step=0.5, label='Age (years)', elem_id='age')
+                        gender = gr.Radio(list(GENDERS), value=GENDERS[0], label='Gender', elem_id='gender')
+                        paste = gr.Checkbox(False, label='Paste the face back into the photo', elem_id='paste')
+                    aged = gr.Image(label='At this age', interactive=False, format='png', elem_id='aged-face',
+                                    height=384)
+                with gr.Row():
+                    strip_button = gr.Button('The ten age groups', elem_id='strip-button')
+                    gif_button = gr.Button('Lifespan GIF', elem_id='gif-button')
+                    mp4_button = gr.Button('Lifespan MP4', elem_id='mp4-button')
+                strip = gr.Image(label='Ten age groups', interactive=False, format='png', elem_id='strip', height=180)
+                lifespan = gr.File(label='Lifespan animation (download)', elem_id='lifespan', height=100)
+
+            with gr.Tab('Morph', id='morph'):
+                morph_state_ = gr.State(None)
+                with gr.Row():
+                    m1 = gr.File(label='Photo 1', type='filepath', elem_id='morph-photo-1')
+                    m2 = gr.File(label='Photo 2', type='filepath', elem_id='morph-photo-2')
+                with gr.Row():
+                    mage1 = gr.Slider(0, 100, value=DEFAULT_AGE, step=0.5, label='Age of photo 1')
+                    mgender1 = gr.Radio(list(GENDERS), value=GENDERS[0], label='Gender of photo 1')
+                    mage2 = gr.Slider(0, 100, value=DEFAULT_AGE, step=0.5, label='Age of photo 2')
+                    mgender2 = gr.Radio(list(GENDERS), value=GENDERS[0], label='Gender of photo 2')
+                mwhole = gr.Checkbox(False, label='Use the whole image (when no face is found)')
+                morph_message = gr.Markdown('Upload two photos.', elem_id='morph-message')
+                with gr.Row():
+                    with gr.Column():
+                        t = gr.Slider(0, 1, value=0.5, step=0.01, label='From photo 1 to photo 2', elem_id='morph-t')
+                        steps = gr.Slider(2, 20, value=10, step=1, label='Steps in the strip')
+                        morph_button = gr.Button('Strip and GIF', elem_id='morph-button')
+                    morph_face = gr.Image(label='Between them', interactive=False, format='png', elem_id='morph-face',
+                                          height=320)
+                morph_strip = gr.Image(label='Morph strip', interactive=False, format='png', elem_id='morph-strip')
+                morph_gif = gr.File(label='Morph GIF (download)', elem_id='morph-gif', height=100)
+
+            with gr.Tab('Kids', id='kids'):
+                with gr.Row():
+                    k1 = gr.File(label='Photo 1', type='filepath', elem_id='kids-photo-1')
+                    k2 = gr.File(label='Photo 2', type='filepath', elem_id='kids-photo-2')
+                with gr.Row():
+                    count = gr.Slider(1, 16, value=8, step=1, label='Children', elem_id='kids-count')
+                    seed = gr.Number(1, precision=0, label='Seed', elem_id='kids-seed')
+                    kwhole = gr.Checkbox(False, label='Use the whole image (when no face is found)')
+                kids_button = gr.Button('Children', elem_id='kids-button')
+                kids_message = gr.Markdown('Upload two photos.', elem_id='kids-message')
+                kids_row = gr.Image(label='The children', interactive=False, format='png', elem_id='kids-row')
+                kids_gif = gr.File(label='Children GIF (download)', elem_id='kids-gif', height=100)
+
+        photo_outputs = [state, preview, crop, aged, faces, age, gender, message]
+        photo.change(lambda p, m, w, s: load_photo(p, m, None, w, s), [photo, model, whole, paste], photo_outputs,
+                     api_name='upload')
+        webcam.change(lambda p, m, w, s: load_photo(p, m, None, w, s), [webcam, model, whole, paste], photo_outputs,
+                      api_name='webcam')
+
+        def reload(st, p, m, f, w, s, a, g):
+            source = st['path'] if st else p
+            return load_photo(source, m, f, w, s, keep_labels=st is not None, age=a, gender=g)
+        for trigger in (faces.input, whole.input, model.input):
+            trigger(reload, [state, photo, model, faces, whole, paste, age, gender], photo_outputs)
+        for trigger in (age.change, gender.input, paste.input):
+            trigger(on_age, [state, model, age, gender, paste], [aged, message], trigger_mode='always_last',
+                    api_name='render' if trigger == age.change else None, show_progress='hidden')
+        strip_button.click(on_strip, [state, gender], [strip, message], api_name='strip')
+        gif_button.click(lambda s, g: on_lifespan(s, g, 'GIF'), [state, gender], [lifespan, message], api_name='gif')
+        mp4_button.click(lambda s, g: on_lifespan(s, g, 'MP4'), [state, gender], [lifespan, message], api_name='mp4')
+
+        morph_inputs = [m1, m2, mwhole, model, t]
+        for trigger in (m1.change, m2.change, mwhole.input):
+            trigger(on_morph_photos, morph_inputs,
+                    [morph_state_, morph_face, mage1, mgender1, mage2, mgender2, morph_message])
+        for trigger in (mage1.release, mgender1.input, mage2.release, mgender2.input):
+            trigger(on_morph_labels, morph_inputs + [mage1, mgender1, mage2, mgender2],
+                    [morph_state_, morph_face, morph_message])
+        t.change(on_morph_t, [morph_state_, t], [morph_face, morph_message], trigger_mode='always_last',
+                 show_progress='hidden')
+        morph_button.click(on_morph_game, [morph_state_, steps], [morph_strip, morph_gif, morph_message])
+        kids_button.click(on_kids, [k1, k2, kwhole, model, count, seed], [kids_row, kids_gif, kids_message])
+    return page
+
+
+def limit_malloc_arenas(count=2):
+    """Cap glibc's malloc arenas. glibc gives threads their own arenas and keeps freed memory in each; with gradio's
+    worker threads running torch, resident memory crept up by about 10 MiB every 100 requests (BENCHMARKS.md,
+    "The web page"). With two arenas it stays flat. A no-op where the C library is not glibc."""
+    try:
+        import ctypes
+        ctypes.CDLL('libc.so.6').mallopt(-8, count)  # -8: M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
+def serve(host='127.0.0.1', port=7860, load=(), block=True, concurrency=2):
+    """Start the page in a temporary folder (removed on return when block=True); returns (page, url, folder)."""
+    limit_malloc_arenas()
+    os.environ.setdefault('GRADIO_ANALYTICS_MAX_EVENTS', '256')  # gradio's in-memory per-event records (local only)
+    os.environ.setdefault('GRADIO_ANALYTICS_CACHE_FREQUENCY', '100')  # and their pandas summary, not every event
+    work = tempfile.TemporaryDirectory(prefix='caae-app-')
+    os.environ['GRADIO_TEMP_DIR'] = os.path.join(work.name, 'uploads')  # gradio keeps uploads and outputs here
+    os.environ['GRADIO_ANALYTICS_ENABLED'] = 'False'
+    models = Models(find_models(load))
+    if not models.names():
+        raise utils.InputError(f'no model found in {MODELS_DIR} and no --load FOLDER given')
+    models.get(models.default())  # load the default networks now, not on the first request
+    page = build_page(models, os.path.join(work.name, 'out'))
+    os.makedirs(os.path.join(work.name, 'out'))
+    page.queue(default_concurrency_limit=concurrency, max_size=64)
+    page.launch(server_name=host, server_port=port, share=False, inbrowser=False, quiet=True, ssr_mode=False,
+                show_error=False, prevent_thread_lock=True, max_file_size='100mb', max_threads=8, footer_links=[],
+                run_history=False, allowed_paths=[work.name])
+    url = f'http://{host}:{port}'
+    page.work_dir = work
+    if not block:
+        return page, url, work
+    print(f'CAAE face aging page: {url}  (Ctrl+C to stop)', flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a plain kill also removes the temporary folder
+    try:
+        page.block_thread()
+    finally:
+        page.close()
+        work.cleanup()
+    return page, url, work
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description='CAAE face aging in the browser (a local gradio page).',
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('--host', default='127.0.0.1', help='address to listen on (0.0.0.0: every interface)')
+    parser.add_argument('--port', type=int, default=7860)
+    parser.add_argument('--load', '-l', nargs='+', default=[], metavar='FOLDER',
+                        help='more model folders (E.dat and G.dat) for the model picker, besides trained_models/*')
+    parser.add_argument('--concurrency', type=int, default=2, help='requests rendered at once (the rest queue)')
+    parser.add_argument('--gif', metavar='PHOTO', help='write a smooth aging GIF of PHOTO (0 to 100 years) and exit')
+    parser.add_argument('--gender', choices=GENDERS, help='--gif: the gender (None: read from a UTKFace file name)')
+    parser.add_argument('--frames', type=int, default=LIFESPAN_FRAMES, help='--gif: frames from 0 to 100 years')
+    parser.add_argument('--whole-image', action='store_true', help='--gif: use the whole image, do not look for a face')
+    parser.add_argument('--output', '-o', default='smooth_aging.gif', help='--gif: the GIF to write')
+    args = parser.parse_args(argv)
+    try:
+        if args.gif:
+            print(smooth_gif_command(args.gif, args.gender, args.output, args.frames,
+                                     args.load[0] if args.load else None, args.whole_image))
+            return
+        serve(args.host, args.port, args.load, concurrency=args.concurrency)
+    except utils.InputError as e:
+        sys.exit(f'error: {e}')
+    except KeyboardInterrupt:
+        print('stopped')
+
+
+if __name__ == '__main__':
+    main()
