@@ -133,6 +133,7 @@ def test_a_picture_without_a_face_and_a_file_that_is_no_image_get_a_message(page
     message = page.locator('#aging-message')
     page.wait_for_function('() => document.querySelector("#aging-message").innerText.includes("No face found")')
     assert 'Use the whole image' in message.inner_text()
+    page.wait_for_selector('#preview img')  # the photo is still shown, so the user sees what was searched
     screenshot(page, tmp_path, 'aging_no_face')
     page.locator('#whole input').check()
     page.wait_for_function('() => document.querySelector("#aging-message").innerText.includes("whole image is used")')
