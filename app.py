@@ -15,6 +15,7 @@ The page's logic is in plain functions (read_upload, prepare_face, render_age, .
 browser; build_page() only wires them to gradio components.
 """
 import argparse
+import functools
 import os
 import signal
 import sys
@@ -300,9 +301,17 @@ def smooth_gif_command(path, gender, output, frames, load=None, whole_image=Fals
 
 # ---------------------------------------------------------------- the page
 
-def build_page(models, work_dir):
-    """The gradio Blocks: Aging, Morph and Kids tabs over the functions above."""
+def build_page(models, work_dir, threads=1):
+    """The gradio Blocks: Aging, Morph and Kids tabs over the functions above. Each request renders with
+    `threads` torch threads (set in gradio's worker thread: OpenMP keeps the setting per thread)."""
     import gradio as gr
+
+    def torch_threads(handler):
+        @functools.wraps(handler)
+        def wrapper(*args, **kwargs):
+            torch.set_num_threads(threads)
+            return handler(*args, **kwargs)
+        return wrapper
 
     def fail(message):
         return f'**{message}**'
@@ -311,6 +320,7 @@ def build_page(models, work_dir):
         return GENDERS.index(value) if value in GENDERS else 0
 
     # -- aging
+    @torch_threads
     def load_photo(path, model_name, face_choice, whole, paste, keep_labels=False, age=DEFAULT_AGE, gender=None):
         nothing = (None, None, None, None, gr.update(choices=[], value=None, visible=False))
         if path is None:
@@ -341,6 +351,7 @@ def build_page(models, work_dir):
         except utils.InputError as e:
             return nothing + (gr.update(), gr.update(), fail(e))
 
+    @torch_threads
     def on_age(state, model_name, years, gender, paste):
         if not state:
             return gr.update(), ''
@@ -350,6 +361,7 @@ def build_page(models, work_dir):
         except utils.InputError as e:
             return gr.update(), fail(e)
 
+    @torch_threads
     def on_strip(state, gender):
         if not state:
             return None, fail('Upload a photo first.')
@@ -357,6 +369,7 @@ def build_page(models, work_dir):
         return group_strip(net, state['z'], gender_index(gender), state['crop']), 'The ten age groups: ' + \
             ', '.join(consts.AGE_GROUP_NAMES) + ' (the input face first).'
 
+    @torch_threads
     def on_lifespan(state, gender, kind):
         if not state:
             return None, fail('Upload a photo first.')
@@ -386,6 +399,7 @@ def build_page(models, work_dir):
         labels = games.age_label(age1, gender_index(gender1)), games.age_label(age2, gender_index(gender2))
         return {'crops': crops, 'z': z, 'labels': labels, 'model': model_name}
 
+    @torch_threads
     def on_morph_photos(path1, path2, whole, model_name, t):
         if path1 is None or path2 is None:
             return None, None, gr.update(), gr.update(), gr.update(), gr.update(), 'Upload two photos.'
@@ -399,6 +413,7 @@ def build_page(models, work_dir):
         except utils.InputError as e:
             return None, None, gr.update(), gr.update(), gr.update(), gr.update(), fail(e)
 
+    @torch_threads
     def on_morph_labels(path1, path2, whole, model_name, t, age1, gender1, age2, gender2):
         if path1 is None or path2 is None:
             return None, None, 'Upload two photos.'
@@ -408,11 +423,13 @@ def build_page(models, work_dir):
         except utils.InputError as e:
             return None, None, fail(e)
 
+    @torch_threads
     def on_morph_t(state, t):
         if not state:
             return gr.update(), ''
         return morph_view(models.get(state['model']), state['z'], state['labels'], t), f'{t:.0%} of the way.'
 
+    @torch_threads
     def on_morph_game(state, steps):
         if not state:
             return None, None, fail('Upload two photos first.')
@@ -425,6 +442,7 @@ def build_page(models, work_dir):
         png = utils.save_game(str(target / 'morph.png'), utils.image_strip(faces), faces, captions)
         return png, utils.gif_beside(png), 'The morph strip and its GIF.'
 
+    @torch_threads
     def on_kids(path1, path2, whole, model_name, count, seed):
         try:
             crops, _ = two_faces(path1, path2, whole) if path1 and path2 else (None, None)
@@ -548,7 +566,7 @@ def limit_malloc_arenas(count=2):
         pass
 
 
-def serve(host='127.0.0.1', port=7860, load=(), block=True, concurrency=2):
+def serve(host='127.0.0.1', port=7860, load=(), block=True, concurrency=2, threads=1):
     """Start the page in a temporary folder (removed on return when block=True); returns (page, url, folder)."""
     limit_malloc_arenas()
     os.environ.setdefault('GRADIO_ANALYTICS_MAX_EVENTS', '256')  # gradio's in-memory per-event records (local only)
@@ -560,7 +578,7 @@ def serve(host='127.0.0.1', port=7860, load=(), block=True, concurrency=2):
     if not models.names():
         raise utils.InputError(f'no model found in {MODELS_DIR} and no --load FOLDER given')
     models.get(models.default())  # load the default networks now, not on the first request
-    page = build_page(models, os.path.join(work.name, 'out'))
+    page = build_page(models, os.path.join(work.name, 'out'), threads)
     os.makedirs(os.path.join(work.name, 'out'))
     page.queue(default_concurrency_limit=concurrency, max_size=64)
     page.launch(server_name=host, server_port=port, share=False, inbrowser=False, quiet=True, ssr_mode=False,
@@ -588,6 +606,9 @@ def main(argv=None):
     parser.add_argument('--load', '-l', nargs='+', default=[], metavar='FOLDER',
                         help='more model folders (E.dat and G.dat) for the model picker, besides trained_models/*')
     parser.add_argument('--concurrency', type=int, default=2, help='requests rendered at once (the rest queue)')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch threads per request; 1 keeps a slider move fast on a busy 2-core machine '
+                             '(BENCHMARKS.md, "The web page")')
     parser.add_argument('--gif', metavar='PHOTO', help='write a smooth aging GIF of PHOTO (0 to 100 years) and exit')
     parser.add_argument('--gender', choices=GENDERS, help='--gif: the gender (None: read from a UTKFace file name)')
     parser.add_argument('--frames', type=int, default=LIFESPAN_FRAMES, help='--gif: frames from 0 to 100 years')
@@ -599,7 +620,7 @@ def main(argv=None):
             print(smooth_gif_command(args.gif, args.gender, args.output, args.frames,
                                      args.load[0] if args.load else None, args.whole_image))
             return
-        serve(args.host, args.port, args.load, concurrency=args.concurrency)
+        serve(args.host, args.port, args.load, concurrency=args.concurrency, threads=args.threads)
     except utils.InputError as e:
         sys.exit(f'error: {e}')
     except KeyboardInterrupt:
