@@ -623,6 +623,8 @@ def main(argv=None):
         serve(args.host, args.port, args.load, concurrency=args.concurrency, threads=args.threads)
     except utils.InputError as e:
         sys.exit(f'error: {e}')
+    except OSError as e:  # gradio: the port is taken
+        sys.exit(f'error: {e}; pass another --port')
     except KeyboardInterrupt:
         print('stopped')
 

@@ -195,6 +195,20 @@ def test_every_bad_upload_is_one_clear_message(tmp_path):
         app.read_upload(None)
 
 
+def test_several_faces_pick_which(astronaut, tmp_path):
+    single = Image.open(astronaut)
+    pair = Image.new('RGB', (2 * single.width, single.height))
+    pair.paste(single.resize((single.width * 3 // 4, single.height * 3 // 4)), (0, 0))
+    pair.paste(single, (single.width, 0))
+    path = tmp_path / 'two.png'
+    pair.save(path)
+    largest, other = app.prepare_face(path, 0), app.prepare_face(path, 1)
+    assert len(largest.boxes) == 2 and (largest.face_index, other.face_index) == (0, 1)
+    assert largest.boxes[0][0] > single.width > other.boxes[1][0]  # the largest face is the right-hand one
+    assert other.crop_box[0][0] < single.width < largest.crop_box[0][0]
+    assert app.prepare_face(path, 7).face_index == 1  # out of range: the last face
+
+
 def test_no_face_is_a_message_and_the_whole_image_can_be_used(tmp_path):
     from skimage import data
     cat = tmp_path / 'cat.png'
