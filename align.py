@@ -193,6 +193,76 @@ def prepare_face(path, align=True, face_index=0, preview_path=None):
     return crop
 
 
+# ---------------------------------------------------------------- paste-back: the inverse of the alignment warp
+
+MASK_CENTRE = (0.49, 0.50)  # the face ellipse of the paste-back mask, relative to the aligned face's side
+MASK_RADII = (0.38, 0.46)  # it stays inside the square, so the square's edge never shows
+MASK_FEATHER = 0.25  # the outer part of the ellipse (a fraction of its radius) fades smoothly from 1 to 0
+
+
+def face_to_image_matrix(crop_box, size=IMAGE_LENGTH):
+    """2x3 affine matrix taking pixels of the size x size aligned face (as prepare_face returns it) to photo
+    pixels: the inverse of the alignment warp and of the chip's resize. `crop_box`: the crop's four corners."""
+    chip_corners = np.float32([(0, 0), (CHIP_SIZE, 0), (CHIP_SIZE, CHIP_SIZE)])
+    chip_to_image = cv2.getAffineTransform(chip_corners, np.float32(crop_box[:3])).astype(np.float64)
+    s = CHIP_SIZE / size  # PIL's resize maps face pixel f to chip pixel (f + 0.5) * s - 0.5
+    face_to_chip = np.array([[s, 0, (s - 1) / 2], [0, s, (s - 1) / 2], [0, 0, 1]])
+    return chip_to_image @ face_to_chip
+
+
+def face_mask(size=IMAGE_LENGTH):
+    """float32 size x size mask in [0, 1]: 1 on the face, falling smoothly to exactly 0 at the edge of an ellipse
+    that lies inside the square, so that nothing outside the face is changed and no seam shows."""
+    v, u = (np.mgrid[0:size, 0:size] + 0.5) / size
+    r = np.hypot((u - MASK_CENTRE[0]) / MASK_RADII[0], (v - MASK_CENTRE[1]) / MASK_RADII[1])
+    t = ((1 - r) / MASK_FEATHER).clip(0, 1)
+    return (t * t * (3 - 2 * t)).astype(np.float32)  # smoothstep: 1 inside, exactly 0 outside the ellipse
+
+
+def match_colours(face, reference, mask):
+    """`face` (uint8 HxWx3 RGB) with the per-channel mean and spread (in Lab, weighted by `mask`) of `reference`."""
+    weights = mask[..., None].astype(np.float64) / max(float(mask.sum()), 1e-6)
+    lab, ref = (cv2.cvtColor(np.ascontiguousarray(x, np.uint8), cv2.COLOR_RGB2LAB).astype(np.float64) for x in (face, reference))
+    stats = []
+    for x in (lab, ref):
+        mean = (x * weights).sum((0, 1))
+        stats.append((mean, np.sqrt(((x - mean) ** 2 * weights).sum((0, 1))) + 1e-6))
+    (m_face, s_face), (m_ref, s_ref) = stats
+    matched = (lab - m_face) * (s_ref / s_face).clip(0.5, 2.0) + m_ref
+    return cv2.cvtColor(matched.clip(0, 255).round().astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+def paste_back(image, face, crop_box, reference=None):
+    """Put an aligned face (uint8 SxSx3 or PIL, e.g. a rendering at another age) back into the photo it came from:
+    warped by the inverse of the alignment, blended through a feathered face mask, and (given `reference`, the
+    aligned crop of the photo itself) with its colours matched to the photo's. Pixels outside the mask keep
+    their exact values. Returns a new PIL image."""
+    photo = np.array(image.convert('RGB'))
+    face = np.asarray(face.convert('RGB') if isinstance(face, Image.Image) else face, dtype=np.uint8)
+    size = face.shape[0]
+    mask = face_mask(size)
+    if reference is not None:
+        reference = np.asarray(reference.convert('RGB').resize((size, size), Image.BILINEAR)
+                               if isinstance(reference, Image.Image) else reference, dtype=np.uint8)
+        face = match_colours(face, reference, mask)
+    matrix = face_to_image_matrix(crop_box, size)
+    corners = np.array(crop_box)
+    x0, y0 = np.floor(corners.min(0)).astype(int).clip(0, None)
+    x1, y1 = np.ceil(corners.max(0)).astype(int) + 1
+    x1, y1 = min(x1, photo.shape[1]), min(y1, photo.shape[0])
+    if x1 <= x0 or y1 <= y0:
+        return Image.fromarray(photo)
+    matrix[:, 2] -= (x0, y0)  # warp only the region the face covers
+    region = (x1 - x0, y1 - y0)
+    warped = cv2.warpAffine(face, matrix, region, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    alpha = cv2.warpAffine(mask, matrix, region, flags=cv2.INTER_LINEAR, borderValue=0)
+    roi = photo[y0:y1, x0:x1]
+    changed = alpha > 0
+    a = alpha[changed][:, None]
+    roi[changed] = (roi[changed] * (1 - a) + warped[changed] * a).round().clip(0, 255).astype(np.uint8)
+    return Image.fromarray(photo)
+
+
 def _quartiles(values):
     """Median, first and third quartile (per column), rounded."""
     return np.percentile(values, [50, 25, 75], axis=0).round(3).tolist()

@@ -105,6 +105,9 @@ def build_parser():
     parser.add_argument('--gender', nargs='+', type=gender_code, metavar='{m,f,male,female,0,1}',
                         help='test, morph: gender of each input face (None: read from UTKFace file names)')
     parser.add_argument('--watermark', action='store_true', help='test: write the gender and age on the input face')
+    parser.add_argument('--smooth', type=positive_int, default=None, metavar='N',
+                        help='test: also write an aging GIF of N frames from 0 to 100 years (ages between groups '
+                             'blend the neighbouring labels) beside the PNG')
     parser.add_argument('--keep-details', action='store_true',
                         help='test: draw each age as the input plus the change from its own age to that age, '
                              'keeping the photo\'s details')
@@ -249,6 +252,8 @@ def play(args, net):
     if args.mode == 'test':
         (age,), (gender,) = labels
         png = games.aging(net, faces[0], age, gender, output, watermark=args.watermark, keep_details=args.keep_details)
+        if args.smooth:
+            print(games.save_smooth_aging_gif(net, faces[0], gender, png[:-len('.png')] + '_smooth.gif', args.smooth))
     elif args.mode == 'morph':
         png = net.morph(faces, *labels, length=args.length, target=output)
     else:

@@ -1,0 +1,448 @@
+"""The web page's functions without a browser: continuous ages, paste-back, bad uploads, the model picker,
+and the page under load (200 requests from several clients at once through its own queue)."""
+import os
+import random
+import shutil
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import REPO, SAMPLE
+
+import align
+import app
+import web_games
+import consts
+import games
+import utils
+import data
+import images
+
+SHIPPED = REPO / 'trained_models' / 'utkface_z50'
+
+
+def sample_faces(count):
+    names = sorted(p.name for p in SAMPLE.iterdir())
+    return [SAMPLE / n for n in names[::len(names) // count][:count]]
+
+
+@pytest.fixture(scope='module')
+def net(games_checkpoint):
+    from model import Net
+    net = Net()
+    net.load(games_checkpoint)
+    net.eval()
+    return net
+
+
+@pytest.fixture(scope='module')
+def astronaut(tmp_path_factory):
+    from skimage import data
+    path = tmp_path_factory.mktemp('photos') / 'astronaut.jpg'
+    Image.fromarray(data.astronaut()).save(path, quality=95)
+    return path
+
+
+# ---------------------------------------------------------------- continuous ages
+
+@pytest.mark.parametrize('gender', [consts.MALE, consts.FEMALE])
+def test_age_label_at_a_group_centre_is_the_group_label(gender):
+    for group, centre in enumerate(games.AGE_GROUP_CENTRES):
+        assert data.age_to_group(centre) == group
+        assert torch.equal(games.age_label(centre, gender), data.label_tensor(group, gender))
+
+
+def test_age_label_halfway_blends_the_two_neighbours_and_clamps_outside():
+    centres = games.AGE_GROUP_CENTRES
+    for group in range(consts.NUM_AGES - 1):
+        label = games.age_label((centres[group] + centres[group + 1]) / 2, consts.FEMALE)
+        expected = -torch.ones(consts.NUM_AGES)
+        expected[group] = expected[group + 1] = 0.0
+        assert torch.allclose(label[:consts.NUM_AGES], expected)
+        assert torch.equal(label[consts.NUM_AGES:], data.label_tensor(group, consts.FEMALE)[consts.NUM_AGES:])
+    quarter = games.age_label(centres[4] + (centres[5] - centres[4]) / 4, consts.MALE)
+    assert torch.allclose(quarter[4:6], torch.tensor([0.5, -0.5]))
+    assert torch.equal(games.age_label(0, 0), data.label_tensor(0, 0))
+    assert torch.equal(games.age_label(100, 1), data.label_tensor(consts.NUM_AGES - 1, 1))
+    ages = np.linspace(0, 100, 201)
+    weights = torch.stack([games.age_weights(a) for a in ages])
+    assert torch.allclose(weights.sum(1), torch.ones(len(ages)))
+    assert (weights.diff(dim=0).abs().sum(1) < 0.25).all()  # no jumps between neighbouring slider positions
+
+
+def test_render_at_a_centre_is_todays_rendering_and_halfway_lies_between(net):
+    face = images.pil_to_model_tensor_transform(images.load_image(sample_faces(1)[0]))
+    z = games.encode_face(net, face)
+    groups = torch.arange(consts.NUM_AGES)
+    today = net.generate(z.expand(consts.NUM_AGES, -1), data.label_tensor(groups, torch.ones_like(groups))).cpu()
+    centres = games.render_ages(net, face, list(games.AGE_GROUP_CENTRES), consts.FEMALE)
+    assert torch.equal(centres, today)
+    centres = games.AGE_GROUP_CENTRES
+    for group in range(consts.NUM_AGES - 1):
+        halfway = games.render_ages(net, z, [(centres[group] + centres[group + 1]) / 2], consts.MALE)
+        blend = (data.label_tensor(group, consts.MALE) + data.label_tensor(group + 1, consts.MALE)) / 2
+        assert torch.allclose(halfway, net.generate(z, blend[None]).cpu(), atol=1e-6)
+
+
+def test_smooth_aging_gif(net, tmp_path):
+    face = images.pil_to_model_tensor_transform(images.load_image(sample_faces(1)[0]))
+    path = games.save_smooth_aging_gif(net, face, consts.MALE, str(tmp_path / 'smooth.gif'), frames=9)
+    with Image.open(path) as gif:
+        assert gif.n_frames == 9 and gif.size == (128, 128)
+    assert games.smooth_ages(5) == [0, 25, 50, 75, 100]
+
+
+def test_smooth_aging_gif_from_the_command_line(games_checkpoint, tmp_path, capsys):
+    import main
+    face = sample_faces(1)[0]
+    main.main(['--mode', 'test', '--input', str(face), '--smooth', '5', '--load', games_checkpoint, '-o', str(tmp_path)])
+    png, gif, smooth = capsys.readouterr().out.split()
+    assert smooth == png[:-len('.png')] + '_smooth.gif'
+    with Image.open(smooth) as frames:
+        assert frames.n_frames == 5
+
+
+# ---------------------------------------------------------------- paste-back
+
+def test_paste_back_changes_only_the_face(astronaut):
+    photo = web_games.read_upload(astronaut)
+    prepared = web_games.prepare_face(astronaut)
+    assert prepared.boxes and prepared.face_index == 0
+    other = np.asarray(Image.open(sample_faces(1)[0]).convert('RGB').resize((128, 128)))
+    pasted = np.asarray(align.paste_back(photo, other, prepared.crop_box, reference=prepared.crop))
+    original = np.asarray(photo)
+    assert pasted.shape == original.shape
+    alpha = align.face_mask(128)
+    matrix = align.face_to_image_matrix(prepared.crop_box, 128)
+    import cv2
+    footprint = cv2.warpAffine(alpha, matrix, photo.size, flags=cv2.INTER_LINEAR, borderValue=0) > 0
+    assert np.array_equal(pasted[~footprint], original[~footprint])  # outside the face: the very same pixels
+    x, y, w, h = prepared.boxes[0]
+    inner = (slice(y + h // 4, y + 3 * h // 4), slice(x + w // 4, x + 3 * w // 4))
+    assert np.abs(pasted[inner].astype(int) - original[inner]).mean() > 5  # the face itself changed
+    side = np.hypot(*np.subtract(prepared.crop_box[1], prepared.crop_box[0]))
+    assert footprint.sum() < 0.65 * side ** 2  # a face-shaped ellipse, not the whole square
+
+
+def test_paste_back_of_the_crop_itself_gives_the_photo_back(astronaut):
+    prepared = web_games.prepare_face(astronaut)
+    again = np.asarray(align.paste_back(prepared.photo, prepared.crop, prepared.crop_box), dtype=float)
+    x, y, w, h = prepared.boxes[0]
+    face = (slice(y, y + h), slice(x, x + w))
+    assert np.abs(again[face] - np.asarray(prepared.photo, dtype=float)[face]).mean() < 6  # only resampling blur
+
+
+def test_colour_matching_moves_the_face_to_the_photos_colours():
+    mask = align.face_mask(128)
+    reference = np.full((128, 128, 3), (200, 150, 120), np.uint8)
+    face = np.full((128, 128, 3), (90, 90, 160), np.uint8)
+    matched = align.match_colours(face, reference, mask)
+    assert np.abs(matched.astype(int) - reference).max() <= 3
+
+
+def test_aged_view_with_paste_back_has_the_photo_size(net, astronaut):
+    prepared = web_games.prepare_face(astronaut)
+    state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
+             'z': web_games.encode(net, prepared.crop)}
+    assert web_games.aged_view(net, state, 70, 1, paste=True).size == prepared.photo.size
+    assert web_games.aged_view(net, state, 70, 1).size == (web_games.FACE_SHOW_SIDE, web_games.FACE_SHOW_SIDE)
+
+
+# ---------------------------------------------------------------- bad input
+
+def bad_files(folder):
+    """{name: (path, words the message must hold)} for every kind of bad upload."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    text = folder / 'notes.jpg'
+    text.write_text('this is not a picture\n')
+    files['not an image'] = (text, 'not an image')
+    empty = folder / 'empty.png'
+    empty.write_bytes(b'')
+    files['empty'] = (empty, 'empty')
+    big = folder / 'big.png'
+    Image.new('1', (8000, 6000)).save(big)  # 48 megapixels, a few kB on disk
+    files['over 40 megapixels'] = (big, 'megapixels')
+    bomb = folder / 'bomb.png'
+    Image.new('1', (20000, 20000)).save(bomb)  # 400 megapixels: PIL's own bomb check fires first
+    files['decompression bomb'] = (bomb, 'decompression bomb')
+    animated = folder / 'animated.gif'
+    frames = [Image.new('RGB', (64, 64), colour) for colour in ('red', 'blue')]
+    frames[0].save(animated, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    files['animated'] = (animated, 'Animated')
+    import cv2
+    deep = folder / 'deep.png'
+    cv2.imwrite(str(deep), (np.random.default_rng(0).random((64, 64, 3)) * 65535).astype(np.uint16))
+    files['16-bit RGB'] = (deep, '16-bit')
+    deep_gray = folder / 'deep_gray.png'
+    cv2.imwrite(str(deep_gray), (np.random.default_rng(0).random((64, 64)) * 65535).astype(np.uint16))
+    files['16-bit gray'] = (deep_gray, '16-bit')
+    truncated = folder / 'truncated.jpg'
+    truncated.write_bytes(Path(sample_faces(1)[0]).read_bytes()[:600])
+    files['truncated'] = (truncated, 'damaged')
+    return files
+
+
+def test_every_bad_upload_is_one_clear_message(tmp_path):
+    for kind, (path, words) in bad_files(tmp_path).items():
+        with pytest.raises(utils.InputError) as error:
+            web_games.read_upload(path)
+        message = str(error.value)
+        assert words in message and '\n' not in message and str(tmp_path) not in message, (kind, message)
+    with pytest.raises(utils.InputError, match='Upload a photo first'):
+        web_games.read_upload(None)
+
+
+def test_several_faces_pick_which(astronaut, tmp_path):
+    single = Image.open(astronaut)
+    pair = Image.new('RGB', (2 * single.width, single.height))
+    pair.paste(single.resize((single.width * 3 // 4, single.height * 3 // 4)), (0, 0))
+    pair.paste(single, (single.width, 0))
+    path = tmp_path / 'two.png'
+    pair.save(path)
+    largest, other = web_games.prepare_face(path, 0), web_games.prepare_face(path, 1)
+    assert len(largest.boxes) == 2 and (largest.face_index, other.face_index) == (0, 1)
+    assert largest.boxes[0][0] > single.width > other.boxes[1][0]  # the largest face is the right-hand one
+    assert other.crop_box[0][0] < single.width < largest.crop_box[0][0]
+    assert web_games.prepare_face(path, 7).face_index == 1  # out of range: the last face
+
+
+def test_no_face_is_a_message_and_the_whole_image_can_be_used(tmp_path):
+    from skimage import data
+    cat = tmp_path / 'cat.png'
+    Image.fromarray(data.chelsea()).save(cat)
+    with pytest.raises(web_games.NoFaceInPhoto, match='No face found.*whole image'):
+        web_games.prepare_face(cat)
+    prepared = web_games.prepare_face(cat, whole_image=True)
+    assert prepared.crop.size == (128, 128) and prepared.boxes == []
+
+
+def test_a_utkface_chip_is_used_as_it_is_and_names_give_age_and_gender():
+    path = sample_faces(1)[0]
+    prepared = web_games.prepare_face(path)
+    assert prepared.boxes == [] and np.array_equal(np.asarray(prepared.crop), np.asarray(align.prepare_face(path)))
+    age, gender, _ = data.parse_utkface_name(path.name)
+    assert web_games.name_labels(path) == (age, gender)
+    assert web_games.name_labels('/tmp/holiday.jpg') == (None, None)
+
+
+def test_big_photos_are_scaled_down_before_work(tmp_path):
+    path = tmp_path / 'wide.jpg'
+    Image.new('RGB', (4000, 1000), 'grey').save(path)
+    assert max(web_games.shrink(web_games.read_upload(path)).size) == web_games.WORK_MAX_SIDE
+
+
+# ---------------------------------------------------------------- model picker, strip, animations
+
+def test_model_picker_lists_every_model_folder(games_checkpoint, tmp_path, monkeypatch):
+    models = tmp_path / 'trained_models'
+    for name in ('utkface_z50', 'utkface_z50_plus'):
+        shutil.copytree(games_checkpoint, models / name)
+    (models / 'half').mkdir()
+    shutil.copy(Path(games_checkpoint) / 'E.dat', models / 'half' / 'E.dat')
+    (models / 'notes.txt').write_text('not a model')
+    monkeypatch.setattr(app, 'MODELS_DIR', models)
+    extra = tmp_path / 'run' / 'epoch2'
+    shutil.copytree(games_checkpoint, extra)
+    found = web_games.find_models([extra])
+    assert list(found) == ['utkface_z50', 'utkface_z50_plus', str(extra)]
+    with pytest.raises(utils.InputError, match='no E.dat and G.dat'):
+        web_games.find_models([tmp_path])
+    loaded = web_games.Models(found)
+    assert loaded.get('utkface_z50_plus') is loaded.get('utkface_z50_plus')  # loaded once
+    with pytest.raises(utils.InputError, match='No model named'):
+        loaded.get('nope')
+
+
+def test_the_real_picker_finds_the_shipped_model():
+    if not SHIPPED.is_dir():
+        pytest.skip('the shipped model is not in trained_models/')
+    assert web_games.find_models()['utkface_z50'] == str(SHIPPED)
+
+
+def test_strip_lifespan_gif_and_mp4(net, tmp_path):
+    crop = Image.open(sample_faces(1)[0]).convert('RGB').resize((128, 128))
+    z = web_games.encode(net, crop)
+    strip = web_games.group_strip(net, z, 0, crop)
+    assert strip.shape == (128 + 8, 11 * (128 + 4 + 2) + 2, 3)
+    gif = web_games.lifespan_animation(net, z, 0, tmp_path, 'gif', frames=6)
+    with Image.open(gif) as image:
+        assert image.n_frames == 6
+    pytest.importorskip('imageio_ffmpeg')
+    mp4 = web_games.lifespan_animation(net, z, 0, tmp_path, 'mp4', frames=6)
+    assert Path(mp4).stat().st_size > 1000 and Path(mp4).parent == tmp_path
+
+
+def test_morph_ends_are_the_two_faces(net):
+    crops = [Image.open(p).convert('RGB').resize((128, 128)) for p in sample_faces(2)]
+    z = [web_games.encode(net, c)[0] for c in crops]
+    labels = [games.age_label(8, 0), games.age_label(65.5, 1)]
+    start = np.asarray(web_games.morph_view(net, z, labels, 0.0))
+    end = np.asarray(web_games.morph_view(net, z, labels, 1.0))
+    first = images.model_tensor_to_uint8(net.generate(z[0][None], labels[0][None]).cpu())[0]
+    assert np.array_equal(start, np.asarray(web_games.show_face(first)))
+    assert not np.array_equal(start, end)
+
+
+# ---------------------------------------------------------------- the page through its own queue
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def rss_mib(pid='self'):
+    with open(f'/proc/{pid}/status') as f:
+        return next(int(line.split()[1]) for line in f if line.startswith('VmRSS')) / 1024
+
+
+def repo_files():
+    """Every file under the repository and trained_models with its size and mtime (what the app must not touch)."""
+    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in REPO.rglob('*')
+            if p.is_file() and '.git' not in p.parts and '__pycache__' not in p.parts and '.venv' not in p.parts
+            and '.pytest_cache' not in p.parts}
+
+
+class RunningApp:
+    """`python app.py --port N` in its own process, with its own temporary folder (TMPDIR)."""
+
+    def __init__(self, tmp):
+        import subprocess
+        self.port, self.tmp = free_port(), Path(tmp)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, 'TMPDIR': str(self.tmp), 'PYTHONUNBUFFERED': '1'}
+        self.process = subprocess.Popen([sys.executable, str(REPO / 'app.py'), '--port', str(self.port)], cwd=REPO,
+                                        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.output = []
+        threading.Thread(target=lambda: self.output.extend(self.process.stdout), daemon=True).start()
+        self.url = f'http://127.0.0.1:{self.port}'
+        deadline = time.time() + 120
+        while not any(self.url in line for line in self.output):
+            if self.process.poll() is not None or time.time() > deadline:
+                self.stop()
+                raise RuntimeError('app.py did not start:\n' + ''.join(self.output))
+            time.sleep(0.2)
+
+    def stop(self):
+        """SIGTERM, as a plain kill: the app closes the server and removes its temporary folder."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except Exception:
+                self.process.kill()
+                self.process.wait()
+        return ''.join(self.output)
+
+
+@pytest.fixture(scope='module')
+def running_app(tmp_path_factory):
+    if not SHIPPED.is_dir():
+        pytest.skip('the shipped model is not in trained_models/')
+    files = repo_files()
+    served = RunningApp(tmp_path_factory.mktemp('app_tmp'))
+    yield served
+    output = served.stop()
+    assert served.process.returncode == 0, output
+    assert 'Traceback' not in output, output
+    left = [p.name for p in served.tmp.iterdir() if not p.name.startswith('torchinductor_')]  # torch's own cache
+    assert left == [], f'the app left {left} in its temporary folder'
+    assert repo_files() == files, 'the app wrote into the repository or the models'
+
+
+@pytest.fixture(scope='module')
+def shipped_net():
+    if not SHIPPED.is_dir():
+        pytest.skip('the shipped model is not in trained_models/')
+    return web_games.Models(web_games.find_models()).get('utkface_z50')
+
+
+def client(url, folder):
+    from gradio_client import Client
+    return Client(url, verbose=False, download_files=str(folder))
+
+
+def test_the_app_prints_its_address_and_nothing_else(running_app):
+    lines = [line.strip() for line in running_app.output if line.strip()]
+    assert lines == [f'CAAE face aging page: {running_app.url}  (Ctrl+C to stop)']
+
+
+def test_bad_uploads_are_answered_in_the_page(running_app, tmp_path):
+    from gradio_client import handle_file
+    c = client(running_app.url, tmp_path / 'downloads')
+    from skimage import data
+    cat = tmp_path / 'cat.png'
+    Image.fromarray(data.chelsea()).save(cat)
+    cases = {**bad_files(tmp_path / 'bad'), 'no face': (cat, 'No face found')}
+    for kind, (path, words) in cases.items():
+        *_, message = c.predict(handle_file(str(path)), 'utkface_z50', False, False, api_name='/upload')
+        assert words in message and 'Traceback' not in message, (kind, message)
+    *_, message = c.predict(handle_file(str(cat)), 'utkface_z50', True, False, api_name='/upload')
+    assert message.startswith('Ready: the whole image')
+
+
+def test_200_requests_keep_memory_flat_and_every_answer_right(running_app, shipped_net, tmp_path):
+    """Four clients (four sessions, four faces) at once, 200 slider moves in all, through the page's queue;
+    the resident memory of the app's process before and after."""
+    from gradio_client import handle_file
+    total, clients = int(os.environ.get('APP_LOAD_REQUESTS', 200)), 4
+    sessions = []
+    for i, face in enumerate(sample_faces(clients)):
+        c = client(running_app.url, tmp_path / f'downloads{i}')
+        c.predict(handle_file(str(face)), 'utkface_z50', False, False, api_name='/upload')
+        sessions.append((c, web_games.encode(shipped_net, web_games.prepare_face(face).crop), web_games.name_labels(face)[1]))
+    warm_up = [threading.Thread(target=lambda c=c, g=gender: [
+        c.predict('utkface_z50', float(years), web_games.GENDERS[g], False, api_name='/render') for years in range(0, 100, 4)])
+        for c, _, gender in sessions]  # 100 requests: the server's worker threads and caches reach their size
+    for thread in warm_up:
+        thread.start()
+    for thread in warm_up:
+        thread.join()
+    before = rss_mib(running_app.process.pid)
+    errors, times = [], []
+
+    def play(index):
+        c, z, gender = sessions[index]
+        rng = random.Random(index)
+        for _ in range(total // clients):
+            years = rng.randrange(0, 201) / 2
+            tick = time.perf_counter()
+            path, message = c.predict('utkface_z50', years, web_games.GENDERS[gender], False, api_name='/render')
+            times.append(time.perf_counter() - tick)
+            shown = np.asarray(Image.open(path).convert('RGB'), dtype=int)
+            expected = np.asarray(web_games.show_face(web_games.render_age(shipped_net, z, years, gender)), dtype=int)
+            if message != f'Age {years:g} years.' or np.abs(shown - expected).max() > 1:
+                errors.append((index, years, message))
+            os.remove(path)
+    threads = [threading.Thread(target=play, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    after = rss_mib(running_app.process.pid)
+    print(f'\n{len(times)} requests from {clients} clients: app RSS {before:.0f} MiB before, {after:.0f} MiB after; '
+          f'median {1000 * np.median(times):.0f} ms a request seen by a client, {len(errors)} wrong')
+    assert len(times) == total // clients * clients and not errors
+    assert after - before < 20
+
+
+def test_one_slider_move_renders_in_under_300_ms(shipped_net):
+    """The page's own function for a slider move (render_age + the shown picture), median of 20."""
+    net = shipped_net
+    prepared = web_games.prepare_face(sample_faces(1)[0])
+    state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
+             'z': web_games.encode(net, prepared.crop)}
+    times = []
+    for i in range(20):
+        tick = time.perf_counter()
+        web_games.aged_view(net, state, 5 * i + 0.5, i % 2)
+        times.append(time.perf_counter() - tick)
+    assert np.median(times) < 0.3, times

@@ -1,0 +1,278 @@
+"""What the web page does, without the page: reading and checking uploads, finding and loading models, framing
+faces, rendering continuous ages, pasting faces back, strips, lifespan animations and the games.
+
+app.py wires these functions to gradio components; tests call them without a browser.
+"""
+import os
+import threading
+import uuid
+import warnings
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+
+import align
+import consts
+import games
+import utils
+from data import parse_utkface_name
+from images import (
+    gif_beside,
+    image_strip,
+    load_image,
+    model_tensor_to_uint8,
+    pil_to_model_tensor_transform,
+    save_gif,
+    thumbnail,
+)
+
+REPO = Path(__file__).resolve().parent
+MODELS_DIR = REPO / 'trained_models'
+MAX_PIXELS = 40_000_000  # larger uploads are refused
+WORK_MAX_SIDE = 1600  # photos are scaled down to this before detection, alignment and paste-back
+FACE_SHOW_SIDE = 256  # the rendered 128x128 face is shown (and downloaded) at this size
+LIFESPAN_FRAMES = 41
+GENDERS = ('male', 'female')
+DEFAULT_AGE = 30.0
+
+
+# ---------------------------------------------------------------- reading and checking an upload
+
+class NoFaceInPhoto(utils.InputError):
+    """The photo has no detectable face (the page offers to use the whole image)."""
+
+
+def read_upload(path):
+    """An uploaded file as an upright RGB PIL image, or utils.InputError with one clear sentence.
+
+    Refused: no file, an empty file, not an image, over MAX_PIXELS pixels (or a decompression bomb),
+    an animated image, a 16-bit image, a damaged file."""
+    if path is None or str(path) == '':
+        raise utils.InputError('Upload a photo first.')
+    path = Path(path)
+    if not path.is_file():
+        raise utils.InputError('The upload did not arrive; please upload the photo again.')
+    if path.stat().st_size == 0:
+        raise utils.InputError('The file is empty (0 bytes): upload a JPEG, PNG or WebP photo.')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as image:
+                _check_header(image)
+                image.load()
+        except utils.InputError:
+            raise
+        except Image.DecompressionBombError:
+            raise utils.InputError('The image declares more pixels than it can hold (a decompression bomb?); '
+                                   'refused. Upload an ordinary photo of at most 40 megapixels.') from None
+        except UnidentifiedImageError:
+            raise utils.InputError('This file is not an image: upload a JPEG, PNG, WebP or BMP photo.') from None
+        except (OSError, SyntaxError, ValueError) as e:
+            reason = ' '.join(str(e).split()) or type(e).__name__
+            raise utils.InputError(f'The image file is damaged or truncated ({reason}).') from None
+        try:
+            return load_image(path)
+        except utils.InputError as e:
+            raise utils.InputError(f'The image could not be read ({str(e).split(": ", 1)[-1]}).') from None
+
+
+def _check_header(image):
+    """Refuse images by their header, before decoding: too many pixels, animated, 16 bits per channel."""
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise utils.InputError(f'The image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); '
+                               f'the limit is {MAX_PIXELS // 1_000_000} megapixels. Upload a smaller photo.')
+    if width == 0 or height == 0:
+        raise utils.InputError('The image has no pixels.')
+    if getattr(image, 'is_animated', False) or getattr(image, 'n_frames', 1) > 1:
+        raise utils.InputError('Animated images (GIF, APNG, WebP) are not supported: upload one still photo.')
+    rawmodes = ' '.join(str(tile.args) for tile in getattr(image, 'tile', []) or [])
+    if image.mode in ('I', 'F') or image.mode.startswith('I;16') or ';16' in rawmodes:
+        raise utils.InputError('This is a 16-bit image: save it as an ordinary 8-bit JPEG or PNG and upload that.')
+
+
+def shrink(image, max_side=WORK_MAX_SIDE):
+    """The image scaled down (never up) so that its longer side is at most max_side."""
+    scale = max_side / max(image.size)
+    if scale >= 1:
+        return image
+    return image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.LANCZOS)
+
+
+def name_labels(name):
+    """(age, gender) from a UTKFace file name, or (None, None)."""
+    parsed = parse_utkface_name(os.path.basename(str(name or '')))
+    return (parsed[0], parsed[1]) if parsed else (None, None)
+
+
+class PreparedFace(NamedTuple):
+    """A photo ready to play with: the photo (scaled to WORK_MAX_SIDE), the 128x128 face cut from it, the
+    faces found (boxes, largest first), the one used, the crop's corners and the preview with the boxes drawn."""
+    photo: Image.Image
+    crop: Image.Image
+    boxes: list
+    face_index: int
+    crop_box: tuple
+    preview: Image.Image
+
+
+def prepare_face(path, face_index=0, whole_image=False, name=None):
+    """Read an upload and frame its face as align.prepare_face does (UTKFace chips and whole_image: resized only).
+
+    Raises utils.InputError for bad files, NoFaceInPhoto when no face is found."""
+    photo = shrink(read_upload(path))
+    if whole_image or align.is_utkface_chip(name or path):
+        w, h = photo.size
+        crop = photo.resize((consts.IMAGE_LENGTH, consts.IMAGE_LENGTH), Image.BILINEAR)
+        crop_box = ((0, 0), (w, 0), (w, h), (0, h))
+        boxes, face_index = [], None
+    else:
+        boxes = align.detect_faces(photo)
+        if not boxes:
+            raise NoFaceInPhoto('No face found in this photo. Tick "Use the whole image" to age the picture as it '
+                                'is, or upload a photo where the face is clearly visible.')
+        face_index = min(max(int(face_index), 0), len(boxes) - 1)
+        matrix = align.chip_transform(boxes[face_index], align.find_eyes(photo, boxes[face_index]))
+        crop, crop_box = align.cut_chip(photo, matrix), align.crop_corners(matrix)
+    return PreparedFace(photo, crop, boxes, face_index, crop_box, draw_faces(photo, boxes, face_index, crop_box))
+
+
+def draw_faces(photo, boxes, chosen, crop_box):
+    """The photo (at most align.PREVIEW_MAX_SIDE) with every face box numbered, the chosen one green with its crop."""
+    preview = thumbnail(photo, align.PREVIEW_MAX_SIDE)
+    scale = preview.width / photo.width
+    draw = ImageDraw.Draw(preview)
+    font = ImageFont.load_default(size=max(14, preview.width // 30))
+    if boxes:
+        draw.polygon([(u * scale, v * scale) for u, v in crop_box], outline=(255, 220, 0), width=2)
+    for i, box in enumerate(boxes):
+        x, y, w, h = (v * scale for v in box)
+        colour = (0, 255, 0) if i == chosen else (255, 80, 80)
+        draw.rectangle((x, y, x + w, y + h), outline=colour, width=3)
+        draw.text((x + 4, y + 2), str(i + 1), fill=colour, font=font, stroke_width=2, stroke_fill='black')
+    return preview
+
+
+# ---------------------------------------------------------------- models
+
+def find_models(extra=()):
+    """{name: folder} of the models to pick from: every subfolder of trained_models/ holding E.dat and G.dat,
+    then the `extra` folders (--load), named by their path."""
+    def has_model(folder):
+        return all((Path(folder) / (n + consts.TRAINED_MODEL_EXT)).is_file() for n in ('E', 'G'))
+    found = {}
+    if MODELS_DIR.is_dir():
+        for folder in sorted(MODELS_DIR.iterdir()):
+            if folder.is_dir() and has_model(folder):
+                found[folder.name] = str(folder)
+    for folder in extra:
+        if not has_model(folder):
+            raise utils.InputError(f'{folder}: no E.dat and G.dat there')
+        found[str(folder)] = str(folder)
+    return found
+
+
+def z_length(folder):
+    """The z length a model was saved with (E's last layer)."""
+    state = torch.load(Path(folder) / ('E' + consts.TRAINED_MODEL_EXT), map_location='cpu', weights_only=True)
+    return int(state['fc_layer.e_fc_1.weight'].shape[0])
+
+
+class Models:
+    """The networks, each loaded once (on first use) and kept: a slider move only runs the generator."""
+
+    def __init__(self, folders):
+        self.folders = dict(folders)
+        self._nets = {}
+        self._lock = threading.Lock()
+
+    def names(self):
+        return list(self.folders)
+
+    def default(self):
+        return next(iter(self.folders), None)
+
+    def get(self, name):
+        if name not in self.folders:
+            raise utils.InputError(f'No model named {name!r}; pick one of {", ".join(self.folders) or "(none)"}.')
+        with self._lock:
+            if name not in self._nets:
+                from model import Net
+                saved, consts.NUM_Z_CHANNELS = consts.NUM_Z_CHANNELS, z_length(self.folders[name])
+                try:
+                    net = Net()
+                    net.load(self.folders[name], slim=True)
+                finally:
+                    consts.NUM_Z_CHANNELS = saved
+                net.eval()
+                self._nets[name] = net
+            return self._nets[name]
+
+
+# ---------------------------------------------------------------- rendering
+
+def encode(net, crop):
+    """z of a prepared 128x128 face (PIL)."""
+    return games.encode_face(net, pil_to_model_tensor_transform(crop))
+
+
+def render_age(net, z, years, gender):
+    """The face of z at an age in years (continuous, games.age_label): uint8 128x128x3."""
+    return model_tensor_to_uint8(games.render_ages(net, z, [years], gender))[0]
+
+
+def show_face(face):
+    """A rendered 128x128 face as the PIL image the page shows (FACE_SHOW_SIDE, bicubic)."""
+    return Image.fromarray(face).resize((FACE_SHOW_SIDE, FACE_SHOW_SIDE), Image.BICUBIC)
+
+
+def aged_view(net, state, years, gender, paste=False):
+    """What the page shows for a slider position: the face at that age, or the photo with it pasted back."""
+    face = render_age(net, state['z'], years, gender)
+    if paste:
+        return align.paste_back(state['photo'], face, state['crop_box'], reference=state['crop'])
+    return show_face(face)
+
+
+def group_strip(net, z, gender, crop=None):
+    """The ten age groups in one row (the input face first when given): uint8 array, like the aging game's."""
+    faces = games.render_ages(net, z, list(games.AGE_GROUP_CENTRES), gender)
+    if crop is not None:
+        faces = torch.cat((pil_to_model_tensor_transform(crop)[None], faces))
+    return image_strip(faces, framed=(0,) if crop is not None else (), padding=2)
+
+
+def lifespan_animation(net, z, gender, folder, kind='gif', frames=LIFESPAN_FRAMES):
+    """The face aging from 0 to 100 years, written into `folder` as an animated GIF or an MP4; returns its path."""
+    pictures = games.smooth_aging_frames(net, z, gender, frames, size=FACE_SHOW_SIDE)
+    path = Path(folder) / f'lifespan_{uuid.uuid4().hex[:8]}.{kind}'
+    if kind == 'gif':
+        save_gif(pictures, str(path), duration_ms=100)
+    elif kind == 'mp4':
+        import imageio.v2 as imageio
+        try:
+            imageio.mimsave(str(path), [np.asarray(p) for p in pictures], fps=10, macro_block_size=16)
+        except (ImportError, ValueError, RuntimeError) as e:
+            raise utils.InputError(f'MP4 needs the imageio-ffmpeg package ({e}); use the GIF instead.') from None
+    else:
+        raise ValueError(f'kind must be gif or mp4, not {kind!r}')
+    return str(path)
+
+
+def morph_view(net, z_pair, labels, t):
+    """The face a fraction t (0: the first face, 1: the second) of the way between two faces, z and label blended."""
+    z = (1 - t) * z_pair[0] + t * z_pair[1]
+    label = (1 - t) * labels[0] + t * labels[1]
+    return show_face(model_tensor_to_uint8(net.generate(z[None], label[None]).cpu())[0])
+
+
+def play_game(net, game, crops, folder, **kwargs):
+    """Run the reference morph or kids game (Net.morph / Net.kids) into a new subfolder: (strip PNG, GIF)."""
+    target = Path(folder) / f'{game}_{uuid.uuid4().hex[:8]}'
+    target.mkdir(parents=True)
+    faces = [pil_to_model_tensor_transform(c) for c in crops]
+    png = getattr(net, game)(faces, target=str(target), **kwargs)
+    return png, gif_beside(png)
