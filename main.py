@@ -242,7 +242,7 @@ def game_model(args):
 
 
 def play(args, net):
-    """Play the game of --mode with the input faces; print the paths of its PNG and GIF."""
+    """Play the game of --mode with the input faces; print the paths of its PNG and GIF (and smooth GIF)."""
     model = game_model(args)
     labels = face_labels(args) if args.mode != 'kids' else None
     output = args.output or os.path.join(consts.GAMES_RESULTS, args.mode)
@@ -252,14 +252,14 @@ def play(args, net):
     if args.mode == 'test':
         (age,), (gender,) = labels
         png = games.aging(net, faces[0], age, gender, output, watermark=args.watermark, keep_details=args.keep_details)
-        if args.smooth:
-            print(games.save_smooth_aging_gif(net, faces[0], gender, png[:-len('.png')] + '_smooth.gif', args.smooth))
     elif args.mode == 'morph':
         png = net.morph(faces, *labels, length=args.length, target=output)
     else:
         png = net.kids(faces, args.length, output, seed=args.seed)
     print(png)
     print(gif_beside(png))
+    if args.mode == 'test' and args.smooth:
+        print(games.save_smooth_aging_gif(net, faces[0], gender, png[:-len('.png')] + '_smooth.gif', args.smooth))
 
 
 def evaluate(args, net):
