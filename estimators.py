@@ -323,9 +323,11 @@ def evaluate_rows(net, dataset, rows, folder=DEFAULT_FOLDER, identity=True):
     classifier, estimator = load_if_present(folder)
     if estimator is None:
         raise utils.InputError(f'{path_of("estimator", folder)}: no such file (train it: python estimators.py)')
-    _, held_out, _ = estimator_split(dataset)
-    held_out = held_out[~torch.isin(held_out, torch.as_tensor(rows))]
-    reference = (dataset.images_tensor(held_out), dataset.age_groups[held_out])
+    reference = None
+    if len(dataset) > 2 * 128:  # estimator_split holds out the 128-face validation batch first
+        _, held_out, _ = estimator_split(dataset)
+        held_out = held_out[~torch.isin(held_out, torch.as_tensor(rows))]
+        reference = (dataset.images_tensor(held_out), dataset.age_groups[held_out])
     return metrics.evaluate_aging(net, dataset.images_tensor(rows), dataset.age_groups[rows], dataset.genders[rows],
                                   estimator, reference, identity, classifier)
 

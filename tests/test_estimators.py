@@ -127,3 +127,20 @@ def test_evaluate_aging_reports_every_number(tiny, monkeypatch):
     assert 0 <= result['classifier_renders_age_within_one'] <= 1
     without = metrics.evaluate_aging(Net(), tiny.images_tensor(rows), groups, tiny.genders[rows], identity=False)
     assert set(without) == {'delta_e_own_age', 'delta_e_mean_colour_own_age'}
+
+
+def test_eval_mode_adds_the_aging_numbers_with_estimators(games_checkpoint, raw_faces, tmp_path, monkeypatch):
+    import json
+    import main
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, 'dlib', None)
+    for kind, module in estimators.KINDS.items():
+        estimators.save(module(), kind, str(tmp_path / 'est'))
+    argv = ['--mode', 'eval', '--load', games_checkpoint, '--input', str(raw_faces), '--bs', '4', '-o', 'ev']
+    main.main(argv)
+    plain = json.loads((tmp_path / 'ev' / 'eval.json').read_text())
+    main.main(argv + ['--estimators', str(tmp_path / 'est')])
+    extended = json.loads((tmp_path / 'ev' / 'eval.json').read_text())
+    assert {k: extended[k] for k in plain} == plain
+    assert len(extended['renders_mean_age_per_asked_group']) == consts.NUM_AGES
+    assert extended['identity'].startswith('missing') and 'delta_e_own_age' in extended
