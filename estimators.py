@@ -285,7 +285,7 @@ def measure(module, dataset, rows):
 
 
 def describe(module):
-    return {'architecture': module.__doc__.split('\n')[0] + ' ' + ' '.join(module.__doc__.split('\n')[1:]).strip(),
+    return {'architecture': ' '.join(module.__doc__.split()),
             'parameters': sum(p.numel() for p in module.parameters())}
 
 
@@ -338,12 +338,12 @@ def main(argv=None):
     parser.add_argument('--input', '-i', default=consts.DEFAULT_DATASET, help='UTKFace folder')
     parser.add_argument('--output', '-o', default=DEFAULT_FOLDER, help='folder for classifier.pt, estimator.pt, record.json')
     parser.add_argument('--kind', choices=('both',) + tuple(KINDS), default='both')
-    parser.add_argument('--epochs', type=int, default=None, help='epochs (None: 6 for the classifier, 5 for the estimator)')
+    parser.add_argument('--epochs', type=int, default=None, help='epochs (None: 8 for the classifier, 5 for the estimator)')
     args = parser.parse_args(argv)
     try:
         dataset = utils.FaceDataset.from_folder(args.input)
         for kind in KINDS if args.kind == 'both' else (args.kind,):
-            epochs = args.epochs or {'classifier': 6, 'estimator': 5}[kind]
+            epochs = args.epochs or {'classifier': 8, 'estimator': 5}[kind]
             entry = train_and_record(kind, dataset, args.input, args.output, epochs)
             print(kind, json.dumps(entry['accuracy']), f"{entry['train_seconds']} s")
     except utils.InputError as e:
