@@ -125,7 +125,7 @@ def test_evaluate_aging_reports_every_number(tiny, monkeypatch):
     assert result['kid_groups'] == 3 and result['kid_renders_vs_real'] is not None
     assert result['delta_e_own_age'] > 0 and result['identity'].startswith('missing')
     assert 0 <= result['classifier_renders_age_within_one'] <= 1
-    without = metrics.evaluate_aging(Net(), tiny.images_tensor(rows), groups, tiny.genders[rows], identity=False)
+    without = metrics.evaluate_aging(Net(), tiny.images_tensor(rows[:2]), groups[:2], tiny.genders[:2], identity=False)
     assert set(without) == {'delta_e_own_age', 'delta_e_mean_colour_own_age'}
 
 
