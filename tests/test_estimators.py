@@ -144,3 +144,14 @@ def test_eval_mode_adds_the_aging_numbers_with_estimators(games_checkpoint, raw_
     assert {k: extended[k] for k in plain} == plain
     assert len(extended['renders_mean_age_per_asked_group']) == consts.NUM_AGES
     assert extended['identity'].startswith('missing') and 'delta_e_own_age' in extended
+
+
+def test_the_shipped_estimators_load_and_judge_real_faces(tiny):
+    import os
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), estimators.DEFAULT_FOLDER)
+    if not os.path.isfile(estimators.path_of('estimator', folder)):
+        pytest.skip('the age estimators are not shipped')
+    classifier, estimator = estimators.load_if_present(folder)
+    for module in (classifier, estimator):
+        assert estimators.accuracy(estimators.predict(module, tiny.images_tensor()), tiny.age_groups)['within_one'] > 0.6
+    assert estimator.centre_ages[0] < 5 and estimator.centre_ages[-1] > 71
