@@ -86,7 +86,7 @@ def age_shares(logits, groups):
 
 def expected_ages(logits, centre_ages):
     """Age in years per face: the expectation of the group centre ages under the softmax of `logits`."""
-    return logits.float().softmax(1) @ centre_ages.float().to(logits.device)
+    return logits.float().softmax(-1) @ centre_ages.float().to(logits.device)
 
 
 def mean_per_group(values, groups, num_groups=consts.NUM_AGES):

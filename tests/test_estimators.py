@@ -70,6 +70,9 @@ def test_age_shares_and_expected_ages_on_hand_made_logits():
     two_way = torch.full((1, consts.NUM_AGES), -20.0)
     two_way[0, [1, 3]] = 0
     assert metrics.expected_ages(two_way, centres).item() == pytest.approx(20)
+    faces_by_asked_group = torch.stack([logits, two_way.expand(4, -1)], dim=1)  # faces x asked groups x logits
+    assert torch.allclose(metrics.expected_ages(faces_by_asked_group, centres),
+                          torch.tensor([[20., 20.], [50., 20.], [90., 20.], [0., 20.]]))
     assert metrics.mean_per_group(torch.tensor([1., 3., 5.]), torch.tensor([0, 0, 2]), 4) == [2.0, None, 5.0, None]
 
 
