@@ -16,6 +16,9 @@ Play the games (each writes a PNG and an animated GIF beside it, and prints both
     python main.py --mode kids --input mother.jpg father.jpg --length 10 --seed 1
 Measure a model on faces it never trained on (prints a table, writes eval.json):
     python main.py --mode eval --load trained_models/utkface_z50 --input ../shared/UTKFace
+  with the age estimators (estimated ages of the renders, identity, skin tone, KID; see estimators.py):
+    python main.py --mode eval --load trained_models/utkface_z50 --input ../shared/UTKFace \
+                   --estimators trained_models/age_estimators --output results/eval_aging
 """
 import argparse
 import datetime
@@ -28,6 +31,7 @@ import torch
 import align
 import checkpoints
 import consts
+import estimators
 import games
 import metrics
 import train
@@ -119,6 +123,9 @@ def build_parser():
     parser.add_argument('--eval-all', action='store_true',
                         help="eval: use every image of --input (a set the model never saw), not only the trainer's "
                              'held-out validation batch')
+    parser.add_argument('--estimators', default=None, metavar='FOLDER',
+                        help='eval: also measure aging, identity, skin tone and realism with the age estimators of '
+                             'FOLDER (e.g. trained_models/age_estimators; see estimators.py)')
     parser.add_argument('-z', dest='z_channels', default=None, type=positive_int,
                         help=f'length of z of a new run (None: {consts.NUM_Z_CHANNELS}); with --load and for the games '
                              'and eval it is read from the checkpoint')
@@ -274,6 +281,8 @@ def evaluate(args, net):
         idx, held_out = metrics.held_out_rows(dataset, model, args.batch_size, args.seed or 0)
     net.eval()
     result = metrics.evaluate_rows(net, dataset, idx)
+    if args.estimators:
+        result.update(estimators.evaluate_rows(net, dataset, idx, args.estimators))
     result = {'model': model, 'data': data, 'evaluated on': held_out, **result}
     output = args.output or os.path.join(consts.GAMES_RESULTS, 'eval')
     require_output_folder(output)

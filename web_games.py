@@ -18,6 +18,7 @@ import align
 import consts
 import games
 import utils
+from checkpoints import network_path, z_length_of
 from data import parse_utkface_name
 from images import (
     gif_beside,
@@ -28,6 +29,7 @@ from images import (
     save_gif,
     thumbnail,
 )
+from model import Net
 
 REPO = Path(__file__).resolve().parent
 MODELS_DIR = REPO / 'trained_models'
@@ -162,7 +164,7 @@ def find_models(extra=()):
     """{name: folder} of the models to pick from: every subfolder of trained_models/ holding E.dat and G.dat,
     then the `extra` folders (--load), named by their path."""
     def has_model(folder):
-        return all((Path(folder) / (n + consts.TRAINED_MODEL_EXT)).is_file() for n in ('E', 'G'))
+        return all(os.path.isfile(network_path(folder, n)) for n in ('E', 'G'))
     found = {}
     if MODELS_DIR.is_dir():
         for folder in sorted(MODELS_DIR.iterdir()):
@@ -173,12 +175,6 @@ def find_models(extra=()):
             raise utils.InputError(f'{folder}: no E.dat and G.dat there')
         found[str(folder)] = str(folder)
     return found
-
-
-def z_length(folder):
-    """The z length a model was saved with (E's last layer)."""
-    state = torch.load(Path(folder) / ('E' + consts.TRAINED_MODEL_EXT), map_location='cpu', weights_only=True)
-    return int(state['fc_layer.e_fc_1.weight'].shape[0])
 
 
 class Models:
@@ -200,13 +196,7 @@ class Models:
             raise utils.InputError(f'No model named {name!r}; pick one of {", ".join(self.folders) or "(none)"}.')
         with self._lock:
             if name not in self._nets:
-                from model import Net
-                saved, consts.NUM_Z_CHANNELS = consts.NUM_Z_CHANNELS, z_length(self.folders[name])
-                try:
-                    net = Net()
-                    net.load(self.folders[name], slim=True)
-                finally:
-                    consts.NUM_Z_CHANNELS = saved
+                net = Net(z_channels=z_length_of(self.folders[name])).load(self.folders[name], slim=True)
                 net.eval()
                 self._nets[name] = net
             return self._nets[name]

@@ -248,7 +248,7 @@ def test_model_picker_lists_every_model_folder(games_checkpoint, tmp_path, monke
     (models / 'half').mkdir()
     shutil.copy(Path(games_checkpoint) / 'E.dat', models / 'half' / 'E.dat')
     (models / 'notes.txt').write_text('not a model')
-    monkeypatch.setattr(app, 'MODELS_DIR', models)
+    monkeypatch.setattr(web_games, 'MODELS_DIR', models)
     extra = tmp_path / 'run' / 'epoch2'
     shutil.copytree(games_checkpoint, extra)
     found = web_games.find_models([extra])
