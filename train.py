@@ -176,8 +176,8 @@ def step(optimizer, loss, retain_graph=False):
 class PlusWeights:
     """Loss weights of --recipe plus, each term documented in trained_models/utkface_z50_plus/MODEL.md."""
     reconstruction: float = 1.0  # L1 between the face and its reconstruction at its own label (the reference's eg)
-    adversarial: float = 0.01  # G's BCE on Dimg for its reconstructions and cross-age faces (reference: 1e-4)
-    age: float = 0.1  # cross-entropy of the frozen age classifier on the cross-age faces, for the asked group
+    adversarial: float = 0.05  # G's BCE on Dimg for its reconstructions and cross-age faces (reference: 1e-4)
+    age: float = 0.05  # cross-entropy of the frozen age classifier on the cross-age faces (blurred, shifted), asked group
     latent_cycle: float = 0.5  # L1 between E(cross-age face) and z: the cross-age face keeps the code of the person
     way_back: float = 1.0  # L1 between the cross-age face rendered back at the true label and the input
     z_prior: float = consts.ADV_LOSS_WEIGHT  # E's BCE on Dz, as the reference
@@ -199,6 +199,18 @@ def with_age_groups(labels, groups):
     return torch.cat((age_part, labels[:, consts.NUM_AGES:]), dim=1)
 
 
+def blur_and_shift(images, max_shift=4, sigma=1.0):
+    """What the age classifier sees of a generated face: blurred (a 5-tap Gaussian) and shifted by a random whole
+    number of pixels, so that thin lines and patterns tied to fixed positions cannot buy the asked age."""
+    taps = torch.exp(-torch.arange(-2.0, 3.0) ** 2 / (2 * sigma ** 2))
+    kernel = (taps / taps.sum()).to(images.dtype).to(images.device)
+    channels = images.shape[1]
+    blurred = F.conv2d(images, kernel.view(1, 1, 1, 5).expand(channels, 1, 1, 5), padding=(0, 2), groups=channels)
+    blurred = F.conv2d(blurred, kernel.view(1, 1, 5, 1).expand(channels, 1, 5, 1), padding=(2, 0), groups=channels)
+    dy, dx = torch.randint(-max_shift, max_shift + 1, (2,)).tolist()
+    return torch.roll(blurred, shifts=(dy, dx), dims=(2, 3))
+
+
 def plus_step(net, optimizers, age_classifier, weights, images, labels, modules=None):
     """The reference step plus cross-age generation judged by Dimg and an age classifier, and two identity cycles;
     returns the detached losses in PLUS_LOSSES order."""
@@ -211,7 +223,7 @@ def plus_step(net, optimizers, age_classifier, weights, images, labels, modules=
         cross = m['G'](torch.cat((z, cross_labels), dim=1))
         z_cross = m['E'](cross)
         back = m['G'](torch.cat((z_cross, labels), dim=1))
-        age_logits = age_classifier(cross)
+        age_logits = age_classifier(blur_and_shift(cross))
         d_z_prior = m['Dz'](torch.rand_like(z.float()) * 2 - 1)
         d_z = m['Dz'](z.float())
         d_i_input = m['Dimg'](images, labels)
