@@ -431,7 +431,9 @@ def test_200_requests_keep_memory_flat_and_every_answer_right(running_app, shipp
     print(f'\n{len(times)} requests from {clients} clients: app RSS {before:.0f} MiB before, {after:.0f} MiB after; '
           f'median {1000 * np.median(times):.0f} ms a request seen by a client, {len(errors)} wrong')
     assert len(times) == total // clients * clients and not errors
-    assert after - before < 20
+    # Flat: 1-10 MiB seen on a quiet machine, 23 MiB once beside a training run. Keeping each request's rendered
+    # picture (a 256-px RGB image, 192 KiB) would add over 37 MiB.
+    assert after - before < 32
 
 
 def test_one_slider_move_renders_in_under_300_ms(shipped_net):
