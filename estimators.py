@@ -320,7 +320,7 @@ def train_and_record(kind, dataset, data_path, folder, epochs, show_progress=Tru
     return entry
 
 
-def evaluate_rows(net, dataset, rows, folder=DEFAULT_FOLDER, identity=True):
+def evaluate_rows(net, dataset, rows, folder=DEFAULT_FOLDER, identity=True, keep_details=False):
     """metrics.evaluate_aging of `net` on the dataset rows `rows` with the estimator and classifier of `folder`;
     the KID floor's real reference is the faces estimator_split held out from the estimators' training."""
     classifier, estimator = load_if_present(folder)
@@ -332,7 +332,7 @@ def evaluate_rows(net, dataset, rows, folder=DEFAULT_FOLDER, identity=True):
         held_out = held_out[~torch.isin(held_out, torch.as_tensor(rows))]
         reference = (dataset.images_tensor(held_out), dataset.age_groups[held_out])
     return metrics.evaluate_aging(net, dataset.images_tensor(rows), dataset.age_groups[rows], dataset.genders[rows],
-                                  estimator, reference, identity, classifier)
+                                  estimator, reference, identity, classifier, keep_details)
 
 
 def main(argv=None):

@@ -114,7 +114,7 @@ def build_parser():
                              'blend the neighbouring labels) beside the PNG')
     parser.add_argument('--keep-details', action='store_true',
                         help='test: draw each age as the input plus the change from its own age to that age, '
-                             'keeping the photo\'s details')
+                             'keeping the photo\'s details; eval --estimators: judge those renders')
     parser.add_argument('--length', default=10, type=positive_int, help='morph: steps from face 1 to face 2; kids: children')
     parser.add_argument('--no-align', action='store_true',
                         help='test, morph, kids: use each image as it is (only resized) instead of finding the face')
@@ -282,7 +282,7 @@ def evaluate(args, net):
     net.eval()
     result = metrics.evaluate_rows(net, dataset, idx)
     if args.estimators:
-        result.update(estimators.evaluate_rows(net, dataset, idx, args.estimators))
+        result.update(estimators.evaluate_rows(net, dataset, idx, args.estimators, keep_details=args.keep_details))
     result = {'model': model, 'data': data, 'evaluated on': held_out, **result}
     output = args.output or os.path.join(consts.GAMES_RESULTS, 'eval')
     require_output_folder(output)

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 import checkpoints
 import consts
 from data import label_tensor
+from games import with_details
 from images import model_tensor_to_uint8, to_model_range
 from utils import print_timestamp
 
@@ -199,16 +200,21 @@ def render_every_age(net, images, genders):
     return torch.cat(renders)
 
 
-def evaluate_aging(net, images, age_groups, genders, estimator=None, reference=None, identity=True, classifier=None):
+def evaluate_aging(net, images, age_groups, genders, estimator=None, reference=None, identity=True, classifier=None,
+                   keep_details=False):
     """Aging numbers of `net` on uint8 faces with their true labels, as a dict: skin tone (delta E at the own age),
     and, given the evaluation `estimator` (estimators.AgeEstimator), the renders' age shares, mean estimated ages
     per asked group, the estimator's ceiling on the real faces and KID (renders vs these real faces, per group)
     with its real-vs-real floor from `reference` (uint8 real faces unseen by the estimator, their groups);
     `identity`: dlib verification of the adults' renders (a 'missing: ...' line when dlib is absent); the loss
-    `classifier`'s shares too where given (a gap to the estimator's shows the generator fooling the classifier)."""
+    `classifier`'s shares too where given (a gap to the estimator's shows the generator fooling the classifier).
+    `keep_details`: judge the games' keep-details renders (games.with_details) instead of the plain ones."""
     n, groups = len(images), torch.arange(consts.NUM_AGES)
     renders = render_every_age(net, images, genders)
     originals, own = to_model_range(images), renders[torch.arange(n), age_groups]
+    if keep_details:
+        renders = with_details(originals[:, None], renders, own[:, None])
+        own = renders[torch.arange(n), age_groups]
     result = {'delta_e_own_age': delta_e(own, originals), 'delta_e_mean_colour_own_age': delta_e_of_means(own, originals)}
     if estimator is not None:
         estimator.eval()

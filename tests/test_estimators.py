@@ -132,6 +132,14 @@ def test_evaluate_aging_reports_every_number(tiny, monkeypatch):
     assert set(without) == {'delta_e_own_age', 'delta_e_mean_colour_own_age'}
 
 
+def test_keep_details_renders_give_the_input_back_at_its_own_age(tiny):
+    from model import Net
+    rows, groups = torch.arange(3), torch.tensor([0, 4, 9])
+    detailed = metrics.evaluate_aging(Net(), tiny.images_tensor(rows), groups, tiny.genders[rows], identity=False,
+                                      keep_details=True)
+    assert detailed['delta_e_own_age'] == pytest.approx(0, abs=1e-4)
+
+
 def test_eval_mode_adds_the_aging_numbers_with_estimators(games_checkpoint, raw_faces, tmp_path, monkeypatch):
     import json
     import main
