@@ -286,7 +286,7 @@ def train(net, step_fn, loss_names, optimizers, dataset, valid_rows, config, out
             folder = checkpoints.epoch_folder(output, epoch)
             writer.write_pictures(folder, tracker, valid_images, reconstructed)
             if saves_networks(config.models_saving, epoch, last_epoch):
-                writer.write_checkpoint(net, optimizers, folder, config.models_saving)
+                writer.write_checkpoint(net, optimizers, folder, remove_older=config.models_saving == 'tail')
             seconds = time.perf_counter() - start
             outside += time.perf_counter() - tick
             record['epochs'].append({'epoch': epoch, 'seconds': round(seconds, 2),
@@ -296,8 +296,8 @@ def train(net, step_fn, loss_names, optimizers, dataset, valid_rows, config, out
                             f'{100 * outside / seconds:.1f}% outside the networks; {tracker.summary()}')
     except KeyboardInterrupt:
         if is_main and saves_networks(config.models_saving, epoch, last_epoch, interrupted=True):
-            print_timestamp('Ctrl+C detected, saving the networks of the current epoch')
-            writer.write_checkpoint(net, optimizers, checkpoints.epoch_folder(output, epoch), config.models_saving)
+            print_timestamp('Ctrl+C detected, saving the networks of the current epoch (the last complete one is kept)')
+            writer.write_checkpoint(net, optimizers, checkpoints.epoch_folder(output, epoch), remove_older=False)
         raise
     finally:
         if writer:
@@ -408,14 +408,14 @@ class EpochWriter:
         self.submit(save_image_normalized, grid, os.path.join(folder, 'validation.png'), nrow)
         self.submit(history.save, folder)
 
-    def write_checkpoint(self, net, optimizers, folder, policy):
-        """The four networks and the training state; with `tail`, then delete the older epochs' networks."""
+    def write_checkpoint(self, net, optimizers, folder, remove_older):
+        """The four networks and the training state; then, if `remove_older`, delete the older epochs' networks."""
         networks = {name: snapshot(network.state_dict()) for name, network in net.networks.items()}
         state = {'optimizers': {name: snapshot(o.state_dict()) for name, o in optimizers.items()},
                  'rng': torch.get_rng_state()}
         if torch.cuda.is_available():
             state['cuda_rng'] = torch.cuda.get_rng_state_all()
-        self.submit(write_checkpoint, networks, state, folder, policy)
+        self.submit(write_checkpoint, networks, state, folder, remove_older)
 
     def write_record(self, record, output):
         self.submit(checkpoints.save_json, snapshot(record), os.path.join(output, consts.RUN_RECORD))
@@ -426,9 +426,9 @@ class EpochWriter:
             future.result()
 
 
-def write_checkpoint(networks, state, folder, policy):
+def write_checkpoint(networks, state, folder, remove_older):
     for name, tensors in networks.items():
         checkpoints.save_tensors(tensors, checkpoints.network_path(folder, name))
     checkpoints.save_training_state(state, folder)
-    if policy == 'tail':
+    if remove_older:
         checkpoints.remove_networks_before(os.path.dirname(folder), checkpoints.epoch_number(folder))

@@ -139,6 +139,24 @@ def test_ctrl_c_saves_the_current_epoch(raw_faces, tmp_path, monkeypatch):
     Net().load(tmp_path / 'out' / 'epoch1', slim=False)
 
 
+def test_ctrl_c_with_tail_keeps_the_last_complete_epoch(raw_faces, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    calls = []
+    original = train_module.reference_step
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:  # the first step of epoch 2
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, 'reference_step', interrupted)
+    assert error_of('-i', raw_faces, '-o', tmp_path / 'out', '-e', 2, '--ms', 'tail').startswith('Interrupted')
+    for epoch in ('epoch1', 'epoch2'):
+        Net().load(tmp_path / 'out' / epoch, slim=False)
+    assert (tmp_path / 'out' / 'epoch1' / 'training_state.pt').is_file()
+
+
 def test_bad_files_are_skipped_and_counted(raw_faces, tmp_path, monkeypatch, capsys):
     from test_data import write_bad_files, write_odd_images
     monkeypatch.chdir(tmp_path)
