@@ -66,6 +66,18 @@ def positive_int(text):
     return int(text)
 
 
+def plus_weight(text):
+    """argparse type: NAME=VALUE for one of train.PlusWeights' fields."""
+    name, _, value = text.partition('=')
+    try:
+        if name not in train.PlusWeights.__dataclass_fields__:
+            raise ValueError
+        return name, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'invalid weight {text!r}: give NAME=VALUE with NAME one of '
+                                         f'{", ".join(train.PlusWeights.__dataclass_fields__)}') from None
+
+
 def build_parser():
     parser = argparse.ArgumentParser(description='CAAE: age progression/regression by conditional adversarial autoencoder',
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -92,6 +104,9 @@ def build_parser():
     parser.add_argument('--recipe', choices=train.RECIPES, default='reference',
                         help='train: reference (the reference objective, exactly) or plus (cross-age faces judged by '
                              'Dimg and an age classifier, identity cycles; see train.py)')
+    parser.add_argument('--plus-weight', dest='plus_weights', type=plus_weight, action='append', metavar='NAME=VALUE',
+                        help='train --recipe plus: change one loss weight of train.PlusWeights (repeatable), e.g. '
+                             'age=0 for an ablation: ' + ', '.join(train.PlusWeights.__dataclass_fields__))
     parser.add_argument('--init', default=None, metavar='FOLDER',
                         help='train: start a new run from the E.dat and G.dat in FOLDER (e.g. fine-tune the shipped '
                              'model); Dz and Dimg start fresh')
@@ -199,7 +214,8 @@ def train_config(args):
     options = {name: getattr(args, name) for name in train.TrainConfig.__dataclass_fields__ if hasattr(args, name)}
     data = args.input[0] if args.input else consts.DEFAULT_DATASET
     output = args.output or checkpoints.default_where_to_save()
-    return train.TrainConfig(**{**options, 'data': data, 'output': output, 'seed': args.seed or 0})
+    return train.TrainConfig(**{**options, 'data': data, 'output': output, 'seed': args.seed or 0,
+                                'plus_weights': dict(args.plus_weights or [])})
 
 
 def train_command(args, net, rank=0, world_size=1):

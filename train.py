@@ -56,6 +56,7 @@ class TrainConfig:
     load: str = None  # an epoch<N> folder to continue from
     init: str = None  # a folder whose E and G start a new run (fine-tuning a shipped model); Dz and Dimg start fresh
     recipe: str = 'reference'
+    plus_weights: dict = None  # PlusWeights fields to change, e.g. {'age': 0} (an ablation)
     age_classifier: str = os.path.join(consts.DEFAULT_RESULTS, 'age_estimators')  # the plus recipe's classifier
 
 
@@ -256,7 +257,8 @@ def training_step(net, optimizers, config, world_size):
         return functools.partial(reference_step, net, optimizers, modules=modules), REFERENCE_LOSSES
     import estimators
     classifier = estimators.load('classifier', config.age_classifier).to(net.device)
-    return functools.partial(plus_step, net, optimizers, classifier, PlusWeights(), modules=modules), PLUS_LOSSES
+    weights = PlusWeights(**(config.plus_weights or {}))
+    return functools.partial(plus_step, net, optimizers, classifier, weights, modules=modules), PLUS_LOSSES
 
 
 def train(net, step_fn, loss_names, optimizers, dataset, valid_rows, config, output, record=None, first_epoch=1,
@@ -364,7 +366,7 @@ def start_record(net, config, dataset, valid_rows, output, world_size):
     record = previous or {'started': time.strftime('%Y-%m-%d %H:%M:%S'), 'epochs': []}
     record.update({
         'config': {**asdict(config), 'output': output}, 'z_channels': net.z_channels,
-        'plus_weights': asdict(PlusWeights()) if config.recipe == 'plus' else None,
+        'plus_weights': asdict(PlusWeights(**(config.plus_weights or {}))) if config.recipe == 'plus' else None,
         'precision': 'bf16 autocast' if net.autocast_dtype else 'fp32', 'plain': net.plain,
         'device': str(net.device), 'world_size': world_size, 'torch': torch.__version__,
         'python': platform.python_version(), 'data': os.path.abspath(config.data), 'dataset_size': len(dataset),

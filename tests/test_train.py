@@ -251,7 +251,7 @@ def test_plus_recipe_trains_records_its_losses_and_continues_exactly(raw_faces, 
     monkeypatch.chdir(tmp_path)
     estimators.save(estimators.AgeClassifier(), 'classifier', str(tmp_path / 'ages'))
     start = Net().save(str(tmp_path / 'start'), networks=('E', 'G'))
-    plus = ['--recipe', 'plus', '--age-classifier', tmp_path / 'ages']
+    plus = ['--recipe', 'plus', '--age-classifier', tmp_path / 'ages', '--plus-weight', 'way_back=2']
     torch.manual_seed(0)
     train('-i', raw_faces, '-o', tmp_path / 'whole', '-e', 2, '--init', start, *plus)
     history = json.loads((tmp_path / 'whole' / 'epoch2' / 'losses.json').read_text())
@@ -259,12 +259,19 @@ def test_plus_recipe_trains_records_its_losses_and_continues_exactly(raw_faces, 
         assert len(history[name]) == 2 and all(math.isfinite(v) for v in history[name]), name
     record = json.loads((tmp_path / 'whole' / 'run.json').read_text())
     assert record['config']['recipe'] == 'plus' and record['plus_weights']['age'] > 0
+    assert record['plus_weights']['way_back'] == 2 and record['config']['plus_weights'] == {'way_back': 2}
     torch.manual_seed(0)
     train('-i', raw_faces, '-o', tmp_path / 'split', '-e', 1, '--init', start, *plus)
     train('-i', raw_faces, '-o', tmp_path / 'split', '-e', 1, '--load', tmp_path / 'split' / 'epoch1', *plus)
     for name in ('E', 'G', 'Dz', 'Dimg'):
         whole, split = (torch.load(tmp_path / run / 'epoch2' / f'{name}.dat', weights_only=True) for run in ('whole', 'split'))
         assert all(torch.equal(whole[k], split[k]) for k in whole), name
+
+
+def test_an_unknown_plus_weight_is_one_line(raw_faces, capsys):
+    with pytest.raises(SystemExit):
+        train('-i', raw_faces, '--recipe', 'plus', '--plus-weight', 'wrinkles=1')
+    assert "invalid weight 'wrinkles=1': give NAME=VALUE with NAME one of reconstruction" in capsys.readouterr().err
 
 
 def test_load_and_init_together_are_refused(raw_faces, tmp_path, capsys):
