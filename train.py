@@ -76,7 +76,7 @@ def run(net, config, rank=0, world_size=1):
     if config.load:
         net.load(config.load, slim=False)
         first_epoch, history = max(checkpoints.epoch_number(config.load), 0) + 1, LossTracker.load(config.load)
-        restore_training_state(optimizers, checkpoints.load_training_state(config.load), is_main)
+        restore_training_state(optimizers, checkpoints.load_training_state(config.load), config, is_main)
     record = start_record(net, config, dataset, valid_rows, output, world_size) if is_main else None
     return train(net, step_fn, loss_names, optimizers, dataset, valid_rows, config, output, record, first_epoch, history,
                  rank, world_size)
@@ -107,13 +107,15 @@ def make_optimizers(net, config):
             'dz': adam(net.Dz.parameters()), 'di': adam(net.Dimg.parameters())}
 
 
-def restore_training_state(optimizers, state, is_main):
+def restore_training_state(optimizers, state, config, is_main):
+    """The optimizers' moments and the random generators of a saved epoch; the hyperparameters stay the config's."""
     if state is None:
         if is_main:
             print_timestamp('No training_state.pt beside the networks: the optimizers start afresh')
         return
     for name, optimizer in optimizers.items():
         optimizer.load_state_dict(state['optimizers'][name])
+        optimizer.param_groups[0].update(lr=config.lr, betas=(config.b1, config.b2), weight_decay=config.weight_decay)
         match_layouts(optimizer)
     torch.set_rng_state(state['rng'])
     if 'cuda_rng' in state and torch.cuda.is_available():
