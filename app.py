@@ -28,7 +28,7 @@ import align
 import consts
 import games
 import utils
-from images import gif_beside, image_strip, save_game, thumbnail
+from images import gif_beside, thumbnail
 from web_games import (
     DEFAULT_AGE,
     GENDERS,
@@ -184,13 +184,9 @@ def build_page(models, work_dir, threads=1):
     def on_morph_game(state, steps):
         if not state:
             return None, None, fail('Upload two photos first.')
-        net = models.get(state['model'])
-        z = torch.stack(state['z'])
-        i = torch.linspace(0, 1, int(steps) + 1)[:, None]
-        faces = net.generate((1 - i) * z[0] + i * z[1], (1 - i) * state['labels'][0] + i * state['labels'][1]).cpu()
+        z, labels = torch.stack(state['z']), torch.stack(state['labels'])
         target = Path(work_dir) / f'morph_{uuid.uuid4().hex[:8]}'
-        captions = [f'{k}/{int(steps)}' for k in range(int(steps) + 1)]
-        png = save_game(str(target / 'morph.png'), image_strip(faces), faces, captions)
+        png = games.morph_between(models.get(state['model']), z, labels, int(steps), str(target))
         return png, gif_beside(png), 'The morph strip and its GIF.'
 
     @torch_threads

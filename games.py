@@ -119,6 +119,12 @@ def morph(net, image_tensors, ages, genders, length, target):
     net.eval()
     z = net.encode(torch.stack(tuple(image_tensors))).cpu()
     labels = label_tensor([age_to_group(age) for age in ages], genders)
+    return morph_between(net, z, labels, length, target)
+
+
+def morph_between(net, z, labels, length, target):
+    """`length` + 1 faces between two (z, label) pairs (z: 2 x z length, labels: 2 x LABEL_LEN, any ages, also
+    continuous ones), blended in equal steps; saves morph.png in `target`."""
     i = torch.arange(length + 1.0)[:, None]
     z_steps, label_steps = (((length - i) * first + i * second) / length for first, second in (z, labels))
     generated = net.generate(z_steps, label_steps).cpu()
