@@ -28,6 +28,8 @@ NETWORK_NAMES = ('E', 'G', 'Dz', 'Dimg')
 TRAINING_STATE = 'training_state.pt'  # optimizers and random generators, beside the networks: exact continuation
 RUN_RECORD = 'run.json'  # how a run was trained, in its results folder
 
+FACE_BOX = (36, 100, 34, 94)  # rows 36-99, columns 34-93 of a 128-px chip: eyes, nose, cheeks, mouth; little hair
+
 REC_LOSS_WEIGHT = 1.0
 TV_LOSS_WEIGHT = 0.0  # the reference logs total variation with weight 0
 ADV_LOSS_WEIGHT = 1e-4

@@ -86,9 +86,6 @@ def evaluate(net, images, age_groups, genders, seed=0):
 
 # ---------------------------------------------------------------- ages, identity, skin tone, realism (estimators.py)
 
-FACE_BOX = (36, 100, 34, 94)  # rows 36-99, columns 34-93 of a 128-px chip: eyes, nose, cheeks, mouth; little hair
-
-
 def age_shares(logits, groups):
     """{'exact', 'within_one'}: shares of faces whose argmax group equals `groups` / is within one group of it."""
     distance = (logits.argmax(1).cpu() - torch.as_tensor(groups).cpu()).abs()
@@ -121,13 +118,13 @@ def _face_box(images, box):
     return images[:, :, top:bottom, left:right]
 
 
-def delta_e(images, references, box=FACE_BOX):
+def delta_e(images, references, box=consts.FACE_BOX):
     """Mean CIE76 delta E (Euclidean distance in Lab) over the pixels of `box` (rows, columns) of [-1, 1] faces."""
     lab, lab_ref = rgb_to_lab(_face_box(images, box)), rgb_to_lab(_face_box(references, box))
     return (lab - lab_ref).norm(dim=1).mean().item()
 
 
-def delta_e_of_means(images, references, box=FACE_BOX):
+def delta_e_of_means(images, references, box=consts.FACE_BOX):
     """Mean CIE76 delta E between the average Lab colours of `box` of each face and its reference (skin tone)."""
     lab, lab_ref = rgb_to_lab(_face_box(images, box)), rgb_to_lab(_face_box(references, box))
     return (lab.mean((2, 3)) - lab_ref.mean((2, 3))).norm(dim=1).mean().item()

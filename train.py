@@ -178,15 +178,22 @@ def step(optimizer, loss, retain_graph=False):
 @dataclass
 class PlusWeights:
     """Loss weights of --recipe plus, each term documented in trained_models/utkface_z50_plus/MODEL.md."""
-    reconstruction: float = 1.0  # L1 between the face and its reconstruction at its own label (the reference's eg)
+    reconstruction: float = 1.5  # L1 between the face and its reconstruction at its own label (the reference's eg)
     adversarial: float = 0.05  # G's BCE on Dimg for its reconstructions and cross-age faces (reference: 1e-4)
-    age: float = 0.05  # cross-entropy of the frozen age classifier on the cross-age faces (blurred, shifted), asked group
-    latent_cycle: float = 0.5  # L1 between E(cross-age face) and z: the cross-age face keeps the code of the person
-    way_back: float = 1.0  # L1 between the cross-age face rendered back at the true label and the input
+    age: float = 0.03  # cross-entropy of the frozen age classifier on the cross-age faces (blurred, shifted), asked group
+    latent_cycle: float = 2.0  # L1 between E(cross-age face) and z: the cross-age face keeps the code of the person
+    way_back: float = 3.0  # L1 between the cross-age face rendered back at the true label and the input
+    colour: float = 1.0  # L1 between the mean colours of the central face (skin tone) of both renders and the input
     z_prior: float = consts.ADV_LOSS_WEIGHT  # E's BCE on Dz, as the reference
 
 
-PLUS_LOSSES = REFERENCE_LOSSES + ('age', 'latent', 'back')
+PLUS_LOSSES = REFERENCE_LOSSES + ('age', 'latent', 'back', 'colour')
+
+
+def face_colour(images):
+    """The mean colour of each face's central box (consts.FACE_BOX: cheeks, nose, mouth): its skin tone, N x 3."""
+    top, bottom, left, right = consts.FACE_BOX
+    return images[:, :, top:bottom, left:right].float().mean((2, 3))
 
 
 def other_age_groups(labels, generator=None):
@@ -237,16 +244,19 @@ def plus_step(net, optimizers, age_classifier, weights, images, labels, modules=
     age_loss = F.cross_entropy(age_logits.float(), target_groups)
     latent_loss = F.l1_loss(z_cross.float(), z.float().detach())
     back_loss = F.l1_loss(back.float(), images.float())
+    skin = face_colour(images)
+    colour_loss = (F.l1_loss(face_colour(generated), skin) + F.l1_loss(face_colour(cross), skin)) / 2
     dz_loss = bce_with_logits(d_z_prior, 1.0) + bce_with_logits(d_z, 0.0)
     ez_loss = weights.z_prior * bce_with_logits(d_z, 1.0)
     di_loss = bce_with_logits(d_i_input, 1.0) + (bce_with_logits(d_i_output, 0.0) + bce_with_logits(d_i_cross, 0.0)) / 2
     dg_loss = weights.adversarial * (bce_with_logits(d_i_output, 1.0) + bce_with_logits(d_i_cross, 1.0)) / 2
     eg_total = (weights.reconstruction * eg_loss + ez_loss + dg_loss + weights.age * age_loss
-                + weights.latent_cycle * latent_loss + weights.way_back * back_loss)
+                + weights.latent_cycle * latent_loss + weights.way_back * back_loss + weights.colour * colour_loss)
     step(optimizers['eg'], eg_total, retain_graph=True)
     step(optimizers['dz'], dz_loss)
     step(optimizers['di'], di_loss)
-    return torch.stack([eg_loss, reg_loss, dz_loss, ez_loss, di_loss, dg_loss, age_loss, latent_loss, back_loss]).detach()
+    return torch.stack([eg_loss, reg_loss, dz_loss, ez_loss, di_loss, dg_loss, age_loss, latent_loss, back_loss,
+                        colour_loss]).detach()
 
 
 def training_step(net, optimizers, config, world_size):

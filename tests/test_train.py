@@ -10,6 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
+import consts
 import main
 import train as train_module
 from conftest import AGING_TILE, REPO, copy_sample, load_tool, strip_size
@@ -255,7 +256,7 @@ def test_plus_recipe_trains_records_its_losses_and_continues_exactly(raw_faces, 
     torch.manual_seed(0)
     train('-i', raw_faces, '-o', tmp_path / 'whole', '-e', 2, '--init', start, *plus)
     history = json.loads((tmp_path / 'whole' / 'epoch2' / 'losses.json').read_text())
-    for name in ('eg', 'dz', 'di', 'dg', 'age', 'latent', 'back', 'valid'):
+    for name in ('eg', 'dz', 'di', 'dg', 'age', 'latent', 'back', 'colour', 'valid'):
         assert len(history[name]) == 2 and all(math.isfinite(v) for v in history[name]), name
     record = json.loads((tmp_path / 'whole' / 'run.json').read_text())
     assert record['config']['recipe'] == 'plus' and record['plus_weights']['age'] > 0
@@ -266,6 +267,21 @@ def test_plus_recipe_trains_records_its_losses_and_continues_exactly(raw_faces, 
     for name in ('E', 'G', 'Dz', 'Dimg'):
         whole, split = (torch.load(tmp_path / run / 'epoch2' / f'{name}.dat', weights_only=True) for run in ('whole', 'split'))
         assert all(torch.equal(whole[k], split[k]) for k in whole), name
+
+
+def test_plus_cross_age_labels_and_skin_tone():
+    """The cross-age faces are asked for another age group with the same gender; the skin tone is the face box's mean."""
+    from data import label_tensor
+    from train import face_colour, other_age_groups, with_age_groups
+    labels = label_tensor(torch.arange(10).repeat(2), torch.arange(2).repeat_interleave(10))
+    groups = other_age_groups(labels, torch.Generator().manual_seed(0))
+    crossed = with_age_groups(labels, groups)
+    assert (groups != labels[:, :10].argmax(1)).all() and torch.equal(crossed[:, :10].argmax(1), groups)
+    assert torch.equal(crossed[:, 10:], labels[:, 10:]) and set(crossed.unique().tolist()) == {-1.0, 1.0}
+    faces = -torch.ones(2, 3, 128, 128)
+    top, bottom, left, right = consts.FACE_BOX
+    faces[1, 0, top:bottom, left:right] = 0.5  # a red face on a black picture: only the box counts
+    assert torch.allclose(face_colour(faces), torch.tensor([[-1.0, -1, -1], [0.5, -1, -1]]))
 
 
 def test_an_unknown_plus_weight_is_one_line(raw_faces, capsys):
