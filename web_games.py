@@ -189,7 +189,9 @@ class Models:
         return list(self.folders)
 
     def default(self):
-        return next(iter(self.folders), None)
+        """The shipped model the games use (consts.SHIPPED_MODEL) when it is listed, else the first one."""
+        shipped = os.path.basename(os.path.normpath(consts.SHIPPED_MODEL))
+        return shipped if shipped in self.folders else next(iter(self.folders), None)
 
     def get(self, name):
         if name not in self.folders:

@@ -14,6 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
+import consts
 from conftest import REPO, SAMPLE
 
 import align
@@ -256,6 +257,7 @@ def test_model_picker_lists_every_model_folder(games_checkpoint, tmp_path, monke
     with pytest.raises(utils.InputError, match='no E.dat and G.dat'):
         web_games.find_models([tmp_path])
     loaded = web_games.Models(found)
+    assert loaded.default() == os.path.basename(consts.SHIPPED_MODEL)  # the games' model, not the first by name
     assert loaded.get('utkface_z50_plus') is loaded.get('utkface_z50_plus')  # loaded once
     with pytest.raises(utils.InputError, match='No model named'):
         loaded.get('nope')
