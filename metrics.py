@@ -249,8 +249,11 @@ def evaluate_aging(net, images, age_groups, genders, estimator=None, reference=N
         elif len(adults):
             inputs = face_descriptors(model, images[adults])
             adult_renders = face_descriptors(model, renders[adults, 4:].flatten(0, 1))
+            adult_renders = adult_renders.view(len(adults), consts.NUM_AGES - 4, inputs.shape[1])
             result.update({'identity_adults': len(adults),
                            'identity_adult_renders_verified': verified_share(
-                               adult_renders, inputs.repeat_interleave(consts.NUM_AGES - 4, 0)),
+                               adult_renders.flatten(0, 1), inputs.repeat_interleave(consts.NUM_AGES - 4, 0)),
+                           'identity_verified_per_adult_group': [verified_share(adult_renders[:, g], inputs)
+                                                                 for g in range(adult_renders.shape[1])],
                            'identity_reconstruction_verified': verified_share(face_descriptors(model, own[adults]), inputs)})
     return result

@@ -140,6 +140,18 @@ def test_keep_details_renders_give_the_input_back_at_its_own_age(tiny):
     assert detailed['delta_e_own_age'] == pytest.approx(0, abs=1e-4)
 
 
+def test_identity_per_adult_group_averages_to_the_adult_share(tiny):
+    """With keep-details the render at the input's own age is the input itself: dlib verifies every one of them."""
+    pytest.importorskip('dlib')
+    from model import Net
+    rows, groups = torch.arange(4), torch.tensor([4, 5, 7, 9])
+    result = metrics.evaluate_aging(Net(), tiny.images_tensor(rows), groups, tiny.genders[rows], keep_details=True)
+    per_group = result['identity_verified_per_adult_group']
+    assert result['identity_adults'] == 4 and len(per_group) == consts.NUM_AGES - 4
+    assert sum(per_group) / len(per_group) == pytest.approx(result['identity_adult_renders_verified'])
+    assert result['identity_reconstruction_verified'] == 1
+
+
 def test_eval_mode_adds_the_aging_numbers_with_estimators(games_checkpoint, raw_faces, tmp_path, monkeypatch):
     import json
     import main

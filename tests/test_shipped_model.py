@@ -1,4 +1,4 @@
-"""The shipped UTKFace model: fp16 weights in the reference's format, and faces that really age."""
+"""The shipped UTKFace models (both recipes): fp16 weights in the reference's format, and faces that really age."""
 import os
 
 import numpy as np
@@ -6,23 +6,27 @@ import pytest
 import torch
 from PIL import Image
 
+import checkpoints
 import consts
-import metrics
 import data
+import estimators
 import images
+import metrics
 from conftest import AGING_TILE, REPO, SAMPLE, run_notebook, strip_size
 
 SHIPPED = os.path.join(REPO, consts.SHIPPED_MODEL)
+REFERENCE, PLUS = (os.path.join(REPO, 'trained_models', name) for name in ('utkface_z50', 'utkface_z50_plus'))
 pytestmark = pytest.mark.skipif(not os.path.isfile(os.path.join(SHIPPED, 'G' + consts.TRAINED_MODEL_EXT)),
                                 reason='the UTKFace model is not shipped yet (it is still training)')
 
 
-@pytest.fixture(scope='module')
-def net():
-    consts.NUM_Z_CHANNELS = 50
+@pytest.fixture(scope='module', params=[REFERENCE, PLUS], ids=os.path.basename)
+def net(request):
+    """Each shipped model (the reference recipe's and the plus recipe's), as the games load it."""
     from model import Net
-    net = Net().load(SHIPPED, slim=True)
+    net = Net(z_channels=checkpoints.z_length_of(request.param)).load(request.param, slim=True)
     net.eval()
+    net.folder = request.param
     return net
 
 
@@ -38,7 +42,7 @@ def sample():
 
 def test_shipped_weights_are_fp16_state_dicts_with_the_reference_keys(net):
     for name in ('E', 'G'):
-        state = torch.load(os.path.join(SHIPPED, name + consts.TRAINED_MODEL_EXT), weights_only=True)
+        state = torch.load(os.path.join(net.folder, name + consts.TRAINED_MODEL_EXT), weights_only=True)
         assert state.keys() == getattr(net, name).state_dict().keys()
         assert all(value.dtype == torch.float16 for value in state.values())
     assert all(p.dtype == torch.float32 for p in net.G.parameters())  # loading converts to fp32
@@ -73,3 +77,23 @@ def test_aging_notebook_plays_with_the_shipped_model(tmp_path, monkeypatch):
     run_notebook('aging_game')
     pngs = [p for p in os.listdir(tmp_path) if p.endswith('.png')]
     assert len(pngs) == 1 and Image.open(tmp_path / pngs[0]).size == strip_size(11, AGING_TILE)
+
+
+def estimated_age_of_renders(folder, pixels, genders, group):
+    """The evaluation estimator's mean age (years) of a shipped model's renders of `pixels` at age `group`."""
+    from model import Net
+    net = Net(z_channels=checkpoints.z_length_of(folder)).load(folder, slim=True)
+    net.eval()
+    renders = net.generate(net.encode(pixels), data.label_tensor(torch.full_like(genders, group), genders)).cpu()
+    estimator = estimators.load('estimator', os.path.join(REPO, 'trained_models', 'age_estimators'))
+    return estimator.ages(estimators.predict(estimator, renders)).mean().item()
+
+
+def test_plus_model_renders_children_and_old_people_to_an_estimator_no_loss_saw(sample):
+    """The plus model's 0-5 renders of the bundled faces read as small children and its 71+ renders as old people
+    to the evaluation estimator (never a training loss); the reference model's 71+ renders stay middle-aged."""
+    pixels, _, genders = sample
+    pixels, genders = pixels[::4], genders[::4]
+    assert estimated_age_of_renders(PLUS, pixels, genders, 0) < 12
+    assert estimated_age_of_renders(PLUS, pixels, genders, consts.NUM_AGES - 1) > 55
+    assert estimated_age_of_renders(REFERENCE, pixels, genders, consts.NUM_AGES - 1) < 50
