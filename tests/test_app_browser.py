@@ -89,7 +89,8 @@ def test_aging_slider_from_young_to_old_shows_what_net_renders(page, served, tmp
     assert page.locator('#age input[type=number]').input_value() == f'{age}'
     assert page.locator('#gender input[value=female]').is_checked() == (gender == 1)
 
-    net = web_games.Models(web_games.find_models()).get('utkface_z50')
+    models = web_games.Models(web_games.find_models())
+    net = models.get(models.default())  # the model the page opens on
     z = web_games.encode(net, web_games.prepare_face(face).crop)
     _, src = shown_image(page, '#aged-face', served.url)
     shown = {}
