@@ -8,6 +8,12 @@ from checkpoints import atomic_path
 from utils import log
 
 
+# matplotlib's tab10 first (its default cycle), then the lighter tab20 shades: 20 curves before a colour repeats
+CURVE_COLOURS = ('#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22',
+                 '#17becf', '#aec7e8', '#ffbb78', '#98df8a', '#ff9896', '#c5b0d5', '#c49c94', '#f7b6d2', '#c7c7c7',
+                 '#dbdb8d', '#9edae5')
+
+
 class LossTracker:
     """Per-epoch means of every loss, their plot, and a verdict on how the fit is going.
 
@@ -87,8 +93,8 @@ class LossTracker:
         from matplotlib.ticker import MaxNLocator
         axes = figure.gca()
         axes.clear()
-        for name, values in self.losses.items():
-            axes.plot(self.epochs, values, marker='o', markersize=3, label=name)
+        for (name, values), colour in zip(self.losses.items(), CURVE_COLOURS * 2):
+            axes.plot(self.epochs, values, marker='o', markersize=3, label=name, color=colour)
         axes.set_xlabel('epoch')
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_ylabel('averaged loss')

@@ -39,3 +39,14 @@ def test_plot_and_history_round_trip(tmp_path):
     resumed.append_many(eg=0.35, reg=0.1, dz=1.4, ez=1e-4, di=0.5, dg=1e-4, valid=0.35)
     assert resumed.epochs == [1, 2, 3, 4] and history['verdicts'] == tracker.verdicts
     assert resumed.verdicts[-1] == 'good fit' and 'valid=0.35' in resumed.summary()
+
+
+def test_each_curve_of_the_plus_recipe_has_its_own_colour():
+    from matplotlib.figure import Figure
+    tracker = loss_tracker.LossTracker()
+    names = ('eg', 'reg', 'dz', 'ez', 'di', 'dg', 'age', 'latent', 'back', 'colour', 'valid')
+    tracker.append_many(**{name: 0.1 for name in names})
+    figure = Figure()
+    tracker._draw(figure)
+    colours = [line.get_color() for line in figure.gca().get_lines()]
+    assert len(colours) == len(names) == len(set(colours))
