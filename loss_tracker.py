@@ -7,7 +7,6 @@ import numpy as np
 from checkpoints import atomic_path
 from utils import log
 
-
 # matplotlib's tab10 first (its default cycle), then the lighter tab20 shades: 20 curves before a colour repeats
 CURVE_COLOURS = ('#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22',
                  '#17becf', '#aec7e8', '#ffbb78', '#98df8a', '#ff9896', '#c5b0d5', '#c49c94', '#f7b6d2', '#c7c7c7',
