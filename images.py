@@ -28,6 +28,12 @@ def to_model_range(images):
     return images.float()
 
 
+def face_box(images, box=consts.FACE_BOX):
+    """The central face region `box` (rows top:bottom, columns left:right) of N x C x 128 x 128 faces."""
+    top, bottom, left, right = box
+    return images[:, :, top:bottom, left:right]
+
+
 def pil_to_model_tensor_transform(image):
     """PIL image -> 3x128x128 float tensor in [-1, 1] (the model's input)."""
     return to_model_range(torch.from_numpy(pil_to_uint8(image).copy()).permute(2, 0, 1)).contiguous()

@@ -7,7 +7,7 @@ import checkpoints
 import consts
 from data import label_tensor
 from games import with_details
-from images import model_tensor_to_uint8, to_model_range
+from images import face_box, model_tensor_to_uint8, to_model_range
 from utils import print_timestamp
 
 
@@ -113,20 +113,15 @@ def rgb_to_lab(images):
     return torch.stack((116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])), dim=1)
 
 
-def _face_box(images, box):
-    top, bottom, left, right = box
-    return images[:, :, top:bottom, left:right]
-
-
 def delta_e(images, references, box=consts.FACE_BOX):
     """Mean CIE76 delta E (Euclidean distance in Lab) over the pixels of `box` (rows, columns) of [-1, 1] faces."""
-    lab, lab_ref = rgb_to_lab(_face_box(images, box)), rgb_to_lab(_face_box(references, box))
+    lab, lab_ref = rgb_to_lab(face_box(images, box)), rgb_to_lab(face_box(references, box))
     return (lab - lab_ref).norm(dim=1).mean().item()
 
 
 def delta_e_of_means(images, references, box=consts.FACE_BOX):
     """Mean CIE76 delta E between the average Lab colours of `box` of each face and its reference (skin tone)."""
-    lab, lab_ref = rgb_to_lab(_face_box(images, box)), rgb_to_lab(_face_box(references, box))
+    lab, lab_ref = rgb_to_lab(face_box(images, box)), rgb_to_lab(face_box(references, box))
     return (lab.mean((2, 3)) - lab_ref.mean((2, 3))).norm(dim=1).mean().item()
 
 

@@ -28,7 +28,7 @@ from tqdm import tqdm
 import checkpoints
 import consts
 from data import FaceDataset
-from images import merge_images, save_image_normalized, save_validation_gif
+from images import face_box, merge_images, save_image_normalized, save_validation_gif
 from loss_tracker import LossTracker
 from utils import print_timestamp
 
@@ -192,8 +192,7 @@ PLUS_LOSSES = REFERENCE_LOSSES + ('age', 'latent', 'back', 'colour')
 
 def face_colour(images):
     """The mean colour of each face's central box (consts.FACE_BOX: cheeks, nose, mouth): its skin tone, N x 3."""
-    top, bottom, left, right = consts.FACE_BOX
-    return images[:, :, top:bottom, left:right].float().mean((2, 3))
+    return face_box(images).float().mean((2, 3))
 
 
 def other_age_groups(labels, generator=None):
