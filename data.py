@@ -1,4 +1,5 @@
 """UTKFace data: age groups and labels, file names, the labeler, and the decoded-once face cache."""
+import errno
 import hashlib
 import json
 import os
@@ -173,6 +174,14 @@ def _decode_into(images, items, show_progress):
     return kept
 
 
+def _reserved_memmap(path, shape):
+    """A writable .npy memmap whose disk blocks are reserved first: a full disk is an OSError, not a SIGBUS later."""
+    images = np.lib.format.open_memmap(path, 'w+', np.uint8, shape)
+    with open(path, 'r+b') as f:
+        os.posix_fallocate(f.fileno(), 0, os.path.getsize(path))
+    return images
+
+
 class FaceDataset:
     """Faces decoded once into a uint8 NxHxWxC array (memory-mapped from a cache file) and their labels."""
 
@@ -180,7 +189,7 @@ class FaceDataset:
         self.images = images
         self.age_groups = torch.as_tensor(age_groups, dtype=torch.long)
         self.genders = torch.as_tensor(genders, dtype=torch.long)
-        self.names = names
+        self.names = list(names)
         self.labels = label_tensor(self.age_groups, self.genders).reshape(-1, consts.LABEL_LEN)
 
     def __len__(self):
@@ -212,20 +221,29 @@ class FaceDataset:
     @classmethod
     def _build(cls, items, array_path, index_path, show_progress):
         shape = (len(items), consts.IMAGE_LENGTH, consts.IMAGE_LENGTH, consts.IMAGE_DEPTH)
-        if array_path is None:
-            images = np.empty(shape, np.uint8)
-            kept = _decode_into(images, items, show_progress)
-            return cls(images[:len(kept)], *zip(*[(g, s, os.path.basename(p)) for p, g, s in kept]))
+        if array_path is not None:
+            try:
+                return cls._build_cache(items, shape, array_path, index_path, show_progress)
+            except OSError as e:
+                if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                print_timestamp(f'Not enough disk space for a {np.prod(shape) / 1e9:.1f} GB face cache in '
+                                f'{os.path.dirname(array_path)}; decoding into memory instead')
+        images = np.empty(shape, np.uint8)
+        kept = _decode_into(images, items, show_progress)
+        return cls(images[:len(kept)], *zip(*[(g, s, os.path.basename(p)) for p, g, s in kept]))
+
+    @classmethod
+    def _build_cache(cls, items, shape, array_path, index_path, show_progress):
         with atomic_path(array_path) as tmp:
-            images = np.lib.format.open_memmap(tmp, 'w+', np.uint8, shape)
+            images = _reserved_memmap(tmp, shape)
             kept = _decode_into(images, items, show_progress)
             images.flush()
             del images
         index = {'names': [os.path.basename(p) for p, _, _ in kept], 'age_groups': [g for _, g, _ in kept],
                  'genders': [s for _, _, s in kept]}
-        with atomic_path(index_path) as tmp:
-            with open(tmp, 'w') as f:
-                json.dump(index, f)
+        with atomic_path(index_path) as tmp, open(tmp, 'w') as f:
+            json.dump(index, f)
         return cls._from_cache(array_path, index_path)
 
     def split(self, valid_size, min_train, seed=0):

@@ -1,4 +1,5 @@
 """Labels, the image transform, the labeler and the face cache, including bad files."""
+import errno
 import logging
 import os
 import shutil
@@ -148,6 +149,19 @@ def test_cache_is_reused_and_rebuilt_when_files_change(raw_faces):
         shutil.copy(p, target)
     third = data.FaceDataset.from_folder(str(raw_faces), show_progress=False)
     assert len(third) == 15 and len(os.listdir(cache)) == 4
+
+
+def test_a_full_disk_decodes_into_memory_and_leaves_no_cache_file(raw_faces, monkeypatch, capsys):
+    cached = data.FaceDataset.from_folder(str(raw_faces), cache_dirs=[str(raw_faces / 'first')], show_progress=False)
+
+    def full_disk(fd, offset, length):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+
+    monkeypatch.setattr(os, 'posix_fallocate', full_disk)
+    dataset = data.FaceDataset.from_folder(str(raw_faces), cache_dirs=[str(raw_faces / 'full')], show_progress=False)
+    assert 'Not enough disk space for a 0.0 GB face cache' in capsys.readouterr().out
+    assert os.listdir(raw_faces / 'full') == []
+    assert dataset.names == cached.names and np.array_equal(dataset.images, cached.images)
 
 
 def test_images_and_labels_stay_aligned(raw_faces):
