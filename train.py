@@ -16,6 +16,8 @@ Dimg.dat, training_state.pt (the optimizers and random generators) and losses.js
 import functools
 import os
 import platform
+import signal
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -272,6 +274,18 @@ def training_step(net, optimizers, config, world_size):
     return functools.partial(plus_step, net, optimizers, classifier, weights, modules=modules), PLUS_LOSSES
 
 
+def raise_ctrl_c(signum, frame):
+    raise KeyboardInterrupt
+
+
+def sigterm_as_ctrl_c():
+    """Make SIGTERM (kill, a job scheduler's stop) end training as Ctrl+C does, saving the current epoch; returns
+    the previous handler (None off the main thread, where handlers cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, raise_ctrl_c)
+
+
 def train(net, step_fn, loss_names, optimizers, dataset, valid_rows, config, output, record=None, first_epoch=1,
           history=None, rank=0, world_size=1):
     """The epoch loop: train, validate, write the epoch (in the background), keep checkpoints per policy."""
@@ -285,6 +299,7 @@ def train(net, step_fn, loss_names, optimizers, dataset, valid_rows, config, out
     writer = EpochWriter() if is_main else None
     net.train()
     epoch = first_epoch
+    previous_sigterm = sigterm_as_ctrl_c()
     try:
         for epoch in range(first_epoch, last_epoch + 1):
             batches = epoch_batches(train_rows, epoch, config, rank, world_size).to(net.device)
@@ -309,10 +324,12 @@ def train(net, step_fn, loss_names, optimizers, dataset, valid_rows, config, out
                             f'{100 * outside / seconds:.1f}% outside the networks; {tracker.summary()}')
     except KeyboardInterrupt:
         if is_main and saves_networks(config.models_saving, epoch, last_epoch, interrupted=True):
-            print_timestamp('Ctrl+C detected, saving the networks of the current epoch (the last complete one is kept)')
+            print_timestamp('Ctrl+C or SIGTERM: saving the networks of the current epoch (the last complete one is kept)')
             writer.write_checkpoint(net, optimizers, checkpoints.epoch_folder(output, epoch), remove_older=False)
         raise
     finally:
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)
         if writer:
             writer.close()
     if is_main and config.epochs > 0:

@@ -2,6 +2,7 @@
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 
@@ -156,6 +157,26 @@ def test_ctrl_c_with_tail_keeps_the_last_complete_epoch(raw_faces, tmp_path, mon
     for epoch in ('epoch1', 'epoch2'):
         Net().load(tmp_path / 'out' / epoch, slim=False)
     assert (tmp_path / 'out' / 'epoch1' / 'training_state.pt').is_file()
+
+
+def test_sigterm_saves_the_current_epoch_as_ctrl_c_does(raw_faces, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    calls = []
+    original = train_module.reference_step
+    handler_before = signal.getsignal(signal.SIGTERM)
+
+    def killed(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:  # the first step of epoch 2
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, 'reference_step', killed)
+    assert error_of('-i', raw_faces, '-o', tmp_path / 'out', '-e', 3).startswith('Interrupted')
+    assert len(calls) == 3 and signal.getsignal(signal.SIGTERM) is handler_before
+    for epoch in ('epoch1', 'epoch2'):
+        Net().load(tmp_path / 'out' / epoch, slim=False)
+    assert not (tmp_path / 'out' / 'epoch3').exists()
 
 
 def test_bad_files_are_skipped_and_counted(raw_faces, tmp_path, monkeypatch, capsys):
