@@ -20,14 +20,19 @@ pytestmark = pytest.mark.skipif(not os.path.isfile(os.path.join(SHIPPED, 'G' + c
                                 reason='the UTKFace model is not shipped yet (it is still training)')
 
 
+def load_shipped(folder):
+    """A shipped model as the games load it: its z length read from the checkpoint, E and G only, eval mode."""
+    from model import Net
+    net = Net(z_channels=checkpoints.z_length_of(folder)).load(folder, slim=True)
+    net.eval()
+    net.folder = folder
+    return net
+
+
 @pytest.fixture(scope='module', params=[REFERENCE, PLUS], ids=os.path.basename)
 def net(request):
-    """Each shipped model (the reference recipe's and the plus recipe's), as the games load it."""
-    from model import Net
-    net = Net(z_channels=checkpoints.z_length_of(request.param)).load(request.param, slim=True)
-    net.eval()
-    net.folder = request.param
-    return net
+    """Each shipped model (the reference recipe's and the plus recipe's)."""
+    return load_shipped(request.param)
 
 
 @pytest.fixture(scope='module')
@@ -79,13 +84,10 @@ def test_aging_notebook_plays_with_the_shipped_model(tmp_path, monkeypatch):
     assert len(pngs) == 1 and Image.open(tmp_path / pngs[0]).size == strip_size(11, AGING_TILE)
 
 
-def estimated_ages_of_renders(folder, pixels, genders, groups):
+def estimated_ages_of_renders(estimator, folder, pixels, genders, groups):
     """The evaluation estimator's mean age (years) of a shipped model's renders of `pixels` at each age group."""
-    from model import Net
-    net = Net(z_channels=checkpoints.z_length_of(folder)).load(folder, slim=True)
-    net.eval()
+    net = load_shipped(folder)
     z = net.encode(pixels)
-    estimator = estimators.load('estimator', os.path.join(REPO, 'trained_models', 'age_estimators'))
     renders = (net.generate(z, data.label_tensor(torch.full_like(genders, g), genders)).cpu() for g in groups)
     return [estimator.ages(estimators.predict(estimator, faces)).mean().item() for faces in renders]
 
@@ -95,6 +97,7 @@ def test_plus_model_renders_children_and_old_people_to_an_estimator_no_loss_saw(
     to the evaluation estimator (never a training loss); the reference model's 71+ renders stay middle-aged."""
     pixels, _, genders = sample
     pixels, genders = pixels[::4], genders[::4]
-    young, old = estimated_ages_of_renders(PLUS, pixels, genders, (0, consts.NUM_AGES - 1))
+    estimator = estimators.load('estimator', os.path.join(REPO, 'trained_models', 'age_estimators'))
+    young, old = estimated_ages_of_renders(estimator, PLUS, pixels, genders, (0, consts.NUM_AGES - 1))
     assert young < 12 and old > 55
-    assert estimated_ages_of_renders(REFERENCE, pixels, genders, (consts.NUM_AGES - 1,))[0] < 50
+    assert estimated_ages_of_renders(estimator, REFERENCE, pixels, genders, (consts.NUM_AGES - 1,))[0] < 50
