@@ -221,6 +221,11 @@ class Net:
                 checkpoints.save_state_dict(getattr(self, name), checkpoints.network_path(path, name), dtype)
         return path
 
+    @classmethod
+    def from_checkpoint(cls, path, **kwargs):
+        """A Net with the z length of the checkpoint in `path`, its E and G loaded (for playing and evaluating)."""
+        return cls(z_channels=checkpoints.z_length_of(path), **kwargs).load(path, slim=True)
+
     def load(self, path, slim=True):
         """Load E and G (and Dz, Dimg unless slim) from `path`; raises utils.CheckpointError on any mismatch."""
         for name in ('E', 'G') if slim else consts.NETWORK_NAMES:

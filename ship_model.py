@@ -62,7 +62,7 @@ def main(argv=None):
         record = checkpoints.find_run_record(args.epoch_folder)
         if record:
             checkpoints.save_json(record, os.path.join(args.dest, consts.RUN_RECORD))
-        shipped = Net(z_channels=checkpoints.z_length_of(args.dest)).load(args.dest, slim=True)  # what users get
+        shipped = Net.from_checkpoint(args.dest)  # what users get
         shipped.eval()
         os.makedirs(args.doc, exist_ok=True)
         for folder in (args.dest, args.doc):

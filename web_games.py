@@ -18,7 +18,7 @@ import align
 import consts
 import games
 import utils
-from checkpoints import network_path, z_length_of
+from checkpoints import network_path
 from data import parse_utkface_name
 from images import (
     gif_beside,
@@ -198,7 +198,7 @@ class Models:
             raise utils.InputError(f'No model named {name!r}; pick one of {", ".join(self.folders) or "(none)"}.')
         with self._lock:
             if name not in self._nets:
-                net = Net(z_channels=z_length_of(self.folders[name])).load(self.folders[name], slim=True)
+                net = Net.from_checkpoint(self.folders[name])
                 net.eval()
                 self._nets[name] = net
             return self._nets[name]

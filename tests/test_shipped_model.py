@@ -6,7 +6,6 @@ import pytest
 import torch
 from PIL import Image
 
-import checkpoints
 import consts
 import data
 import estimators
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.skipif(not os.path.isfile(os.path.join(SHIPPED, 'G' + c
 def load_shipped(folder):
     """A shipped model as the games load it: its z length read from the checkpoint, E and G only, eval mode."""
     from model import Net
-    net = Net(z_channels=checkpoints.z_length_of(folder)).load(folder, slim=True)
+    net = Net.from_checkpoint(folder)
     net.eval()
     net.folder = folder
     return net

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 import data
-from conftest import REPO, load_tool
+from conftest import load_tool
 
 pack_faces = load_tool('pack_faces')
 
