@@ -186,6 +186,8 @@ class PlusWeights:
     latent_cycle: float = 2.0  # L1 between E(cross-age face) and z: the cross-age face keeps the code of the person
     way_back: float = 3.0  # L1 between the cross-age face rendered back at the true label and the input
     colour: float = 1.0  # L1 between the mean colours of the central face (skin tone) of both renders and the input
+    total_variation: float = 0.0  # total variation of both renders (the reference's reg term, weighted)
+    cycle_noise: float = 0.0  # > 0: the cycles encode the cross-age face blurred, plus Gaussian noise of this std
     z_prior: float = consts.ADV_LOSS_WEIGHT  # E's BCE on Dz, as the reference
 
 
@@ -210,16 +212,26 @@ def with_age_groups(labels, groups):
     return torch.cat((age_part, labels[:, consts.NUM_AGES:]), dim=1)
 
 
-def blur_and_shift(images, max_shift=4, sigma=1.0):
-    """What the age classifier sees of a generated face: blurred (a 5-tap Gaussian) and shifted by a random whole
-    number of pixels, so that thin lines and patterns tied to fixed positions cannot buy the asked age."""
+def blur(images, sigma=1.0):
+    """A 5-tap Gaussian blur of each channel."""
     taps = torch.exp(-torch.arange(-2.0, 3.0) ** 2 / (2 * sigma ** 2))
     kernel = (taps / taps.sum()).to(images.dtype).to(images.device)
     channels = images.shape[1]
     blurred = F.conv2d(images, kernel.view(1, 1, 1, 5).expand(channels, 1, 1, 5), padding=(0, 2), groups=channels)
-    blurred = F.conv2d(blurred, kernel.view(1, 1, 5, 1).expand(channels, 1, 5, 1), padding=(2, 0), groups=channels)
+    return F.conv2d(blurred, kernel.view(1, 1, 5, 1).expand(channels, 1, 5, 1), padding=(2, 0), groups=channels)
+
+
+def blur_and_shift(images, max_shift=4):
+    """What the age classifier sees of a generated face: blurred and shifted by a random whole number of pixels, so
+    that thin lines and patterns tied to fixed positions cannot buy the asked age."""
     dy, dx = torch.randint(-max_shift, max_shift + 1, (2,)).tolist()
-    return torch.roll(blurred, shifts=(dy, dx), dims=(2, 3))
+    return torch.roll(blur(images), shifts=(dy, dx), dims=(2, 3))
+
+
+def blur_and_noise(images, std):
+    """What the identity cycles encode of a cross-age face when PlusWeights.cycle_noise > 0: blurred, with Gaussian
+    noise, so that G cannot pass the person to E in faint high-frequency patterns (CycleGAN's hidden signal)."""
+    return blur(images) + std * torch.randn_like(images)
 
 
 def plus_step(net, optimizers, age_classifier, weights, images, labels, modules=None):
@@ -232,7 +244,7 @@ def plus_step(net, optimizers, age_classifier, weights, images, labels, modules=
         z = m['E'](images)
         generated = m['G'](torch.cat((z, labels), dim=1))
         cross = m['G'](torch.cat((z, cross_labels), dim=1))
-        z_cross = m['E'](cross)
+        z_cross = m['E'](blur_and_noise(cross, weights.cycle_noise) if weights.cycle_noise > 0 else cross)
         back = m['G'](torch.cat((z_cross, labels), dim=1))
         age_logits = age_classifier(blur_and_shift(cross))
         d_z_prior = m['Dz'](torch.rand_like(z.float()) * 2 - 1)
@@ -242,6 +254,7 @@ def plus_step(net, optimizers, age_classifier, weights, images, labels, modules=
         d_i_cross = m['Dimg'](cross, cross_labels)
     eg_loss = F.l1_loss(generated.float(), images.float())
     reg_loss = total_variation(generated.float())
+    smoothness = (reg_loss + total_variation(cross.float())) / 2
     age_loss = F.cross_entropy(age_logits.float(), target_groups)
     latent_loss = F.l1_loss(z_cross.float(), z.float().detach())
     back_loss = F.l1_loss(back.float(), images.float())
@@ -252,7 +265,8 @@ def plus_step(net, optimizers, age_classifier, weights, images, labels, modules=
     di_loss = bce_with_logits(d_i_input, 1.0) + (bce_with_logits(d_i_output, 0.0) + bce_with_logits(d_i_cross, 0.0)) / 2
     dg_loss = weights.adversarial * (bce_with_logits(d_i_output, 1.0) + bce_with_logits(d_i_cross, 1.0)) / 2
     eg_total = (weights.reconstruction * eg_loss + ez_loss + dg_loss + weights.age * age_loss
-                + weights.latent_cycle * latent_loss + weights.way_back * back_loss + weights.colour * colour_loss)
+                + weights.latent_cycle * latent_loss + weights.way_back * back_loss + weights.colour * colour_loss
+                + weights.total_variation * smoothness)
     step(optimizers['eg'], eg_total, retain_graph=True)
     step(optimizers['dz'], dz_loss)
     step(optimizers['di'], di_loss)

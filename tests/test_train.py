@@ -305,6 +305,38 @@ def test_plus_cross_age_labels_and_skin_tone():
     assert torch.allclose(face_colour(faces), torch.tensor([[-1.0, -1, -1], [0.5, -1, -1]]))
 
 
+def test_the_cycle_blur_wipes_out_a_checkerboard_but_keeps_a_face(raw_faces):
+    """A faint pixel-scale pattern (the kind G could hide the person in) does not survive what the cycles encode."""
+    from images import load_image, pil_to_model_tensor_transform
+    from train import blur
+    face = pil_to_model_tensor_transform(load_image(os.path.join(raw_faces, sorted(os.listdir(raw_faces))[0])))[None]
+    rows, columns = torch.meshgrid(torch.arange(128), torch.arange(128), indexing='ij')
+    checkerboard = 0.05 * (((rows + columns) % 2) * 2 - 1).float().expand(1, 3, 128, 128)
+    inner = (slice(None), slice(None), slice(4, -4), slice(4, -4))
+    assert blur(checkerboard)[inner].abs().max() < 0.05 / 10
+    assert (blur(face) - face)[inner].abs().mean() < 0.05
+
+
+def plus_step_result(weights):
+    """E and G after one plus step from the same start and seed (a random classifier; two faces)."""
+    import estimators
+    torch.manual_seed(0)
+    net = Net()
+    optimizers = train_module.make_optimizers(net, train_module.TrainConfig(data=''))
+    from data import label_tensor
+    images = torch.rand(2, 3, 128, 128) * 2 - 1
+    labels = label_tensor([3, 7], [0, 1])
+    train_module.plus_step(net, optimizers, estimators.AgeClassifier(), weights, images, labels)
+    return {name: net.networks[name].state_dict() for name in ('E', 'G')}
+
+
+@pytest.mark.parametrize('change', [{'total_variation': 1.0}, {'cycle_noise': 0.05}])
+def test_smoothness_and_cycle_noise_change_the_step_only_when_given(change):
+    default, again, changed = (plus_step_result(train_module.PlusWeights(**c)) for c in ({}, {}, change))
+    assert all(torch.equal(default['G'][k], again['G'][k]) for k in default['G'])
+    assert not all(torch.equal(default['G'][k], changed['G'][k]) for k in default['G'])
+
+
 def test_an_unknown_plus_weight_is_one_line(raw_faces, capsys):
     with pytest.raises(SystemExit):
         train('-i', raw_faces, '--recipe', 'plus', '--plus-weight', 'wrinkles=1')

@@ -13,9 +13,10 @@
 # PLAN=reference (what trained trained_models/utkface_z50): the reference recipe from scratch, EPOCHS epochs or
 # TRAIN_SECONDS. PLAN=plus: the reference recipe from scratch for REF_SECONDS, then the plus recipe from its
 # newest epoch (--init) at PLUS_LR for PLUS_SECONDS, then continued exactly (--load) at FINE_LR for FINE_SECONDS,
-# in epochs of PLUS_EPOCH_SIZE faces. A stage that runs out of time is stopped as Ctrl+C would be and keeps its
-# last complete epoch. Then the newest complete epoch's E and G are packed as fp16 with the losses and the
-# validation grids, and bench.py runs on the GPU if the time allows (the whole script stays under TOTAL_SECONDS).
+# in epochs of PLUS_EPOCH_SIZE faces, both plus stages with PLUS_ARGS (e.g. "--plus-weight way_back=10"). A stage
+# that runs out of time is stopped as Ctrl+C would be and keeps its last complete epoch. Then the newest complete
+# epoch's E and G are packed as fp16 with the losses and the validation grids, and bench.py runs on the GPU if the
+# time allows (the whole script stays under TOTAL_SECONDS).
 set -u
 OUT=${OUT:-/tmp/gpu_out}
 DATA=${DATA:-.gpu/utkface128_webp.tar.gz}
@@ -56,7 +57,8 @@ if [[ $PLAN == plus ]]; then
     stage reference "$REF_SECONDS" -e "$EPOCHS" -o "$WORK/reference"
     base=$(newest_epoch "$WORK/reference")
     [[ -n $base ]] || { echo "the reference stage saved no epoch" | tee -a "$OUT/device.txt"; exit 1; }
-    plus=(--recipe plus --epoch-size "$PLUS_EPOCH_SIZE" -e "$EPOCHS" -o "$WORK/run")
+    read -ra extra <<< "${PLUS_ARGS:-}"
+    plus=(--recipe plus --epoch-size "$PLUS_EPOCH_SIZE" -e "$EPOCHS" -o "$WORK/run" "${extra[@]}")
     stage plus "$PLUS_SECONDS" "${plus[@]}" --init "$base" --lr "$PLUS_LR"
     last=$(newest_epoch "$WORK/run")
     [[ -n $last ]] && stage fine "$FINE_SECONDS" "${plus[@]}" --load "$last" --lr "$FINE_LR"
