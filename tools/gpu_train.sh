@@ -44,8 +44,10 @@ stage() {  # stage NAME SECONDS ARGS...: one main.py training run, stopped with 
     echo "$name exited with $? at $SECONDS s" | tee -a "$OUT/device.txt"
 }
 
-newest_epoch() {  # the newest epoch folder of a run whose networks and training state are all written
-    ls -d "$1"/epoch*/training_state.pt 2>/dev/null | sort -V | tail -1 | xargs -r dirname
+newest_epoch() {  # the newest complete epoch of a run (losses written) with its networks and training state
+    $PY -c "import sys, checkpoints, consts
+files = [n + '.dat' for n in consts.NETWORK_NAMES] + [consts.TRAINING_STATE, 'losses.json']
+print(checkpoints.latest_epoch_with(sys.argv[1], files) or '')" "$1"
 }
 
 mkdir -p "$OUT" "$WORK/faces"
