@@ -84,6 +84,20 @@ def evaluate(net, images, age_groups, genders, seed=0):
     }
 
 
+def grid_pattern(images, period=16):
+    """How much a fixed pattern repeating every `period` pixels stands out, per image: the mean, over the spectrum's
+    multiples of size/period, of the power there over the mean power of its 24 neighbours (about 1 for photos; a
+    pattern with power at many of those frequencies scores more than one with a single frequency). G builds a face
+    from an 8 x 8 map by four stride-2 transposed convolutions, so its patterns repeat every 16 pixels."""
+    gray = images.float().mean(1)
+    size = gray.shape[-1]
+    window = torch.hann_window(size, periodic=False)
+    power = torch.fft.fft2((gray - gray.mean((1, 2), keepdim=True)) * window[:, None] * window).abs() ** 2
+    around = F.avg_pool2d(F.pad(power[:, None], (2, 2, 2, 2), mode='circular'), 5, stride=1)[:, 0] * 25 - power
+    ratio = (power / (around / 24).clamp_min(1e-12))[:, ::size // period, ::size // period]
+    return (ratio.flatten(1).sum(1) - ratio[:, 0, 0]) / (ratio[0].numel() - 1)
+
+
 # ---------------------------------------------------------------- ages, identity, skin tone, realism (estimators.py)
 
 def age_shares(logits, groups):
@@ -195,9 +209,9 @@ def render_every_age(net, images, genders):
 def evaluate_aging(net, images, age_groups, genders, estimator=None, reference=None, identity=True, classifier=None,
                    keep_details=False):
     """Aging numbers of `net` on uint8 faces with their true labels, as a dict: skin tone (delta E at the own age),
-    and, given the evaluation `estimator` (estimators.AgeEstimator), the renders' age shares, mean estimated ages
-    per asked group, the estimator's ceiling on the real faces and KID (renders vs these real faces, per group)
-    with its real-vs-real floor from `reference` (uint8 real faces unseen by the estimator, their groups);
+    the renders' grid_pattern beside the photos', and, given the evaluation `estimator` (estimators.AgeEstimator),
+    the renders' age shares, mean estimated ages per asked group, the estimator's ceiling on the real faces and
+    KID (renders vs these real faces, per group) with its real-vs-real floor from `reference` (uint8 real faces unseen by the estimator, their groups);
     `identity`: dlib verification of the adults' renders (a 'missing: ...' line when dlib is absent); the loss
     `classifier`'s shares too where given (a gap to the estimator's shows the generator fooling the classifier).
     `keep_details`: judge the games' keep-details renders (games.with_details) instead of the plain ones."""
@@ -207,7 +221,9 @@ def evaluate_aging(net, images, age_groups, genders, estimator=None, reference=N
     if keep_details:
         renders = with_details(originals[:, None], renders, own[:, None])
         own = renders[torch.arange(n), age_groups]
-    result = {'delta_e_own_age': delta_e(own, originals), 'delta_e_mean_colour_own_age': delta_e_of_means(own, originals)}
+    result = {'delta_e_own_age': delta_e(own, originals), 'delta_e_mean_colour_own_age': delta_e_of_means(own, originals),
+              'grid_pattern_renders': grid_pattern(renders.flatten(0, 1)).mean().item(),
+              'grid_pattern_real': grid_pattern(originals).mean().item()}
     if estimator is not None:
         estimator.eval()
         logits = _batched(estimator, renders.flatten(0, 1)).view(n, consts.NUM_AGES, -1)

@@ -42,6 +42,18 @@ def test_ks_against_the_uniform_prior():
     assert metrics.ks_uniform(torch.full((100, 5), 0.999)) > 0.99
 
 
+@pytest.mark.parametrize('period', [16, 8])
+def test_grid_pattern_is_about_one_for_photos_and_finds_a_faint_repeating_pattern(period):
+    """Photos score near 1; a lattice of dots every `period` pixels (G's strides), 2% of the range, stands out."""
+    faces = sample_images()
+    pattern = torch.zeros(128, 128)
+    pattern[::period, ::period] = 1
+    pattern = 0.04 * (pattern - pattern.mean()) / pattern.std()
+    photos, patterned = metrics.grid_pattern(faces), metrics.grid_pattern(faces + pattern)
+    assert ((photos > 0.7) & (photos < 1.5)).all()
+    assert (patterned > 2 * photos).all()
+
+
 def test_evaluate_reports_every_number():
     from model import Net
     faces = torch.stack([torch.from_numpy(images.pil_to_uint8(Image.open(p)).copy()).permute(2, 0, 1)
