@@ -91,7 +91,7 @@ def grid_pattern(images, period=16):
     from an 8 x 8 map by four stride-2 transposed convolutions, so its patterns repeat every 16 pixels."""
     gray = images.float().mean(1)
     size = gray.shape[-1]
-    window = torch.hann_window(size, periodic=False)
+    window = torch.hann_window(size, periodic=False, device=gray.device)
     power = torch.fft.fft2((gray - gray.mean((1, 2), keepdim=True)) * window[:, None] * window).abs() ** 2
     around = F.avg_pool2d(F.pad(power[:, None], (2, 2, 2, 2), mode='circular'), 5, stride=1)[:, 0] * 25 - power
     ratio = (power / (around / 24).clamp_min(1e-12))[:, ::size // period, ::size // period]

@@ -32,6 +32,7 @@ import consts
 from data import FaceDataset
 from images import face_box, merge_images, save_image_normalized, save_validation_gif
 from loss_tracker import LossTracker
+from metrics import grid_pattern
 from utils import print_timestamp
 
 MODELS_SAVING = ('always', 'last', 'tail', 'never')
@@ -329,13 +330,16 @@ def train(net, step_fn, loss_names, optimizers, dataset, valid_rows, config, out
             writer.write_pictures(folder, tracker, valid_images, reconstructed)
             if saves_networks(config.models_saving, epoch, last_epoch):
                 writer.write_checkpoint(net, optimizers, folder, remove_older=config.models_saving == 'tail')
+            grid = grid_pattern(reconstructed).mean().item()  # rises when a checkerboard grows (photos: about 1)
             seconds = time.perf_counter() - start
             outside += time.perf_counter() - tick
             record['epochs'].append({'epoch': epoch, 'seconds': round(seconds, 2),
-                                     'images_per_second': round(batches.numel() * world_size / seconds, 2)})
+                                     'images_per_second': round(batches.numel() * world_size / seconds, 2),
+                                     'grid_pattern': round(grid, 3)})
             writer.write_record(record, output)
             print_timestamp(f'[Epoch {epoch}] {batches.numel() * world_size / seconds:.1f} img/s, '
-                            f'{100 * outside / seconds:.1f}% outside the networks; {tracker.summary()}')
+                            f'{100 * outside / seconds:.1f}% outside the networks; {tracker.summary()} '
+                            f'grid={grid:.2f}')
     except KeyboardInterrupt:
         if is_main and saves_networks(config.models_saving, epoch, last_epoch, interrupted=True):
             print_timestamp('Ctrl+C or SIGTERM: saving the networks of the current epoch (the last complete one is kept)')

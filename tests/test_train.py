@@ -60,6 +60,7 @@ def test_run_record_names_the_validation_faces_and_each_epoch(trained, raw_faces
     assert record['dataset_size'] == 12 and len(record['dataset_fingerprint']) == 16
     assert len(record['validation']) == 4 and set(record['validation']) <= set(os.listdir(raw_faces))
     assert [e['epoch'] for e in record['epochs']] == [1] and record['epochs'][0]['images_per_second'] > 0
+    assert record['epochs'][0]['grid_pattern'] > 0
 
 
 def test_eval_takes_the_validation_faces_from_the_run_record(trained, raw_faces, tmp_path):
