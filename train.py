@@ -255,7 +255,6 @@ def plus_step(net, optimizers, age_classifier, weights, images, labels, modules=
         d_i_cross = m['Dimg'](cross, cross_labels)
     eg_loss = F.l1_loss(generated.float(), images.float())
     reg_loss = total_variation(generated.float())
-    smoothness = (reg_loss + total_variation(cross.float())) / 2
     age_loss = F.cross_entropy(age_logits.float(), target_groups)
     latent_loss = F.l1_loss(z_cross.float(), z.float().detach())
     back_loss = F.l1_loss(back.float(), images.float())
@@ -266,8 +265,9 @@ def plus_step(net, optimizers, age_classifier, weights, images, labels, modules=
     di_loss = bce_with_logits(d_i_input, 1.0) + (bce_with_logits(d_i_output, 0.0) + bce_with_logits(d_i_cross, 0.0)) / 2
     dg_loss = weights.adversarial * (bce_with_logits(d_i_output, 1.0) + bce_with_logits(d_i_cross, 1.0)) / 2
     eg_total = (weights.reconstruction * eg_loss + ez_loss + dg_loss + weights.age * age_loss
-                + weights.latent_cycle * latent_loss + weights.way_back * back_loss + weights.colour * colour_loss
-                + weights.total_variation * smoothness)
+                + weights.latent_cycle * latent_loss + weights.way_back * back_loss + weights.colour * colour_loss)
+    if weights.total_variation:  # off by default: no extra work in the step
+        eg_total = eg_total + weights.total_variation * (reg_loss + total_variation(cross.float())) / 2
     step(optimizers['eg'], eg_total, retain_graph=True)
     step(optimizers['dz'], dz_loss)
     step(optimizers['di'], di_loss)
