@@ -211,7 +211,8 @@ def evaluate_aging(net, images, age_groups, genders, estimator=None, reference=N
     """Aging numbers of `net` on uint8 faces with their true labels, as a dict: skin tone (delta E at the own age),
     the renders' grid_pattern beside the photos', and, given the evaluation `estimator` (estimators.AgeEstimator),
     the renders' age shares, mean estimated ages per asked group, the estimator's ceiling on the real faces and
-    KID (renders vs these real faces, per group) with its real-vs-real floor from `reference` (uint8 real faces unseen by the estimator, their groups);
+    KID (renders vs these real faces, per group) with its real-vs-real floor from `reference` (uint8 real faces
+    unseen by the estimator, their groups);
     `identity`: dlib verification of the adults' renders (a 'missing: ...' line when dlib is absent); the loss
     `classifier`'s shares too where given (a gap to the estimator's shows the generator fooling the classifier).
     `keep_details`: judge the games' keep-details renders (games.with_details) instead of the plain ones."""

@@ -321,10 +321,10 @@ def test_the_cycle_blur_wipes_out_a_checkerboard_but_keeps_a_face(raw_faces):
 def plus_step_result(weights):
     """E and G after one plus step from the same start and seed (a random classifier; two faces)."""
     import estimators
+    from data import label_tensor
     torch.manual_seed(0)
     net = Net()
     optimizers = train_module.make_optimizers(net, train_module.TrainConfig(data=''))
-    from data import label_tensor
     images = torch.rand(2, 3, 128, 128) * 2 - 1
     labels = label_tensor([3, 7], [0, 1])
     train_module.plus_step(net, optimizers, estimators.AgeClassifier(), weights, images, labels)
