@@ -72,17 +72,18 @@ def build_page(models, work_dir, threads=1):
 
     # -- aging
     @torch_threads
-    def load_photo(path, model_name, face_choice, whole, paste, keep_labels=False, age=DEFAULT_AGE, gender=None):
+    def load_photo(path, model_name, face_choice, whole, paste, keep_labels=False, age=DEFAULT_AGE, gender=None,
+                   details=False, photo_age=DEFAULT_AGE):
         nothing = (None, None, None, None, gr.update(choices=[], value=None, visible=False))
         if path is None:
-            return nothing + (gr.update(), gr.update(), '')
+            return nothing + (gr.update(), gr.update(), gr.update(), '')
         try:
             index = int(str(face_choice).split()[0]) - 1 if face_choice else 0
             prepared = prepare_face(path, index, whole)
             net = models.get(model_name)
             name_age, name_gender = name_labels(path)
             if not keep_labels:
-                age = float(name_age) if name_age is not None else DEFAULT_AGE
+                age = photo_age = float(name_age) if name_age is not None else DEFAULT_AGE
                 gender = GENDERS[name_gender] if name_gender is not None else gender or GENDERS[0]
             state = {'path': path, 'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
                      'z': encode(net, prepared.crop), 'model': model_name}
@@ -93,22 +94,23 @@ def build_page(models, work_dir, threads=1):
                      'the whole image is used' if not prepared.boxes else
                      f'{len(prepared.boxes)} faces found: face {prepared.face_index + 1} is used (pick another below)'
                      if len(prepared.boxes) > 1 else 'one face found')
-            view = aged_view(net, state, age, gender_index(gender), paste)
+            view = aged_view(net, state, age, gender_index(gender), paste, photo_age if details else None)
             return (state, prepared.preview, show_face(np.asarray(prepared.crop)), view, faces,
-                    min(max(age, 0), 100), gender, f'Ready: {found}. Drag the age slider.')
+                    min(max(age, 0), 100), gender, photo_age, f'Ready: {found}. Drag the age slider.')
         except NoFaceInPhoto as e:  # show the photo anyway, so the user sees what was searched
             photo = thumbnail(shrink(read_upload(path)), align.PREVIEW_MAX_SIDE)
-            return (None, photo) + nothing[2:] + (gr.update(), gr.update(), fail(e))
+            return (None, photo) + nothing[2:] + (gr.update(), gr.update(), gr.update(), fail(e))
         except utils.InputError as e:
-            return nothing + (gr.update(), gr.update(), fail(e))
+            return nothing + (gr.update(), gr.update(), gr.update(), fail(e))
 
     @torch_threads
-    def on_age(state, model_name, years, gender, paste):
+    def on_age(state, model_name, years, gender, paste, details=False, photo_age=DEFAULT_AGE):
         if not state:
             return gr.update(), ''
         try:
             net = models.get(state['model'])
-            return aged_view(net, state, years, gender_index(gender), paste), f'Age {years:g} years.'
+            view = aged_view(net, state, years, gender_index(gender), paste, photo_age if details else None)
+            return view, f'Age {years:g} years.'
         except utils.InputError as e:
             return gr.update(), fail(e)
 
@@ -226,6 +228,11 @@ def build_page(models, work_dir, threads=1):
                         age = gr.Slider(0, 100, value=DEFAULT_AGE, step=0.5, label='Age (years)', elem_id='age')
                         gender = gr.Radio(list(GENDERS), value=GENDERS[0], label='Gender', elem_id='gender')
                         paste = gr.Checkbox(False, label='Paste the face back into the photo', elem_id='paste')
+                        with gr.Row():
+                            details = gr.Checkbox(False, label="Keep the photo's details: add only the age change",
+                                                  elem_id='details')
+                            photo_age = gr.Number(DEFAULT_AGE, minimum=0, maximum=100,
+                                                  label='Age of the person in the photo', elem_id='photo-age')
                     aged = gr.Image(label='At this age', interactive=False, format='png', elem_id='aged-face',
                                     height=384)
                 with gr.Row():
@@ -270,19 +277,20 @@ def build_page(models, work_dir, threads=1):
                 kids_row = gr.Image(label='The children', interactive=False, format='png', elem_id='kids-row')
                 kids_gif = gr.File(label='Children GIF (download)', elem_id='kids-gif', height=100)
 
-        photo_outputs = [state, preview, crop, aged, faces, age, gender, message]
-        photo.change(lambda p, m, w, s: load_photo(p, m, None, w, s), [photo, model, whole, paste], photo_outputs,
-                     api_name='upload')
-        webcam.change(lambda p, m, w, s: load_photo(p, m, None, w, s), [webcam, model, whole, paste], photo_outputs,
-                      api_name='webcam')
+        photo_outputs = [state, preview, crop, aged, faces, age, gender, photo_age, message]
+        def new_photo(p, m, w, s, d):
+            return load_photo(p, m, None, w, s, details=d)
+        photo.change(new_photo, [photo, model, whole, paste, details], photo_outputs, api_name='upload')
+        webcam.change(new_photo, [webcam, model, whole, paste, details], photo_outputs, api_name='webcam')
 
-        def reload(st, p, m, f, w, s, a, g):
+        def reload(st, p, m, f, w, s, a, g, d, pa):
             source = st['path'] if st else p
-            return load_photo(source, m, f, w, s, keep_labels=st is not None, age=a, gender=g)
+            return load_photo(source, m, f, w, s, keep_labels=st is not None, age=a, gender=g, details=d, photo_age=pa)
         for trigger in (faces.input, whole.input, model.input):
-            trigger(reload, [state, photo, model, faces, whole, paste, age, gender], photo_outputs)
-        for trigger in (age.change, gender.input, paste.input):
-            trigger(on_age, [state, model, age, gender, paste], [aged, message], trigger_mode='always_last',
+            trigger(reload, [state, photo, model, faces, whole, paste, age, gender, details, photo_age], photo_outputs)
+        for trigger in (age.change, gender.input, paste.input, details.input, photo_age.submit):
+            trigger(on_age, [state, model, age, gender, paste, details, photo_age], [aged, message],
+                    trigger_mode='always_last',
                     api_name='render' if trigger == age.change else None, show_progress='hidden')
         strip_button.click(on_strip, [state, gender], [strip, message], api_name='strip')
         gif_button.click(lambda s, g: on_lifespan(s, g, 'GIF'), [state, gender], [lifespan, message], api_name='gif')

@@ -29,6 +29,7 @@ TRAINING_STATE = 'training_state.pt'  # optimizers and random generators, beside
 RUN_RECORD = 'run.json'  # how a run was trained, in its results folder
 
 FACE_BOX = (36, 100, 34, 94)  # rows 36-99, columns 34-93 of a 128-px chip: eyes, nose, cheeks, mouth; little hair
+FACE_ELLIPSE = (72, 64, 56, 46)  # centre row, centre column, half height, half width: the whole face of a chip
 
 REC_LOSS_WEIGHT = 1.0
 TV_LOSS_WEIGHT = 0.0  # the reference logs total variation with weight 0

@@ -17,12 +17,14 @@ from PIL import Image
 
 import consts
 from data import age_to_group, label_tensor
-from images import (image_strip, label_frame, model_tensor_to_uint8, save_game, save_gif, to_model_range,
-                    watermark as write_watermark)
+from images import (face_mask, gaussian_blur, image_strip, label_frame, model_tensor_to_uint8, save_game, save_gif,
+                    to_model_range, watermark as write_watermark)
 
 # The middle of each group's years (0-5 -> 2.5, ..., 61-70 -> 65.5); 71+ is open-ended: 80 is taken as its centre.
 AGE_GROUP_CENTRES = (2.5, 8.0, 13.0, 18.0, 25.5, 35.5, 45.5, 55.5, 65.5, 80.0)
 MIN_YEARS, MAX_YEARS = 0, 100
+DETAIL_SIGMA = 3  # pixels: the photo's detail finer than this fades from younger keep-details renders
+DETAIL_FADE_GROUPS = 4  # a keep-details render this many age groups younger keeps none of it
 
 
 def age_weights(years):
@@ -37,6 +39,11 @@ def age_weights(years):
         t = (years - centres[upper - 1]) / (centres[upper] - centres[upper - 1])
         weights[upper - 1], weights[upper] = 1.0 - t, t
     return weights
+
+
+def group_position(years):
+    """An age in years on the scale of the group indices (2.5 years -> 0, 5.25 -> 0.5, 80 -> 9): age_weights' mean."""
+    return float((age_weights(years) * torch.arange(consts.NUM_AGES)).sum())
 
 
 def age_label(years, gender):
@@ -100,16 +107,15 @@ def aging(net, image_tensor, age, gender, target, watermark=False, keep_details=
     are framed in white. `keep_details`: see with_details."""
     net.eval()
     face = to_model_range(image_tensor).cpu()
-    groups = torch.arange(consts.NUM_AGES)
+    groups, own_group = torch.arange(consts.NUM_AGES), age_to_group(age)
     z = net.encode(face[None]).expand(consts.NUM_AGES, -1)
     generated = net.generate(z, label_tensor(groups, torch.full_like(groups, int(gender)))).cpu()
     if keep_details:
-        generated = with_details(face, generated, generated[age_to_group(age)])
+        generated = with_details(face, generated, generated[own_group], own_group - groups)
     gender_name = consts.GENDER_NAMES[int(gender)]
     if watermark:
         face = write_watermark(face, f'{gender_name}, {age}')
-    own_group = age_to_group(age) + 1  # its index in the row, after the input
-    strip = image_strip(torch.cat((face[None], generated)), framed=(0, own_group), padding=4)
+    strip = image_strip(torch.cat((face[None], generated)), framed=(0, own_group + 1), padding=4)  # after the input
     dest = os.path.join(target, f'out_{gender_name.lower()}_{age}.png')
     return save_game(dest, strip, generated, consts.AGE_GROUP_NAMES)
 
@@ -146,7 +152,16 @@ def kids(net, image_tensors, length, target, seed=None):
     return save_game(os.path.join(target, 'kids.png'), image_strip(generated), generated, captions)
 
 
-def with_details(face, renders, own_render):
+def with_details(face, renders, own_render, younger_by):
     """The input face plus what the age label changes: each render minus the render at the face's own age, added
-    to the photo, so its sharpness, skin and background stay and only the age change is added."""
-    return (face + renders - own_render).clamp(-1, 1)
+    to the photo, so its sharpness, skin and background stay and only the age change is added.
+
+    The photo's fine detail inside the face (finer than DETAIL_SIGMA: wrinkles, skin texture, its own eyes' edges)
+    fades from a render `younger_by` (its own age group minus the asked one, broadcast over the renders' leading
+    dimensions) 1 group younger to gone at DETAIL_FADE_GROUPS younger, so an old face can become a child instead
+    of a child's features over its wrinkles. Colour, light, hair and background stay at every age."""
+    residual = (face - own_render).expand_as(renders)
+    flat = residual.reshape(-1, *residual.shape[-3:])
+    fine = ((flat - gaussian_blur(flat, DETAIL_SIGMA, radius=3 * DETAIL_SIGMA)) * face_mask()).view_as(residual)
+    fade = (torch.as_tensor(younger_by, dtype=renders.dtype) / DETAIL_FADE_GROUPS).clamp(0, 1)
+    return (renders + residual - fade[..., None, None, None] * fine).clamp(-1, 1)

@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 import consts
@@ -32,6 +33,26 @@ def face_box(images, box=consts.FACE_BOX):
     """The central face region `box` (rows top:bottom, columns left:right) of N x C x 128 x 128 faces."""
     top, bottom, left, right = box
     return images[:, :, top:bottom, left:right]
+
+
+def gaussian_blur(images, sigma=1.0, radius=2):
+    """A separable Gaussian blur (2 * radius + 1 taps, zero padding) of each channel of N x C x H x W images."""
+    taps = torch.exp(-torch.arange(-radius, radius + 1.0) ** 2 / (2 * sigma ** 2))
+    kernel = (taps / taps.sum()).to(images.dtype).to(images.device)
+    channels, size = images.shape[1], 2 * radius + 1
+    blurred = F.conv2d(images, kernel.view(1, 1, 1, size).expand(channels, 1, 1, size), padding=(0, radius),
+                       groups=channels)
+    return F.conv2d(blurred, kernel.view(1, 1, size, 1).expand(channels, 1, size, 1), padding=(radius, 0),
+                    groups=channels)
+
+
+def face_mask(softness=0.25, ellipse=consts.FACE_ELLIPSE, size=consts.IMAGE_LENGTH):
+    """size x size weights: 1 inside the face ellipse of a chip, falling to 0 at its edge over the outer `softness`
+    of its squared radius (no hard seam), 0 outside: hair, ears and background."""
+    centre_y, centre_x, half_height, half_width = ellipse
+    y, x = torch.meshgrid(torch.arange(size, dtype=torch.float), torch.arange(size, dtype=torch.float), indexing='ij')
+    inside = 1 - ((y - centre_y) / half_height) ** 2 - ((x - centre_x) / half_width) ** 2
+    return (inside / softness).clamp(0, 1)
 
 
 def pil_to_model_tensor_transform(image):

@@ -220,7 +220,7 @@ def evaluate_aging(net, images, age_groups, genders, estimator=None, reference=N
     renders = render_every_age(net, images, genders)
     originals, own = to_model_range(images), renders[torch.arange(n), age_groups]
     if keep_details:
-        renders = with_details(originals[:, None], renders, own[:, None])
+        renders = with_details(originals[:, None], renders, own[:, None], age_groups[:, None] - groups)
         own = renders[torch.arange(n), age_groups]
     result = {'delta_e_own_age': delta_e(own, originals), 'delta_e_mean_colour_own_age': delta_e_of_means(own, originals),
               'grid_pattern_renders': grid_pattern(renders.flatten(0, 1)).mean().item(),

@@ -128,16 +128,20 @@ class DiscriminatorImg(nn.Module):
         self.labels_as_bias = True
 
     def forward(self, images, labels):
+        return self.fc_layers(self.features(images, labels)[-1].flatten(1))
+
+    def features(self, images, labels):
+        """The outputs of the four conv layers (the last one feeds the fully connected layers)."""
         first, second, *rest = self.conv_layers
-        x = first(images)
+        outputs = [first(images)]
         if self.labels_as_bias:
-            x = second[1:](_conv_with_constant_channels(x, labels, second[0]))
+            outputs.append(second[1:](_conv_with_constant_channels(outputs[0], labels, second[0])))
         else:
-            tiled = labels[:, :, None, None].expand(-1, -1, *x.shape[2:]).to(x.dtype)
-            x = second(torch.cat((x, tiled), dim=1))
+            tiled = labels[:, :, None, None].expand(-1, -1, *outputs[0].shape[2:]).to(outputs[0].dtype)
+            outputs.append(second(torch.cat((outputs[0], tiled), dim=1)))
         for layer in rest:
-            x = layer(x)
-        return self.fc_layers(x.flatten(1))
+            outputs.append(layer(outputs[-1]))
+        return outputs
 
 
 def _conv_with_constant_channels(x, values, conv):

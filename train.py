@@ -30,7 +30,7 @@ from tqdm import tqdm
 import checkpoints
 import consts
 from data import FaceDataset
-from images import face_box, merge_images, save_image_normalized, save_validation_gif
+from images import face_box, gaussian_blur, merge_images, save_image_normalized, save_validation_gif
 from loss_tracker import LossTracker
 from metrics import grid_pattern
 from utils import print_timestamp
@@ -189,6 +189,7 @@ class PlusWeights:
     colour: float = 1.0  # L1 between the mean colours of the central face (skin tone) of both renders and the input
     total_variation: float = 0.0  # total variation of both renders (the reference's reg term, weighted)
     cycle_noise: float = 0.0  # > 0: the cycles encode the cross-age face blurred, plus Gaussian noise of this std
+    feature_matching: float = 0.0  # L1 between Dimg's conv features of the input and of both paired renders
     z_prior: float = consts.ADV_LOSS_WEIGHT  # E's BCE on Dz, as the reference
 
 
@@ -213,26 +214,32 @@ def with_age_groups(labels, groups):
     return torch.cat((age_part, labels[:, consts.NUM_AGES:]), dim=1)
 
 
-def blur(images, sigma=1.0):
-    """A 5-tap Gaussian blur of each channel."""
-    taps = torch.exp(-torch.arange(-2.0, 3.0) ** 2 / (2 * sigma ** 2))
-    kernel = (taps / taps.sum()).to(images.dtype).to(images.device)
-    channels = images.shape[1]
-    blurred = F.conv2d(images, kernel.view(1, 1, 1, 5).expand(channels, 1, 1, 5), padding=(0, 2), groups=channels)
-    return F.conv2d(blurred, kernel.view(1, 1, 5, 1).expand(channels, 1, 5, 1), padding=(2, 0), groups=channels)
-
-
 def blur_and_shift(images, max_shift=4):
     """What the age classifier sees of a generated face: blurred and shifted by a random whole number of pixels, so
     that thin lines and patterns tied to fixed positions cannot buy the asked age."""
     dy, dx = torch.randint(-max_shift, max_shift + 1, (2,)).tolist()
-    return torch.roll(blur(images), shifts=(dy, dx), dims=(2, 3))
+    return torch.roll(gaussian_blur(images), shifts=(dy, dx), dims=(2, 3))
 
 
 def blur_and_noise(images, std):
     """What the identity cycles encode of a cross-age face when PlusWeights.cycle_noise > 0: blurred, with Gaussian
     noise, so that G cannot pass the person to E in faint high-frequency patterns (CycleGAN's hidden signal)."""
-    return blur(images) + std * torch.randn_like(images)
+    return gaussian_blur(images) + std * torch.randn_like(images)
+
+
+def feature_matching(dimg, images, labels, *renders):
+    """pix2pixHD's feature matching: the mean L1 between Dimg's conv features of the faces and of each render of
+    them at their own labels (the reconstruction, the way back), a denser signal for G than Dimg's verdict.
+    Dimg's batch norms use their running statistics here, so each face is compared on its own, not per batch."""
+    dimg.eval()
+    try:
+        with torch.no_grad():
+            targets = dimg.features(images, labels)
+        losses = [F.l1_loss(feature.float(), target.float())
+                  for render in renders for feature, target in zip(dimg.features(render, labels), targets)]
+    finally:
+        dimg.train()
+    return torch.stack(losses).mean()
 
 
 def plus_step(net, optimizers, age_classifier, weights, images, labels, modules=None):
@@ -268,6 +275,10 @@ def plus_step(net, optimizers, age_classifier, weights, images, labels, modules=
                 + weights.latent_cycle * latent_loss + weights.way_back * back_loss + weights.colour * colour_loss)
     if weights.total_variation:  # off by default: no extra work in the step
         eg_total = eg_total + weights.total_variation * (reg_loss + total_variation(cross.float())) / 2
+    if weights.feature_matching:
+        with net.autocast():
+            matching = feature_matching(net.Dimg, images, labels, generated, back)
+        eg_total = eg_total + weights.feature_matching * matching
     step(optimizers['eg'], eg_total, retain_graph=True)
     step(optimizers['dz'], dz_loss)
     step(optimizers['di'], di_loss)

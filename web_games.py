@@ -221,9 +221,18 @@ def show_face(face):
     return Image.fromarray(face).resize((FACE_SHOW_SIDE, FACE_SHOW_SIDE), Image.BICUBIC)
 
 
-def aged_view(net, state, years, gender, paste=False):
-    """What the page shows for a slider position: the face at that age, or the photo with it pasted back."""
-    face = render_age(net, state['z'], years, gender)
+def aged_view(net, state, years, gender, paste=False, photo_age=None):
+    """What the page shows for a slider position: the face at that age, or the photo with it pasted back.
+
+    `photo_age` (years): keep the photo's details, adding only the change from the render at that age
+    (games.with_details)."""
+    if photo_age is None:
+        face = render_age(net, state['z'], years, gender)
+    else:
+        renders = games.render_ages(net, state['z'], [years, photo_age], gender)
+        younger_by = games.group_position(photo_age) - games.group_position(years)
+        crop = pil_to_model_tensor_transform(state['crop'])
+        face = model_tensor_to_uint8(games.with_details(crop, renders[:1], renders[1:], [younger_by]))[0]
     if paste:
         return align.paste_back(state['photo'], face, state['crop_box'], reference=state['crop'])
     return show_face(face)

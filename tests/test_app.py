@@ -155,6 +155,23 @@ def test_aged_view_with_paste_back_has_the_photo_size(net, astronaut):
     assert web_games.aged_view(net, state, 70, 1).size == (web_games.FACE_SHOW_SIDE, web_games.FACE_SHOW_SIDE)
 
 
+def test_keep_details_on_the_page_gives_the_photo_at_its_own_age_and_the_games_change_elsewhere(net, astronaut):
+    """The slider at the photo's age shows the framed face itself; at a group centre, the aging game's keep-details
+    render of that group (games.with_details, the same fade)."""
+    prepared = web_games.prepare_face(astronaut)
+    state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
+             'z': web_games.encode(net, prepared.crop)}
+    same = web_games.aged_view(net, state, 35.5, 1, photo_age=35.5)
+    assert same == web_games.show_face(np.asarray(prepared.crop))
+    crop = web_games.pil_to_model_tensor_transform(prepared.crop)
+    renders = games.render_ages(net, state['z'], list(games.AGE_GROUP_CENTRES), 1)
+    expected = games.with_details(crop, renders, renders[5], 5 - torch.arange(10))[1]
+    young = np.asarray(web_games.aged_view(net, state, 8.0, 1, photo_age=35.5), dtype=int)
+    expected_view = web_games.show_face(images.model_tensor_to_uint8(expected[None])[0])
+    assert np.abs(young - np.asarray(expected_view, dtype=int)).max() <= 1
+    assert np.abs(young - np.asarray(web_games.aged_view(net, state, 8.0, 1), dtype=int)).mean() > 1
+
+
 # ---------------------------------------------------------------- bad input
 
 def bad_files(folder):
@@ -384,9 +401,9 @@ def test_bad_uploads_are_answered_in_the_page(running_app, tmp_path):
     Image.fromarray(data.chelsea()).save(cat)
     cases = {**bad_files(tmp_path / 'bad'), 'no face': (cat, 'No face found')}
     for kind, (path, words) in cases.items():
-        *_, message = c.predict(handle_file(str(path)), 'utkface_z50', False, False, api_name='/upload')
+        *_, message = c.predict(handle_file(str(path)), 'utkface_z50', False, False, False, api_name='/upload')
         assert words in message and 'Traceback' not in message, (kind, message)
-    *_, message = c.predict(handle_file(str(cat)), 'utkface_z50', True, False, api_name='/upload')
+    *_, message = c.predict(handle_file(str(cat)), 'utkface_z50', True, False, False, api_name='/upload')
     assert message.startswith('Ready: the whole image')
 
 
@@ -398,10 +415,10 @@ def test_200_requests_keep_memory_flat_and_every_answer_right(running_app, shipp
     sessions = []
     for i, face in enumerate(sample_faces(clients)):
         c = client(running_app.url, tmp_path / f'downloads{i}')
-        c.predict(handle_file(str(face)), 'utkface_z50', False, False, api_name='/upload')
+        c.predict(handle_file(str(face)), 'utkface_z50', False, False, False, api_name='/upload')
         sessions.append((c, web_games.encode(shipped_net, web_games.prepare_face(face).crop), web_games.name_labels(face)[1]))
     warm_up = [threading.Thread(target=lambda c=c, g=gender: [
-        c.predict('utkface_z50', float(years), web_games.GENDERS[g], False, api_name='/render') for years in range(0, 100, 4)])
+        c.predict('utkface_z50', float(years), web_games.GENDERS[g], False, False, 30, api_name='/render') for years in range(0, 100, 4)])
         for c, _, gender in sessions]  # 100 requests: the server's worker threads and caches reach their size
     for thread in warm_up:
         thread.start()
@@ -416,7 +433,7 @@ def test_200_requests_keep_memory_flat_and_every_answer_right(running_app, shipp
         for _ in range(total // clients):
             years = rng.randrange(0, 201) / 2
             tick = time.perf_counter()
-            path, message = c.predict('utkface_z50', years, web_games.GENDERS[gender], False, api_name='/render')
+            path, message = c.predict('utkface_z50', years, web_games.GENDERS[gender], False, False, 30, api_name='/render')
             times.append(time.perf_counter() - tick)
             shown = np.asarray(Image.open(path).convert('RGB'), dtype=int)
             expected = np.asarray(web_games.show_face(web_games.render_age(shipped_net, z, years, gender)), dtype=int)

@@ -105,12 +105,35 @@ def test_keep_details_gives_the_input_at_its_own_age_and_adds_only_the_change(ne
     face = faces[0]
     z = net.encode(face[None]).expand(10, -1)
     renders = net.generate(z, data.label_tensor(torch.arange(10), torch.ones(10, dtype=torch.long)))
-    detailed = games.with_details(face, renders, renders[5])
+    detailed = games.with_details(face, renders, renders[5], 5 - torch.arange(10))
     assert torch.allclose(detailed[5], face.clamp(-1, 1))
-    unclamped = (detailed > -1) & (detailed < 1)
-    assert torch.allclose((detailed - face)[unclamped], (renders - renders[5])[unclamped], atol=1e-6)
+    older, unclamped = detailed[5:], (detailed[5:] > -1) & (detailed[5:] < 1)
+    assert torch.allclose((older - face)[unclamped], (renders[5:] - renders[5])[unclamped], atol=1e-6)
     png = games.aging(net, face, 38, consts.FEMALE, str(tmp_path), keep_details=True)
     assert Image.open(png).size == strip_size(11, AGING_TILE)
+
+
+def test_keep_details_fades_the_photos_fine_detail_inside_the_face_of_younger_renders(net, faces):
+    """Four groups younger, the face keeps only the photo's coarse difference from the render (colour, light);
+    outside the face ellipse (hair, background) and at older ages the photo's detail stays whole."""
+    import games
+    from images import face_mask, gaussian_blur
+    face = faces[0]
+    z = net.encode(face[None]).expand(10, -1)
+    renders = net.generate(z, data.label_tensor(torch.arange(10), torch.zeros(10, dtype=torch.long)))
+    residual = face - renders[6]
+    coarse = gaussian_blur(residual[None], games.DETAIL_SIGMA, radius=3 * games.DETAIL_SIGMA)[0]
+    detailed = games.with_details(face, renders, renders[6], 6 - torch.arange(10))
+    mask = face_mask()
+    inside, outside = (mask == 1).expand_as(face), (mask == 0).expand_as(face)
+    unclamped = (detailed > -1) & (detailed < 1)
+    for young in (0, 2):  # six and four groups younger: all the fine detail gone
+        keep = unclamped[young]
+        assert torch.allclose((detailed[young] - renders[young])[inside & keep], coarse[inside & keep], atol=1e-5)
+        assert torch.allclose((detailed[young] - renders[young])[outside & keep], residual[outside & keep], atol=1e-5)
+    fine = (residual - coarse)[inside & unclamped[4]]  # two groups younger: half of it
+    assert torch.allclose((detailed[4] - renders[4] - coarse)[inside & unclamped[4]], fine / 2, atol=1e-5)
+    assert fine.abs().mean() > 0.01  # the photo has detail that the render lacks: the fade is visible
 
 
 def test_cli_games_read_the_z_length_from_the_checkpoint(tmp_path, capsys):

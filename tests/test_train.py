@@ -309,7 +309,7 @@ def test_plus_cross_age_labels_and_skin_tone():
 def test_the_cycle_blur_wipes_out_a_checkerboard_but_keeps_a_face(raw_faces):
     """A faint pixel-scale pattern (the kind G could hide the person in) does not survive what the cycles encode."""
     from images import load_image, pil_to_model_tensor_transform
-    from train import blur
+    from images import gaussian_blur as blur
     face = pil_to_model_tensor_transform(load_image(os.path.join(raw_faces, sorted(os.listdir(raw_faces))[0])))[None]
     rows, columns = torch.meshgrid(torch.arange(128), torch.arange(128), indexing='ij')
     checkerboard = 0.05 * (((rows + columns) % 2) * 2 - 1).float().expand(1, 3, 128, 128)
