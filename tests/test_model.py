@@ -171,3 +171,17 @@ def test_interrupted_save_keeps_the_previous_file(tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path)) == ['Dimg.dat', 'Dz.dat', 'E.dat', 'G.dat']
     monkeypatch.undo()
     Net().load(tmp_path, slim=False)
+
+
+def test_dimg_features_feed_its_verdict():
+    """DiscriminatorImg.features (feature matching) are the layers that forward judges with, in both label modes."""
+    from data import label_tensor
+    torch.manual_seed(0)
+    net = Net()
+    net.Dimg.eval()
+    images, labels = torch.rand(3, 3, 128, 128) * 2 - 1, label_tensor([0, 4, 9], [0, 1, 0])
+    for as_bias in (True, False):
+        net.Dimg.labels_as_bias = as_bias
+        features = net.Dimg.features(images, labels)
+        assert [f.shape[1:] for f in features] == [(16, 64, 64), (32, 32, 32), (64, 16, 16), (128, 8, 8)]
+        assert torch.allclose(net.Dimg.fc_layers(features[-1].flatten(1)), net.Dimg(images, labels))

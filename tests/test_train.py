@@ -328,14 +328,15 @@ def plus_step_result(weights):
     images = torch.rand(2, 3, 128, 128) * 2 - 1
     labels = label_tensor([3, 7], [0, 1])
     train_module.plus_step(net, optimizers, estimators.AgeClassifier(), weights, images, labels)
-    return {name: net.networks[name].state_dict() for name in ('E', 'G')}
+    return {name: net.networks[name].state_dict() for name in ('E', 'G', 'Dimg')}
 
 
-@pytest.mark.parametrize('change', [{'total_variation': 1.0}, {'cycle_noise': 0.05}])
-def test_smoothness_and_cycle_noise_change_the_step_only_when_given(change):
+@pytest.mark.parametrize('change', [{'total_variation': 1.0}, {'cycle_noise': 0.05}, {'feature_matching': 10.0}])
+def test_smoothness_cycle_noise_and_feature_matching_change_the_step_only_when_given(change):
     default, again, changed = (plus_step_result(train_module.PlusWeights(**c)) for c in ({}, {}, change))
     assert all(torch.equal(default['G'][k], again['G'][k]) for k in default['G'])
     assert not all(torch.equal(default['G'][k], changed['G'][k]) for k in default['G'])
+    assert all(torch.equal(default['Dimg'][k], changed['Dimg'][k]) for k in default['Dimg'])  # G's terms only
 
 
 def test_an_unknown_plus_weight_is_one_line(raw_faces, capsys):
