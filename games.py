@@ -162,6 +162,6 @@ def with_details(face, renders, own_render, younger_by):
     of a child's features over its wrinkles. Colour, light, hair and background stay at every age."""
     residual = (face - own_render).expand_as(renders)
     flat = residual.reshape(-1, *residual.shape[-3:])
-    fine = ((flat - gaussian_blur(flat, DETAIL_SIGMA, radius=3 * DETAIL_SIGMA)) * face_mask()).view_as(residual)
+    fine = ((flat - gaussian_blur(flat, DETAIL_SIGMA, radius=round(3 * DETAIL_SIGMA))) * face_mask()).view_as(residual)
     fade = (torch.as_tensor(younger_by, dtype=renders.dtype) / DETAIL_FADE_GROUPS).clamp(0, 1)
     return (renders + residual - fade[..., None, None, None] * fine).clamp(-1, 1)

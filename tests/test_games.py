@@ -122,7 +122,7 @@ def test_keep_details_fades_the_photos_fine_detail_inside_the_face_of_younger_re
     z = net.encode(face[None]).expand(10, -1)
     renders = net.generate(z, data.label_tensor(torch.arange(10), torch.zeros(10, dtype=torch.long)))
     residual = face - renders[6]
-    coarse = gaussian_blur(residual[None], games.DETAIL_SIGMA, radius=3 * games.DETAIL_SIGMA)[0]
+    coarse = gaussian_blur(residual[None], games.DETAIL_SIGMA, radius=round(3 * games.DETAIL_SIGMA))[0]
     detailed = games.with_details(face, renders, renders[6], 6 - torch.arange(10))
     mask = face_mask()
     inside, outside = (mask == 1).expand_as(face), (mask == 0).expand_as(face)
@@ -228,3 +228,6 @@ def test_notebook_runs_top_to_bottom(notebook, tiles, games_checkpoint, tmp_path
     assert Image.open(tmp_path / pngs[0]).size == strip_size(tiles, tile)
     shown = [kind for cell in nb.cells for output in cell.get('outputs', []) for kind in output.get('data', {})]
     assert shown.count('image/png') >= 1 and 'image/gif' in shown
+    if notebook == 'aging_game':  # and the same face with keep-details
+        assert sorted(os.listdir(tmp_path / 'keep_details')) == [pngs[0][:-len('png')] + 'gif', pngs[0]]
+        assert shown.count('image/png') >= 2
