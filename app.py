@@ -115,11 +115,12 @@ def build_page(models, work_dir, threads=1):
             return gr.update(), fail(e)
 
     @torch_threads
-    def on_strip(state, gender):
+    def on_strip(state, gender, details=False, photo_age=DEFAULT_AGE):
         if not state:
             return None, fail('Upload a photo first.')
         net = models.get(state['model'])
-        return group_strip(net, state['z'], gender_index(gender), state['crop']), 'The ten age groups: ' + \
+        row = group_strip(net, state['z'], gender_index(gender), state['crop'], photo_age if details else None)
+        return row, 'The ten age groups: ' + \
             ', '.join(consts.AGE_GROUP_NAMES) + ' (the input face first).'
 
     @torch_threads
@@ -292,7 +293,7 @@ def build_page(models, work_dir, threads=1):
             trigger(on_age, [state, model, age, gender, paste, details, photo_age], [aged, message],
                     trigger_mode='always_last',
                     api_name='render' if trigger == age.change else None, show_progress='hidden')
-        strip_button.click(on_strip, [state, gender], [strip, message], api_name='strip')
+        strip_button.click(on_strip, [state, gender, details, photo_age], [strip, message], api_name='strip')
         gif_button.click(lambda s, g: on_lifespan(s, g, 'GIF'), [state, gender], [lifespan, message], api_name='gif')
         mp4_button.click(lambda s, g: on_lifespan(s, g, 'MP4'), [state, gender], [lifespan, message], api_name='mp4')
 

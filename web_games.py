@@ -238,9 +238,14 @@ def aged_view(net, state, years, gender, paste=False, photo_age=None):
     return show_face(face)
 
 
-def group_strip(net, z, gender, crop=None):
-    """The ten age groups in one row (the input face first when given): uint8 array, like the aging game's."""
+def group_strip(net, z, gender, crop=None, photo_age=None):
+    """The ten age groups in one row (the input face first when given): uint8 array, like the aging game's.
+    `photo_age` (years, with `crop`): keep the photo's details, as aged_view."""
     faces = games.render_ages(net, z, list(games.AGE_GROUP_CENTRES), gender)
+    if photo_age is not None:
+        own = games.render_ages(net, z, [photo_age], gender)
+        younger_by = games.group_position(photo_age) - torch.arange(consts.NUM_AGES)
+        faces = games.with_details(pil_to_model_tensor_transform(crop), faces, own, younger_by)
     if crop is not None:
         faces = torch.cat((pil_to_model_tensor_transform(crop)[None], faces))
     return image_strip(faces, framed=(0,) if crop is not None else (), padding=2)

@@ -157,7 +157,7 @@ def test_aged_view_with_paste_back_has_the_photo_size(net, astronaut):
 
 def test_keep_details_on_the_page_gives_the_photo_at_its_own_age_and_the_games_change_elsewhere(net, astronaut):
     """The slider at the photo's age shows the framed face itself; at a group centre, the aging game's keep-details
-    render of that group (games.with_details, the same fade)."""
+    render of that group (games.with_details, the same fade); the page's strip is the aging game's keep-details row."""
     prepared = web_games.prepare_face(astronaut)
     state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
              'z': web_games.encode(net, prepared.crop)}
@@ -165,11 +165,14 @@ def test_keep_details_on_the_page_gives_the_photo_at_its_own_age_and_the_games_c
     assert same == web_games.show_face(np.asarray(prepared.crop))
     crop = web_games.pil_to_model_tensor_transform(prepared.crop)
     renders = games.render_ages(net, state['z'], list(games.AGE_GROUP_CENTRES), 1)
-    expected = games.with_details(crop, renders, renders[5], 5 - torch.arange(10))[1]
+    expected = games.with_details(crop, renders, renders[5], 5 - torch.arange(10))
     young = np.asarray(web_games.aged_view(net, state, 8.0, 1, photo_age=35.5), dtype=int)
-    expected_view = web_games.show_face(images.model_tensor_to_uint8(expected[None])[0])
+    expected_view = web_games.show_face(images.model_tensor_to_uint8(expected[1:2])[0])
     assert np.abs(young - np.asarray(expected_view, dtype=int)).max() <= 1
     assert np.abs(young - np.asarray(web_games.aged_view(net, state, 8.0, 1), dtype=int)).mean() > 1
+    strip = web_games.group_strip(net, state['z'], 1, prepared.crop, photo_age=35.5)
+    expected_strip = images.image_strip(torch.cat((crop[None], expected)), framed=(0,), padding=2)
+    assert np.abs(strip.astype(int) - expected_strip).max() <= 1
 
 
 # ---------------------------------------------------------------- bad input

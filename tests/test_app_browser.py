@@ -105,6 +105,15 @@ def test_aging_slider_from_young_to_old_shows_what_net_renders(page, served, tmp
         shown[years] = image
     assert np.abs(shown[2] - shown[90]).mean() > 1  # the face changed from young to old
 
+    page.locator('#details input').check()  # keep-details from the photo's age, prefilled from the name
+    page.wait_for_function('old => { const i = document.querySelector("#aged-face img"); '
+                           'return i && i.src && !i.src.includes(old); }', arg=src.split('/')[-2])
+    image, src = shown_image(page, '#aged-face', served.url)
+    state = {'z': z, 'crop': web_games.prepare_face(face).crop}
+    expected = np.asarray(web_games.aged_view(net, state, 90, gender, photo_age=age), dtype=int)
+    assert np.abs(image - expected).mean() < 1 and np.abs(image - expected).max() <= 3
+    assert np.abs(image - shown[90]).mean() > 1
+
     page.locator('#strip-button').click()
     page.wait_for_selector('#strip img')
     screenshot(page, tmp_path, 'aging')
