@@ -4,9 +4,10 @@
 
 Writes fp16 E.dat and G.dat (loading converts them to fp32), the run's run.json, losses.png, validation.png
 (16 faces of the last grid) and eval.json into --dest (the games' model by default), and regenerates --doc:
-the validation GIF (the same 16 faces over at most 12 epochs), the loss curves of the run, and an aging strip,
-a morph and a kids row for faces of the validation batch (never trained on). The validation faces are those
-named in the run's run.json (for an older run without one: the split of --batch-size and --seed).
+the validation GIF (the same 16 faces over at most 12 epochs), the loss curves of the run, and an aging strip
+(plain and with keep-details), a morph and a kids row for faces of the validation batch (never trained on). The
+validation faces are those named in the run's run.json (for an older run without one: the split of --batch-size
+and --seed).
 MODEL.md is written by hand from what this prints.
 """
 import argparse
@@ -19,6 +20,7 @@ from PIL import Image
 
 import checkpoints
 import consts
+import games
 import metrics
 import utils
 from data import FaceDataset, parse_utkface_name
@@ -27,7 +29,8 @@ from model import Net
 
 
 def play_games(net, dataset, idx, doc):
-    """An aging strip, a morph from the youngest to the oldest face, and kids of two faces, into `doc`."""
+    """An aging strip (plain and with keep-details), a morph from the youngest to the oldest face, and kids of two
+    faces, into `doc`."""
     ages = dataset.age_groups[idx]
     young, old = idx[ages.argmin()], idx[ages.argmax()]
     faces = to_model_range(dataset.images_tensor(torch.stack([young, old])))
@@ -35,12 +38,15 @@ def play_games(net, dataset, idx, doc):
     (age_young, gender_young, _), (age_old, gender_old, _) = (parse_utkface_name(n) for n in names)
     made = {
         'aging_game': net.test_single(faces[1], age_old, gender_old, doc, watermark=True),
+        'aging_game_keep_details': games.aging(net, faces[1], age_old, gender_old, os.path.join(doc, 'keep_details'),
+                                               watermark=True, keep_details=True),
         'morph_game': net.morph(faces, (age_young, age_old), (gender_young, gender_old), 10, doc),
         'kids_game': net.kids(faces, 10, doc, seed=0),
     }
     for name, png in made.items():
         os.replace(png, os.path.join(doc, name + '.png'))
         os.remove(gif_beside(png))  # the README shows the strips
+    os.rmdir(os.path.join(doc, 'keep_details'))
     return names
 
 
