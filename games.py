@@ -156,12 +156,13 @@ def with_details(face, renders, own_render, younger_by):
     """The input face plus what the age label changes: each render minus the render at the face's own age, added
     to the photo, so its sharpness, skin and background stay and only the age change is added.
 
-    The photo's fine detail inside the face (finer than DETAIL_SIGMA: wrinkles, skin texture, its own eyes' edges)
-    fades from a render `younger_by` (its own age group minus the asked one, broadcast over the renders' leading
-    dimensions) 1 group younger to gone at DETAIL_FADE_GROUPS younger, so an old face can become a child instead
-    of a child's features over its wrinkles. Colour, light, hair and background stay at every age."""
+    In renders younger than the face, the photo's fine detail inside the face (finer than DETAIL_SIGMA pixels:
+    wrinkles, skin texture, the edges of its own eyes) fades, by 1 / DETAIL_FADE_GROUPS per group, so an old face
+    can become a child rather than a child's features over its wrinkles. Colour, light, hair and background stay at
+    every age. `younger_by`: the face's age group minus each render's (broadcast over the renders' leading dims)."""
     residual = (face - own_render).expand_as(renders)
     flat = residual.reshape(-1, *residual.shape[-3:])
-    fine = ((flat - gaussian_blur(flat, DETAIL_SIGMA, radius=round(3 * DETAIL_SIGMA))) * face_mask()).view_as(residual)
+    coarse = gaussian_blur(flat, DETAIL_SIGMA, radius=round(3 * DETAIL_SIGMA))
+    fine = ((flat - coarse) * face_mask()).view_as(residual)
     fade = (torch.as_tensor(younger_by, dtype=renders.dtype) / DETAIL_FADE_GROUPS).clamp(0, 1)
     return (renders + residual - fade[..., None, None, None] * fine).clamp(-1, 1)

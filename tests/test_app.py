@@ -421,7 +421,8 @@ def test_200_requests_keep_memory_flat_and_every_answer_right(running_app, shipp
         c.predict(handle_file(str(face)), 'utkface_z50', False, False, False, api_name='/upload')
         sessions.append((c, web_games.encode(shipped_net, web_games.prepare_face(face).crop), web_games.name_labels(face)[1]))
     warm_up = [threading.Thread(target=lambda c=c, g=gender: [
-        c.predict('utkface_z50', float(years), web_games.GENDERS[g], False, False, 30, api_name='/render') for years in range(0, 100, 4)])
+        c.predict('utkface_z50', float(years), web_games.GENDERS[g], False, False, 30, api_name='/render')
+        for years in range(0, 100, 4)])
         for c, _, gender in sessions]  # 100 requests: the server's worker threads and caches reach their size
     for thread in warm_up:
         thread.start()
@@ -436,7 +437,8 @@ def test_200_requests_keep_memory_flat_and_every_answer_right(running_app, shipp
         for _ in range(total // clients):
             years = rng.randrange(0, 201) / 2
             tick = time.perf_counter()
-            path, message = c.predict('utkface_z50', years, web_games.GENDERS[gender], False, False, 30, api_name='/render')
+            path, message = c.predict('utkface_z50', years, web_games.GENDERS[gender], False, False, 30,
+                                      api_name='/render')
             times.append(time.perf_counter() - tick)
             shown = np.asarray(Image.open(path).convert('RGB'), dtype=int)
             expected = np.asarray(web_games.show_face(web_games.render_age(shipped_net, z, years, gender)), dtype=int)
