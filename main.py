@@ -129,7 +129,8 @@ def build_parser():
                              'blend the neighbouring labels) beside the PNG')
     parser.add_argument('--keep-details', action='store_true',
                         help='test: draw each age as the input plus the change from its own age to that age, '
-                             'keeping the photo\'s details; eval --estimators: judge those renders')
+                             'keeping the photo\'s details (its fine detail inside the face fades towards '
+                             'childhood); eval --estimators: judge those renders')
     parser.add_argument('--length', default=10, type=positive_int, help='morph: steps from face 1 to face 2; kids: children')
     parser.add_argument('--no-align', action='store_true',
                         help='test, morph, kids: use each image as it is (only resized) instead of finding the face')
