@@ -279,6 +279,7 @@ def build_page(models, work_dir, threads=1):
                 kids_gif = gr.File(label='Children GIF (download)', elem_id='kids-gif', height=100)
 
         photo_outputs = [state, preview, crop, aged, faces, age, gender, photo_age, message]
+
         def new_photo(p, m, w, s, d):
             return load_photo(p, m, None, w, s, details=d)
         photo.change(new_photo, [photo, model, whole, paste, details], photo_outputs, api_name='upload')

@@ -229,10 +229,8 @@ def aged_view(net, state, years, gender, paste=False, photo_age=None):
     if photo_age is None:
         face = render_age(net, state['z'], years, gender)
     else:
-        renders = games.render_ages(net, state['z'], [years, photo_age], gender)
-        younger_by = games.group_position(photo_age) - games.group_position(years)
         crop = pil_to_model_tensor_transform(state['crop'])
-        face = model_tensor_to_uint8(games.with_details(crop, renders[:1], renders[1:], [younger_by]))[0]
+        face = model_tensor_to_uint8(details_kept(net, state['z'], crop, [years], photo_age, gender))[0]
     if paste:
         return align.paste_back(state['photo'], face, state['crop_box'], reference=state['crop'])
     return show_face(face)
@@ -241,14 +239,21 @@ def aged_view(net, state, years, gender, paste=False, photo_age=None):
 def group_strip(net, z, gender, crop=None, photo_age=None):
     """The ten age groups in one row (the input face first when given): uint8 array, like the aging game's.
     `photo_age` (years, with `crop`): keep the photo's details, as aged_view."""
-    faces = games.render_ages(net, z, list(games.AGE_GROUP_CENTRES), gender)
-    if photo_age is not None:
-        own = games.render_ages(net, z, [photo_age], gender)
-        younger_by = games.group_position(photo_age) - torch.arange(consts.NUM_AGES)
-        faces = games.with_details(pil_to_model_tensor_transform(crop), faces, own, younger_by)
-    if crop is not None:
-        faces = torch.cat((pil_to_model_tensor_transform(crop)[None], faces))
-    return image_strip(faces, framed=(0,) if crop is not None else (), padding=2)
+    centres = list(games.AGE_GROUP_CENTRES)
+    if crop is None:
+        return image_strip(games.render_ages(net, z, centres, gender), padding=2)
+    face = pil_to_model_tensor_transform(crop)
+    faces = (games.render_ages(net, z, centres, gender) if photo_age is None
+             else details_kept(net, z, face, centres, photo_age, gender))
+    return image_strip(torch.cat((face[None], faces)), framed=(0,), padding=2)
+
+
+def details_kept(net, z, face, ages, photo_age, gender):
+    """The face (3x128x128, [-1, 1]) at each age in years with the photo's details kept (games.with_details), the
+    person in it being `photo_age` years old: N x 3 x 128 x 128."""
+    renders = games.render_ages(net, z, list(ages) + [photo_age], gender)
+    younger_by = games.group_position(photo_age) - torch.tensor([games.group_position(age) for age in ages])
+    return games.with_details(face, renders[:-1], renders[-1:], younger_by)
 
 
 def lifespan_animation(net, z, gender, folder, kind='gif', frames=LIFESPAN_FRAMES):
