@@ -1,4 +1,5 @@
 """Constants shared by every part of CAAE. NUM_Z_CHANNELS is the default z length, read when a network is built."""
+import os
 import re
 
 IMAGE_LENGTH = 128
@@ -22,6 +23,7 @@ DEFAULT_DATASET = './data/UTKFace'
 DEFAULT_RESULTS = './trained_models'
 DEFAULT_CACHE = './data/cache'
 SHIPPED_MODEL = './trained_models/utkface_z50_plus'  # the games' model; the reference recipe's: utkface_z50
+AGE_ESTIMATORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'trained_models', 'age_estimators')  # shipped
 GAMES_RESULTS = './results'  # the games write into <GAMES_RESULTS>/<mode> by default
 TRAINED_MODEL_EXT = '.dat'
 NETWORK_NAMES = ('E', 'G', 'Dz', 'Dimg')

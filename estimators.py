@@ -36,12 +36,13 @@ from tqdm import tqdm
 
 import consts
 import metrics
+import personalise
 import utils
 from checkpoints import atomic_path, load_state_dict, save_state_dict
 from data import FaceDataset, parse_utkface_name
 from images import to_model_range
 
-DEFAULT_FOLDER = os.path.join(consts.DEFAULT_RESULTS, 'age_estimators')
+DEFAULT_FOLDER = consts.AGE_ESTIMATORS  # the shipped estimators, beside the code, whatever the working folder
 RECORD = 'record.json'
 HOLD_OUT_SEED = 1  # the further held-out faces that measure the estimators
 HOLD_OUT_COUNT = 1000
@@ -320,9 +321,10 @@ def train_and_record(kind, dataset, data_path, folder, epochs, show_progress=Tru
     return entry
 
 
-def evaluate_rows(net, dataset, rows, folder=DEFAULT_FOLDER, identity=True, keep_details=False):
+def evaluate_rows(net, dataset, rows, folder=DEFAULT_FOLDER, identity=True, keep_details=False, personalise_steps=None):
     """metrics.evaluate_aging of `net` on the dataset rows `rows` with the estimator and classifier of `folder`;
-    the KID floor's real reference is the faces estimator_split held out from the estimators' training."""
+    the KID floor's real reference is the faces estimator_split held out from the estimators' training.
+    `personalise_steps`: judge the renders of a G personalised to each face (personalise.py) for that many steps."""
     classifier, estimator = load_if_present(folder)
     if estimator is None:
         raise utils.InputError(f'{path_of("estimator", folder)}: no such file (train it: python estimators.py)')
@@ -331,8 +333,14 @@ def evaluate_rows(net, dataset, rows, folder=DEFAULT_FOLDER, identity=True, keep
         _, held_out, _ = estimator_split(dataset)
         held_out = held_out[~torch.isin(held_out, torch.as_tensor(rows))]
         reference = (dataset.images_tensor(held_out), dataset.age_groups[held_out])
-    return metrics.evaluate_aging(net, dataset.images_tensor(rows), dataset.age_groups[rows], dataset.genders[rows],
-                                  estimator, reference, identity, classifier, keep_details)
+    images, groups, genders = dataset.images_tensor(rows), dataset.age_groups[rows], dataset.genders[rows]
+    renders = None
+    if personalise_steps:
+        if classifier is None:
+            raise utils.InputError(f'{path_of("classifier", folder)}: no such file: personalising needs the classifier')
+        renders = personalise.render_every_age(net, images, groups, genders, classifier, personalise_steps)
+    return metrics.evaluate_aging(net, images, groups, genders, estimator, reference, identity, classifier,
+                                  keep_details, renders)
 
 
 def main(argv=None):

@@ -11,6 +11,7 @@ Several machines: add --nnodes=2 --node_rank=K --master_addr=HOST --master_port=
 
 Play the games (each writes a PNG and an animated GIF beside it, and prints both paths):
     python main.py --mode test --input face.jpg --age 38 --gender f --watermark
+  (the aging game first fine-tunes a copy of G to the face, about 5 s: see personalise.py; --personalise 0 skips it)
     python main.py --mode morph --input data/UTKFace/unlabeled/5_0_1_20170103205158426.jpg.chip.jpg \
                                         data/UTKFace/unlabeled/70_1_0_20170110124127878.jpg.chip.jpg
     python main.py --mode kids --input mother.jpg father.jpg --length 10 --seed 1
@@ -34,9 +35,10 @@ import consts
 import estimators
 import games
 import metrics
+import personalise
 import train
 import utils
-from data import FaceDataset, parse_utkface_name
+from data import FaceDataset, age_to_group, parse_utkface_name
 from images import gif_beside, pil_to_model_tensor_transform
 from model import Net
 
@@ -63,6 +65,12 @@ def gender_code(text):
 def positive_int(text):
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f'invalid value {text!r}: give a whole number of at least 1')
+    return int(text)
+
+
+def steps_count(text):
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f'invalid value {text!r}: give a whole number of steps (0: none)')
     return int(text)
 
 
@@ -111,7 +119,8 @@ def build_parser():
                         help='train: start a new run from the E.dat and G.dat in FOLDER (e.g. fine-tune the shipped '
                              'model); Dz and Dimg start fresh')
     parser.add_argument('--age-classifier', dest='age_classifier', default=train.TrainConfig.age_classifier,
-                        metavar='FOLDER', help='train --recipe plus: the folder of the age classifier (classifier.pt)')
+                        metavar='FOLDER', help='train --recipe plus, test --personalise: the folder of the age classifier '
+                        '(classifier.pt)')
     parser.add_argument('--input', '-i', nargs='+', default=None,
                         help=f'train: dataset folder (None: {consts.DEFAULT_DATASET}); test: one face image; '
                              'morph, kids: two face images')
@@ -131,6 +140,11 @@ def build_parser():
                         help='test: draw each age as the input plus the change from its own age to that age, '
                              'keeping the photo\'s details (its fine detail inside the face fades towards '
                              'childhood); eval --estimators: judge those renders')
+    parser.add_argument('--personalise', nargs='?', const=personalise.STEPS, default=None, type=steps_count,
+                        metavar='STEPS', help=f'test: first fine-tune a copy of G to the input face for STEPS steps, so '
+                        f'every age keeps the person (None: {personalise.STEPS}, about 5 s on 2 CPU cores; 0: the '
+                        'network as it is; see personalise.py); eval --estimators: judge such renders of each face '
+                        '(None: the network as it is)')
     parser.add_argument('--length', default=10, type=positive_int, help='morph: steps from face 1 to face 2; kids: children')
     parser.add_argument('--no-align', action='store_true',
                         help='test, morph, kids: use each image as it is (only resized) instead of finding the face')
@@ -158,6 +172,8 @@ def check_counts(parser, args):
         parser.error(f'--mode {args.mode} needs --input with {wanted} face image(s)')
     if args.load and args.init:
         parser.error('--load continues a run, --init starts a new one from a model: give one of them')
+    if args.personalise is not None and (args.mode not in ('test', 'eval') or args.mode == 'eval' and not args.estimators):
+        parser.error('--personalise is for --mode test, and for --mode eval with --estimators')
     counted = ('input', 'age', 'gender') if args.mode in ('test', 'morph') else ('input',)
     for name in counted:
         values = getattr(args, name)
@@ -275,6 +291,9 @@ def play(args, net):
     net.load(model, slim=True)
     if args.mode == 'test':
         (age,), (gender,) = labels
+        steps = personalise.STEPS if args.personalise is None else args.personalise
+        if steps:
+            net = personalised_net(net, faces[0], age, gender, args.age_classifier, steps)
         png = games.aging(net, faces[0], age, gender, output, watermark=args.watermark, keep_details=args.keep_details)
     elif args.mode == 'morph':
         png = net.morph(faces, *labels, length=args.length, target=output)
@@ -284,6 +303,17 @@ def play(args, net):
     print(gif_beside(png))
     if args.mode == 'test' and args.smooth:
         print(games.save_smooth_aging_gif(net, faces[0], gender, png[:-len('.png')] + '_smooth.gif', args.smooth))
+
+
+def personalised_net(net, face, age, gender, classifier_folder, steps):
+    """The net with a G fine-tuned to `face` for `steps` steps, the age classifier of `classifier_folder` judging."""
+    path = estimators.path_of('classifier', classifier_folder)
+    if not os.path.isfile(path):
+        raise utils.InputError(f'{path}: no such file: personalising G needs the age classifier (pass '
+                               '--age-classifier FOLDER, or --personalise 0 for the network as it is)')
+    print(f'Personalising G to the face ({steps} steps; --personalise 0 skips it)', file=sys.stderr)  # stdout: paths
+    classifier = estimators.load('classifier', classifier_folder)
+    return personalise.personalised(net, face, age_to_group(age), gender, classifier, steps)
 
 
 def evaluate(args, net):
@@ -299,7 +329,8 @@ def evaluate(args, net):
     net.eval()
     result = metrics.evaluate_rows(net, dataset, idx)
     if args.estimators:
-        result.update(estimators.evaluate_rows(net, dataset, idx, args.estimators, keep_details=args.keep_details))
+        result.update(estimators.evaluate_rows(net, dataset, idx, args.estimators, keep_details=args.keep_details,
+                                               personalise_steps=args.personalise))
     result = {'model': model, 'data': data, 'evaluated on': held_out, **result}
     output = args.output or os.path.join(consts.GAMES_RESULTS, 'eval')
     require_output_folder(output)

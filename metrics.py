@@ -207,7 +207,7 @@ def render_every_age(net, images, genders):
 
 
 def evaluate_aging(net, images, age_groups, genders, estimator=None, reference=None, identity=True, classifier=None,
-                   keep_details=False):
+                   keep_details=False, renders=None):
     """Aging numbers of `net` on uint8 faces with their true labels, as a dict: skin tone (delta E at the own age),
     the renders' grid_pattern beside the photos', and, given the evaluation `estimator` (estimators.AgeEstimator),
     the renders' age shares, mean estimated ages per asked group, the estimator's ceiling on the real faces and
@@ -215,14 +215,17 @@ def evaluate_aging(net, images, age_groups, genders, estimator=None, reference=N
     unseen by the estimator, their groups);
     `identity`: dlib verification of the adults' renders (a 'missing: ...' line when dlib is absent); the loss
     `classifier`'s shares too where given (a gap to the estimator's shows the generator fooling the classifier).
-    `keep_details`: judge the games' keep-details renders (games.with_details) instead of the plain ones."""
+    `keep_details`: judge the games' keep-details renders (games.with_details) instead of the plain ones.
+    `renders`: the faces at every age group drawn another way (N x NUM_AGES x 3 x H x W, e.g. personalised), instead
+    of `net`'s."""
     n, groups = len(images), torch.arange(consts.NUM_AGES)
-    renders = render_every_age(net, images, genders)
+    renders = render_every_age(net, images, genders) if renders is None else renders
     originals, own = to_model_range(images), renders[torch.arange(n), age_groups]
     if keep_details:
         renders = with_details(originals[:, None], renders, own[:, None], age_groups[:, None] - groups)
         own = renders[torch.arange(n), age_groups]
-    result = {'delta_e_own_age': delta_e(own, originals), 'delta_e_mean_colour_own_age': delta_e_of_means(own, originals),
+    result = {'l1_own_age': F.l1_loss(own, originals).item(),
+              'delta_e_own_age': delta_e(own, originals), 'delta_e_mean_colour_own_age': delta_e_of_means(own, originals),
               'grid_pattern_renders': grid_pattern(renders.flatten(0, 1)).mean().item(),
               'grid_pattern_real': grid_pattern(originals).mean().item()}
     if estimator is not None:

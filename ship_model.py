@@ -5,7 +5,7 @@
 Writes fp16 E.dat and G.dat (loading converts them to fp32), the run's run.json, losses.png, validation.png
 (16 faces of the last grid) and eval.json into --dest (the games' model by default), and regenerates --doc:
 the validation GIF (the same 16 faces over at most 12 epochs), the loss curves of the run, and an aging strip
-(plain and with keep-details), a morph and a kids row for faces of the validation batch (never trained on). The
+(plain, personalised to the face as the command line's aging game does, and with keep-details), a morph and a kids row for faces of the validation batch (never trained on). The
 validation faces are those named in the run's run.json (for an older run without one: the split of --batch-size
 and --seed).
 MODEL.md is written by hand from what this prints.
@@ -20,17 +20,19 @@ from PIL import Image
 
 import checkpoints
 import consts
+import estimators
 import games
 import metrics
+import personalise
 import utils
-from data import FaceDataset, parse_utkface_name
+from data import FaceDataset, age_to_group, parse_utkface_name
 from images import PREVIEW_BOX, gif_beside, save_png, save_validation_gif, to_model_range, top_left
 from model import Net
 
 
-def play_games(net, dataset, idx, doc):
-    """An aging strip (plain and with keep-details), a morph from the youngest to the oldest face, and kids of two
-    faces, into `doc`."""
+def play_games(net, dataset, idx, doc, classifier):
+    """An aging strip (plain, personalised with `classifier` and with keep-details), a morph from the youngest to
+    the oldest face, and kids of two faces, into `doc`."""
     ages = dataset.age_groups[idx]
     young, old = idx[ages.argmin()], idx[ages.argmax()]
     faces = to_model_range(dataset.images_tensor(torch.stack([young, old])))
@@ -38,6 +40,9 @@ def play_games(net, dataset, idx, doc):
     (age_young, gender_young, _), (age_old, gender_old, _) = (parse_utkface_name(n) for n in names)
     made = {
         'aging_game': net.test_single(faces[1], age_old, gender_old, doc, watermark=True),
+        'aging_game_personalised': games.aging(
+            personalise.personalised(net, faces[1], age_to_group(age_old), gender_old, classifier), faces[1], age_old,
+            gender_old, os.path.join(doc, 'personalised'), watermark=True),
         'aging_game_keep_details': games.aging(net, faces[1], age_old, gender_old, os.path.join(doc, 'keep_details'),
                                                watermark=True, keep_details=True),
         'morph_game': net.morph(faces, (age_young, age_old), (gender_young, gender_old), 10, doc),
@@ -46,7 +51,8 @@ def play_games(net, dataset, idx, doc):
     for name, png in made.items():
         os.replace(png, os.path.join(doc, name + '.png'))
         os.remove(gif_beside(png))  # the README shows the strips
-    os.rmdir(os.path.join(doc, 'keep_details'))
+    for folder in ('personalised', 'keep_details'):
+        os.rmdir(os.path.join(doc, folder))
     return names
 
 
@@ -59,6 +65,8 @@ def main(argv=None):
     parser.add_argument('--seed', default=0, type=int, help="the run's seed (only for a run without run.json)")
     parser.add_argument('--dest', default=consts.SHIPPED_MODEL, help='where the shipped model goes')
     parser.add_argument('--doc', default='doc', help="where the README's pictures go")
+    parser.add_argument('--age-classifier', dest='age_classifier', default=estimators.DEFAULT_FOLDER, metavar='FOLDER',
+                        help='the age classifier that personalising the aging strip uses (classifier.pt)')
     args = parser.parse_args(argv)
     try:
         run = os.path.dirname(os.path.abspath(args.epoch_folder))
@@ -78,7 +86,7 @@ def main(argv=None):
         save_validation_gif(run, os.path.join(args.doc, 'validation.gif'), box=PREVIEW_BOX, max_side=768, max_frames=12)
         result = metrics.evaluate_rows(shipped, dataset, idx)
         checkpoints.save_json(result, os.path.join(args.dest, 'eval.json'))
-        faces = play_games(shipped, dataset, idx, args.doc)
+        faces = play_games(shipped, dataset, idx, args.doc, estimators.load('classifier', args.age_classifier))
     except (utils.InputError, FileNotFoundError) as e:
         raise SystemExit(f'error: {e}')
     print(json.dumps(result, indent=2))

@@ -60,7 +60,7 @@ class TrainConfig:
     init: str = None  # a folder whose E and G start a new run (fine-tuning a shipped model); Dz and Dimg start fresh
     recipe: str = 'reference'
     plus_weights: dict = None  # PlusWeights fields to change, e.g. {'age': 0} (an ablation)
-    age_classifier: str = os.path.join(consts.DEFAULT_RESULTS, 'age_estimators')  # the plus recipe's classifier
+    age_classifier: str = consts.AGE_ESTIMATORS  # the plus recipe's classifier (the shipped one)
 
 
 def run(net, config, rank=0, world_size=1):

@@ -129,7 +129,7 @@ def test_evaluate_aging_reports_every_number(tiny, monkeypatch):
     assert result['delta_e_own_age'] > 0 and result['identity'].startswith('missing')
     assert 0 <= result['classifier_renders_age_within_one'] <= 1
     without = metrics.evaluate_aging(Net(), tiny.images_tensor(rows[:2]), groups[:2], tiny.genders[:2], identity=False)
-    assert set(without) == {'delta_e_own_age', 'delta_e_mean_colour_own_age', 'grid_pattern_renders',
+    assert set(without) == {'l1_own_age', 'delta_e_own_age', 'delta_e_mean_colour_own_age', 'grid_pattern_renders',
                             'grid_pattern_real'}
 
 

@@ -228,6 +228,7 @@ def test_notebook_runs_top_to_bottom(notebook, tiles, games_checkpoint, tmp_path
     assert Image.open(tmp_path / pngs[0]).size == strip_size(tiles, tile)
     shown = [kind for cell in nb.cells for output in cell.get('outputs', []) for kind in output.get('data', {})]
     assert shown.count('image/png') >= 1 and 'image/gif' in shown
-    if notebook == 'aging_game':  # and the same face with keep-details
-        assert sorted(os.listdir(tmp_path / 'keep_details')) == [pngs[0][:-len('png')] + 'gif', pngs[0]]
-        assert shown.count('image/png') >= 2
+    if notebook == 'aging_game':  # and the same face personalised, and with keep-details
+        for folder in ('personalised', 'keep_details'):
+            assert sorted(os.listdir(tmp_path / folder)) == [pngs[0][:-len('png')] + 'gif', pngs[0]]
+        assert shown.count('image/png') >= 3

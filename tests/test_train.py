@@ -252,9 +252,10 @@ def test_ship_model_then_eval_reproduces_its_numbers(trained, raw_faces, tmp_pat
     assert sorted(os.listdir(dest)) == ['E.dat', 'G.dat', 'eval.json', 'losses.png', 'run.json', 'validation.png']
     assert all(v.dtype == torch.float16 for v in torch.load(dest / 'G.dat', weights_only=True).values())
     assert sorted(os.listdir(doc)) == sorted([f'{game}_game.png' for game in ('aging', 'morph', 'kids')]
-                                             + ['aging_game_keep_details.png', 'losses.png', 'validation.gif'])
-    assert Image.open(doc / 'aging_game.png').size == strip_size(11, AGING_TILE)
-    assert Image.open(doc / 'aging_game_keep_details.png').size == strip_size(11, AGING_TILE)
+                                             + ['aging_game_keep_details.png', 'aging_game_personalised.png',
+                                                'losses.png', 'validation.gif'])
+    for strip in ('aging_game', 'aging_game_keep_details', 'aging_game_personalised'):
+        assert Image.open(doc / f'{strip}.png').size == strip_size(11, AGING_TILE)
     shipped = json.loads((dest / 'eval.json').read_text())
     main.main(['--mode', 'eval', '--load', str(dest), '--input', str(raw_faces), '--bs', '4', '-o', str(tmp_path / 'ev')])
     evaluated = json.loads((tmp_path / 'ev' / 'eval.json').read_text())
