@@ -43,6 +43,7 @@ from web_games import (
     lifespan_animation,
     morph_view,
     name_labels,
+    personalised_net,
     play_game,
     prepare_face,
     read_upload,
@@ -70,10 +71,14 @@ def build_page(models, work_dir, threads=1):
     def gender_index(value):
         return GENDERS.index(value) if value in GENDERS else 0
 
+    def state_net(state):
+        """The photo's personalised networks when it has them, else its model's."""
+        return state.get('net') or models.get(state['model'])
+
     # -- aging
     @torch_threads
     def load_photo(path, model_name, face_choice, whole, paste, keep_labels=False, age=DEFAULT_AGE, gender=None,
-                   details=False, photo_age=DEFAULT_AGE):
+                   details=False, photo_age=DEFAULT_AGE, personal=False):
         nothing = (None, None, None, None, gr.update(choices=[], value=None, visible=False))
         if path is None:
             return nothing + (gr.update(), gr.update(), gr.update(), '')
@@ -87,6 +92,8 @@ def build_page(models, work_dir, threads=1):
                 gender = GENDERS[name_gender] if name_gender is not None else gender or GENDERS[0]
             state = {'path': path, 'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
                      'z': encode(net, prepared.crop), 'model': model_name}
+            if personal:
+                state['net'] = net = personalised_net(net, prepared.crop, photo_age, gender_index(gender))
             choices = [f'{i + 1}' + (' (largest)' if i == 0 else '') for i in range(len(prepared.boxes))]
             faces = gr.update(choices=choices, value=choices[prepared.face_index] if choices else None,
                               visible=len(choices) > 1)
@@ -108,7 +115,7 @@ def build_page(models, work_dir, threads=1):
         if not state:
             return gr.update(), ''
         try:
-            net = models.get(state['model'])
+            net = state_net(state)
             view = aged_view(net, state, years, gender_index(gender), paste, photo_age if details else None)
             return view, f'Age {years:g} years.'
         except utils.InputError as e:
@@ -118,7 +125,7 @@ def build_page(models, work_dir, threads=1):
     def on_strip(state, gender, details=False, photo_age=DEFAULT_AGE):
         if not state:
             return None, fail('Upload a photo first.')
-        net = models.get(state['model'])
+        net = state_net(state)
         row = group_strip(net, state['z'], gender_index(gender), state['crop'], photo_age if details else None)
         return row, 'The ten age groups: ' + \
             ', '.join(consts.AGE_GROUP_NAMES) + ' (the input face first).'
@@ -128,7 +135,7 @@ def build_page(models, work_dir, threads=1):
         if not state:
             return None, fail('Upload a photo first.')
         try:
-            net = models.get(state['model'])
+            net = state_net(state)
             return lifespan_animation(net, state['z'], gender_index(gender), work_dir, kind.lower()), \
                 f'{kind} of the whole lifespan, 0 to 100 years ({LIFESPAN_FRAMES} frames): ready to download.'
         except utils.InputError as e:
@@ -234,6 +241,8 @@ def build_page(models, work_dir, threads=1):
                                                   elem_id='details')
                             photo_age = gr.Number(DEFAULT_AGE, minimum=0, maximum=100,
                                                   label='Age of the person in the photo', elem_id='photo-age')
+                        personal = gr.Checkbox(False, label='Personalise the generator to this photo (about 5 s): '
+                                               'every age keeps the person', elem_id='personalise')
                     aged = gr.Image(label='At this age', interactive=False, format='png', elem_id='aged-face',
                                     height=384)
                 with gr.Row():
@@ -280,17 +289,19 @@ def build_page(models, work_dir, threads=1):
 
         photo_outputs = [state, preview, crop, aged, faces, age, gender, photo_age, message]
 
-        def new_photo(p, m, w, s, d):
-            return load_photo(p, m, None, w, s, details=d)
-        photo.change(new_photo, [photo, model, whole, paste, details], photo_outputs, api_name='upload')
-        webcam.change(new_photo, [webcam, model, whole, paste, details], photo_outputs, api_name='webcam')
+        def new_photo(p, m, w, s, d, pe):
+            return load_photo(p, m, None, w, s, details=d, personal=pe)
+        photo.change(new_photo, [photo, model, whole, paste, details, personal], photo_outputs, api_name='upload')
+        webcam.change(new_photo, [webcam, model, whole, paste, details, personal], photo_outputs, api_name='webcam')
 
-        def reload(st, p, m, f, w, s, a, g, d, pa):
+        def reload(st, p, m, f, w, s, a, g, d, pa, pe):
             source = st['path'] if st else p
-            return load_photo(source, m, f, w, s, keep_labels=st is not None, age=a, gender=g, details=d, photo_age=pa)
-        for trigger in (faces.input, whole.input, model.input):
-            trigger(reload, [state, photo, model, faces, whole, paste, age, gender, details, photo_age], photo_outputs)
-        for trigger in (age.change, gender.input, paste.input, details.input, photo_age.submit):
+            return load_photo(source, m, f, w, s, keep_labels=st is not None, age=a, gender=g, details=d, photo_age=pa,
+                              personal=pe)
+        for trigger in (faces.input, whole.input, model.input, personal.input, photo_age.submit):  # personalise again
+            trigger(reload, [state, photo, model, faces, whole, paste, age, gender, details, photo_age, personal],
+                    photo_outputs, api_name='personalise' if trigger == personal.input else None)
+        for trigger in (age.change, gender.input, paste.input, details.input):
             trigger(on_age, [state, model, age, gender, paste, details, photo_age], [aged, message],
                     trigger_mode='always_last',
                     api_name='render' if trigger == age.change else None, show_progress='hidden')

@@ -16,10 +16,12 @@ from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 import align
 import consts
+import estimators
 import games
+import personalise
 import utils
 from checkpoints import network_path
-from data import parse_utkface_name
+from data import age_to_group, parse_utkface_name
 from images import (
     gif_beside,
     image_strip,
@@ -205,6 +207,17 @@ class Models:
 
 
 # ---------------------------------------------------------------- rendering
+
+def personalised_net(net, crop, photo_age, gender, classifier_folder=consts.AGE_ESTIMATORS):
+    """`net` with a G personalised to the framed face (PIL; personalise.py), the person in it being `photo_age`
+    years old; the age classifier of `classifier_folder` judges the other ages."""
+    path = estimators.path_of('classifier', str(classifier_folder))
+    if not os.path.isfile(path):
+        raise utils.InputError(f'Personalising needs the age classifier {path}, which is missing.')
+    classifier = estimators.load('classifier', str(classifier_folder))
+    return personalise.personalised(net, pil_to_model_tensor_transform(crop), age_to_group(round(photo_age)), gender,
+                                    classifier)
+
 
 def encode(net, crop):
     """z of a prepared 128x128 face (PIL)."""
