@@ -139,6 +139,14 @@ def load(kind, folder=DEFAULT_FOLDER):
     return module.eval().requires_grad_(False)
 
 
+def load_or_explain(kind, folder, why):
+    """load(kind, folder), or utils.InputError '<its path>: no such file: <why>' when the file is missing."""
+    path = path_of(kind, str(folder))
+    if not os.path.isfile(path):
+        raise utils.InputError(f'{path}: no such file: {why}')
+    return load(kind, str(folder))
+
+
 def load_if_present(folder=DEFAULT_FOLDER):
     """(classifier, estimator) from `folder`, each None where its file is missing."""
     return tuple(load(kind, folder) if os.path.isfile(path_of(kind, folder)) else None for kind in KINDS)

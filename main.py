@@ -307,12 +307,10 @@ def play(args, net):
 
 def personalised_net(net, face, age, gender, classifier_folder, steps):
     """The net with a G fine-tuned to `face` for `steps` steps, the age classifier of `classifier_folder` judging."""
-    path = estimators.path_of('classifier', classifier_folder)
-    if not os.path.isfile(path):
-        raise utils.InputError(f'{path}: no such file: personalising G needs the age classifier (pass '
-                               '--age-classifier FOLDER, or --personalise 0 for the network as it is)')
+    classifier = estimators.load_or_explain('classifier', classifier_folder,
+                                            'personalising G needs the age classifier (pass --age-classifier FOLDER, '
+                                            'or --personalise 0 for the network as it is)')
     print(f'Personalising G to the face ({steps} steps; --personalise 0 skips it)', file=sys.stderr)  # stdout: paths
-    classifier = estimators.load('classifier', classifier_folder)
     return personalise.personalised(net, face, age_to_group(age), gender, classifier, steps)
 
 

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 import consts
+import metrics
 from data import label_tensor
 from images import to_model_range
 from train import blur_and_shift
@@ -66,11 +67,9 @@ def personalised(net, face, age_group, gender, classifier, steps=STEPS, seed=0):
 def render_every_age(net, images, age_groups, genders, classifier, steps=STEPS, show_progress=True):
     """Each uint8 face drawn at every age group by its own personalised G: float [-1, 1] N x NUM_AGES x 3 x H x W
     (metrics.render_every_age's layout)."""
-    groups = torch.arange(consts.NUM_AGES)
     renders = []
     for face, group, gender in tqdm(zip(images, age_groups.tolist(), genders.tolist()), total=len(images),
                                     desc='Personalising', unit='face', disable=not show_progress):
         tuned = personalised(net, face, group, gender, classifier, steps)
-        z = tuned.encode(face[None]).expand(consts.NUM_AGES, -1)
-        renders.append(tuned.generate(z, label_tensor(groups, torch.full_like(groups, gender))).cpu())
+        renders.append(metrics.render_every_age(tuned, face[None], torch.tensor([gender]))[0])
     return torch.stack(renders)

@@ -5,9 +5,9 @@
 Writes fp16 E.dat and G.dat (loading converts them to fp32), the run's run.json, losses.png, validation.png
 (16 faces of the last grid) and eval.json into --dest (the games' model by default), and regenerates --doc:
 the validation GIF (the same 16 faces over at most 12 epochs), the loss curves of the run, and an aging strip
-(plain, personalised to the face as the command line's aging game does, and with keep-details), a morph and a kids row for faces of the validation batch (never trained on). The
-validation faces are those named in the run's run.json (for an older run without one: the split of --batch-size
-and --seed).
+(plain, personalised to the face as the command line's aging game does, and with keep-details), a morph and a
+kids row for faces of the validation batch (never trained on). The validation faces are those named in the run's
+run.json (for an older run without one: the split of --batch-size and --seed).
 MODEL.md is written by hand from what this prints.
 """
 import argparse

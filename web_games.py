@@ -211,10 +211,7 @@ class Models:
 def personalised_net(net, crop, photo_age, gender, classifier_folder=consts.AGE_ESTIMATORS):
     """`net` with a G personalised to the framed face (PIL; personalise.py), the person in it being `photo_age`
     years old; the age classifier of `classifier_folder` judges the other ages."""
-    path = estimators.path_of('classifier', str(classifier_folder))
-    if not os.path.isfile(path):
-        raise utils.InputError(f'Personalising needs the age classifier {path}, which is missing.')
-    classifier = estimators.load('classifier', str(classifier_folder))
+    classifier = estimators.load_or_explain('classifier', classifier_folder, 'Personalising needs the age classifier.')
     return personalise.personalised(net, pil_to_model_tensor_transform(crop), age_to_group(round(photo_age)), gender,
                                     classifier)
 
