@@ -57,17 +57,17 @@ from web_games import (
 
 # ---------------------------------------------------------------- the page
 
-def build_page(models, work_dir, threads=1, memory=None):
+def build_page(models, work_dir, memory, threads=1):
     """The gradio Blocks: Aging, Morph and Kids tabs over the functions above. Each request renders with
     `threads` torch threads (set in gradio's worker thread: OpenMP keeps the setting per thread), inside
-    `memory.serving()` when given (IdleMemoryTrim)."""
+    `memory.serving()` (an IdleMemoryTrim)."""
     import gradio as gr
 
     def torch_threads(handler):
         @functools.wraps(handler)
         def wrapper(*args, **kwargs):
             torch.set_num_threads(threads)
-            with memory.serving() if memory else contextlib.nullcontext():
+            with memory.serving():
                 return handler(*args, **kwargs)
         return wrapper
 
@@ -398,7 +398,7 @@ def serve(host='127.0.0.1', port=7860, load=(), block=True, concurrency=2, threa
     if not models.names():
         raise utils.InputError(f'no model found in {MODELS_DIR} and no --load FOLDER given')
     models.get(models.default())  # load the default networks now, not on the first request
-    page = build_page(models, os.path.join(work.name, 'out'), threads, IdleMemoryTrim().start())
+    page = build_page(models, os.path.join(work.name, 'out'), IdleMemoryTrim().start(), threads)
     os.makedirs(os.path.join(work.name, 'out'))
     page.queue(default_concurrency_limit=concurrency, max_size=64)
     page.launch(server_name=host, server_port=port, share=False, inbrowser=False, quiet=True, ssr_mode=False,
