@@ -30,7 +30,7 @@ import argparse
 import math
 import random
 import sys
-from functools import lru_cache
+import threading
 from pathlib import Path
 from typing import NamedTuple
 
@@ -69,10 +69,16 @@ def is_utkface_chip(path_or_name):
     return Path(path_or_name).name.lower().endswith('.chip.jpg')
 
 
-@lru_cache(maxsize=None)
+_per_thread = threading.local()
+
+
 def _cascade(name):
-    """Load a Haar cascade bundled with OpenCV."""
-    return cv2.CascadeClassifier(cv2.data.haarcascades + name)
+    """A Haar cascade bundled with OpenCV, loaded once per thread: one classifier used by two threads at once
+    (the web page's workers) raised cv2.error and found wrong faces."""
+    cascades = _per_thread.__dict__.setdefault('cascades', {})
+    if name not in cascades:
+        cascades[name] = cv2.CascadeClassifier(cv2.data.haarcascades + name)
+    return cascades[name]
 
 
 def _gray(image):

@@ -17,6 +17,7 @@ import contextlib
 import ctypes
 import functools
 import os
+import secrets
 import signal
 import sys
 import tempfile
@@ -32,7 +33,7 @@ import align
 import consts
 import games
 import utils
-from images import gif_beside, thumbnail
+from images import IMAGE_FORMATS, gif_beside, thumbnail
 from web_games import (
     DEFAULT_AGE,
     GENDERS,
@@ -53,7 +54,12 @@ from web_games import (
     read_upload,
     show_face,
     shrink,
+    WORK_MAX_SIDE,
 )
+
+UPLOAD_TYPES = sorted({'.jpg', '.jpeg'} | {f'.{f.lower()}' for f in IMAGE_FORMATS})  # what the file pickers take
+SESSIONS = 64  # the sessions whose state (photo, face, personalised generator: up to about 13 MB) the page keeps
+SESSION_TTL_S = 1800  # and a session's state is dropped this long after its last change
 
 # ---------------------------------------------------------------- the page
 
@@ -61,18 +67,29 @@ def build_page(models, work_dir, memory, threads=1):
     """The gradio Blocks: Aging, Morph and Kids tabs over the functions above. Each request renders with
     `threads` torch threads (set in gradio's worker thread: OpenMP keeps the setting per thread), inside
     `memory.serving()` (an IdleMemoryTrim)."""
-    import gradio as gr
+    import gradio as gr  # here, not at the top: gradio reads GRADIO_TEMP_DIR (set by serve) when imported
 
     def torch_threads(handler):
+        """Run a handler with `threads` torch threads inside memory.serving(); an error that no handler expects
+        becomes one line in the log and a message on the page, never a traceback."""
         @functools.wraps(handler)
         def wrapper(*args, **kwargs):
             torch.set_num_threads(threads)
             with memory.serving():
-                return handler(*args, **kwargs)
+                try:
+                    return handler(*args, **kwargs)
+                except gr.Error:
+                    raise
+                except Exception as e:
+                    print(f'error in {handler.__name__}: {type(e).__name__}: {" ".join(str(e).split())}',
+                          file=sys.stderr, flush=True)
+                    raise gr.Error('Something went wrong on the server (it is still running); please try again '
+                                   'or use another photo.', print_exception=False) from None
         return wrapper
 
     def fail(message):
-        return f'**{message}**'
+        message = str(message)
+        return f'**{message[:1].upper()}{message[1:]}**'
 
     def gender_index(value):
         return GENDERS.index(value) if value in GENDERS else 0
@@ -107,6 +124,9 @@ def build_page(models, work_dir, memory, threads=1):
                      'the whole image is used' if not prepared.boxes else
                      f'{len(prepared.boxes)} faces found: face {prepared.face_index + 1} is used (pick another below)'
                      if len(prepared.boxes) > 1 else 'one face found')
+            if prepared.photo.size != prepared.upload_size:
+                found += (' (the photo, {}x{}, is worked on and pasted back at {}x{})'
+                          .format(*prepared.upload_size, *prepared.photo.size))
             view = aged_view(net, state, age, gender_index(gender), paste, photo_age if details else None)
             return (state, prepared.preview, show_face(np.asarray(prepared.crop)), view, faces,
                     min(max(age, 0), 100), gender, photo_age, f'Ready: {found}. Drag the age slider.')
@@ -119,7 +139,7 @@ def build_page(models, work_dir, memory, threads=1):
     @torch_threads
     def on_age(state, model_name, years, gender, paste, details=False, photo_age=DEFAULT_AGE):
         if not state:
-            return gr.update(), ''
+            return None, fail('No photo is loaded: upload a photo first.')
         try:
             net = state_net(state)
             view = aged_view(net, state, years, gender_index(gender), paste, photo_age if details else None)
@@ -223,13 +243,13 @@ def build_page(models, work_dir, memory, threads=1):
         model = gr.Dropdown(models.names(), value=models.default(), label='Model', elem_id='model')
         with gr.Tabs():
             with gr.Tab('Aging', id='aging'):
-                state = gr.State(None)
+                state = gr.State(None, time_to_live=SESSION_TTL_S)
                 with gr.Row():
                     with gr.Column():
-                        photo = gr.File(label='Photo (JPEG, PNG, WebP)', type='filepath',
-                                        elem_id='photo')
-                        webcam = gr.Image(sources=['webcam'], type='filepath', label='or take one with the webcam',
-                                          elem_id='webcam', height=160)
+                        photo = undecoded(gr.File(label='Photo (JPEG, PNG, WebP, BMP)', type='filepath',
+                                                  file_types=UPLOAD_TYPES, elem_id='photo'))
+                        webcam = undecoded(gr.Image(sources=['webcam'], type='filepath', elem_id='webcam',
+                                                    label='or take one with the webcam', height=160))
                         faces = gr.Dropdown([], label='Face', visible=False, elem_id='faces')
                         whole = gr.Checkbox(False, label='Use the whole image (when no face is found)', elem_id='whole')
                     preview = gr.Image(label='Detected face (green box, yellow: the crop)', interactive=False,
@@ -241,7 +261,8 @@ def build_page(models, work_dir, memory, threads=1):
                     with gr.Column():
                         age = gr.Slider(0, 100, value=DEFAULT_AGE, step=0.5, label='Age (years)', elem_id='age')
                         gender = gr.Radio(list(GENDERS), value=GENDERS[0], label='Gender', elem_id='gender')
-                        paste = gr.Checkbox(False, label='Paste the face back into the photo', elem_id='paste')
+                        paste = gr.Checkbox(False, label=f'Paste the face back into the photo (scaled to at most '
+                                            f'{WORK_MAX_SIDE} px a side)', elem_id='paste')
                         with gr.Row():
                             details = gr.Checkbox(False, label="Keep the photo's details: add only the age change",
                                                   elem_id='details')
@@ -259,10 +280,12 @@ def build_page(models, work_dir, memory, threads=1):
                 lifespan = gr.File(label='Lifespan animation (download)', elem_id='lifespan', height=100)
 
             with gr.Tab('Morph', id='morph'):
-                morph_state_ = gr.State(None)
+                morph_state_ = gr.State(None, time_to_live=SESSION_TTL_S)
                 with gr.Row():
-                    m1 = gr.File(label='Photo 1', type='filepath', elem_id='morph-photo-1')
-                    m2 = gr.File(label='Photo 2', type='filepath', elem_id='morph-photo-2')
+                    m1 = undecoded(gr.File(label='Photo 1', type='filepath', file_types=UPLOAD_TYPES,
+                                           elem_id='morph-photo-1'))
+                    m2 = undecoded(gr.File(label='Photo 2', type='filepath', file_types=UPLOAD_TYPES,
+                                           elem_id='morph-photo-2'))
                 with gr.Row():
                     mage1 = gr.Slider(0, 100, value=DEFAULT_AGE, step=0.5, label='Age of photo 1')
                     mgender1 = gr.Radio(list(GENDERS), value=GENDERS[0], label='Gender of photo 1')
@@ -282,8 +305,10 @@ def build_page(models, work_dir, memory, threads=1):
 
             with gr.Tab('Kids', id='kids'):
                 with gr.Row():
-                    k1 = gr.File(label='Photo 1', type='filepath', elem_id='kids-photo-1')
-                    k2 = gr.File(label='Photo 2', type='filepath', elem_id='kids-photo-2')
+                    k1 = undecoded(gr.File(label='Photo 1', type='filepath', file_types=UPLOAD_TYPES,
+                                           elem_id='kids-photo-1'))
+                    k2 = undecoded(gr.File(label='Photo 2', type='filepath', file_types=UPLOAD_TYPES,
+                                           elem_id='kids-photo-2'))
                 with gr.Row():
                     count = gr.Slider(1, 16, value=8, step=1, label='Children', elem_id='kids-count')
                     seed = gr.Number(1, precision=0, label='Seed', elem_id='kids-seed')
@@ -297,8 +322,8 @@ def build_page(models, work_dir, memory, threads=1):
 
         def new_photo(p, m, w, s, d, pe):
             return load_photo(p, m, None, w, s, details=d, personal=pe)
-        photo.change(new_photo, [photo, model, whole, paste, details, personal], photo_outputs, api_name='upload')
-        webcam.change(new_photo, [webcam, model, whole, paste, details, personal], photo_outputs, api_name='webcam')
+        photo.change(new_photo, [photo, model, whole, paste, details, personal], photo_outputs, **endpoint('upload'))
+        webcam.change(new_photo, [webcam, model, whole, paste, details, personal], photo_outputs, **endpoint('webcam'))
 
         def reload(st, p, m, f, w, s, a, g, d, pa, pe):
             source = st['path'] if st else p
@@ -306,27 +331,46 @@ def build_page(models, work_dir, memory, threads=1):
                               personal=pe)
         for trigger in (faces.input, whole.input, model.input, personal.input, photo_age.submit):  # personalise again
             trigger(reload, [state, photo, model, faces, whole, paste, age, gender, details, photo_age, personal],
-                    photo_outputs, api_name='personalise' if trigger == personal.input else None)
+                    photo_outputs, **endpoint('personalise' if trigger == personal.input else None))
         for trigger in (age.change, gender.input, paste.input, details.input):
             trigger(on_age, [state, model, age, gender, paste, details, photo_age], [aged, message],
-                    trigger_mode='always_last',
-                    api_name='render' if trigger == age.change else None, show_progress='hidden')
-        strip_button.click(on_strip, [state, gender, details, photo_age], [strip, message], api_name='strip')
-        gif_button.click(lambda s, g: on_lifespan(s, g, 'GIF'), [state, gender], [lifespan, message], api_name='gif')
-        mp4_button.click(lambda s, g: on_lifespan(s, g, 'MP4'), [state, gender], [lifespan, message], api_name='mp4')
+                    trigger_mode='always_last', show_progress='hidden',
+                    **endpoint('render' if trigger == age.change else None))
+        strip_button.click(on_strip, [state, gender, details, photo_age], [strip, message], **endpoint('strip'))
+        gif_button.click(lambda s, g: on_lifespan(s, g, 'GIF'), [state, gender], [lifespan, message],
+                         **endpoint('gif'))
+        mp4_button.click(lambda s, g: on_lifespan(s, g, 'MP4'), [state, gender], [lifespan, message],
+                         **endpoint('mp4'))
 
         morph_inputs = [m1, m2, mwhole, model, t]
         for trigger in (m1.change, m2.change, mwhole.input):
             trigger(on_morph_photos, morph_inputs,
-                    [morph_state_, morph_face, mage1, mgender1, mage2, mgender2, morph_message])
+                    [morph_state_, morph_face, mage1, mgender1, mage2, mgender2, morph_message],
+                    **endpoint('morph' if trigger == m2.change else None))
         for trigger in (mage1.release, mgender1.input, mage2.release, mgender2.input):
             trigger(on_morph_labels, morph_inputs + [mage1, mgender1, mage2, mgender2],
-                    [morph_state_, morph_face, morph_message])
+                    [morph_state_, morph_face, morph_message], **endpoint(None))
         t.change(on_morph_t, [morph_state_, t], [morph_face, morph_message], trigger_mode='always_last',
-                 show_progress='hidden')
-        morph_button.click(on_morph_game, [morph_state_, steps], [morph_strip, morph_gif, morph_message])
-        kids_button.click(on_kids, [k1, k2, kwhole, model, count, seed], [kids_row, kids_gif, kids_message])
+                 show_progress='hidden', **endpoint('morph_step'))
+        morph_button.click(on_morph_game, [morph_state_, steps], [morph_strip, morph_gif, morph_message],
+                           **endpoint('morph_strip'))
+        kids_button.click(on_kids, [k1, k2, kwhole, model, count, seed], [kids_row, kids_gif, kids_message],
+                          **endpoint('kids'))
     return page
+
+
+def endpoint(name):
+    """An event's API options: public under `name`, or private (the page still calls it, API clients cannot)."""
+    return {'api_name': name} if name else {'api_visibility': 'private'}
+
+
+def undecoded(component):
+    """A gr.File or gr.Image that hands its handler the path of the file gradio stored, neither decoded nor checked
+    by name: web_games.read_upload reads it. gr.Image would open a webcam picture with every Pillow plugin and
+    decode it in full first; gr.File's check of the name prints a traceback for each file it refuses (its
+    file_types still choose what the browser's file picker offers)."""
+    component.preprocess = lambda payload: payload.path if payload is not None and payload.path else None
+    return component
 
 
 def glibc():
@@ -394,16 +438,19 @@ def serve(host='127.0.0.1', port=7860, load=(), block=True, concurrency=2, threa
     work = tempfile.TemporaryDirectory(prefix='caae-app-')
     os.environ['GRADIO_TEMP_DIR'] = os.path.join(work.name, 'uploads')  # gradio keeps uploads and outputs here
     os.environ['GRADIO_ANALYTICS_ENABLED'] = 'False'
+    from gradio import processing_utils
+    processing_utils.hash_seed = secrets.token_bytes(32)  # gradio names upload folders by a seeded content hash
     models = Models(find_models(load))
     if not models.names():
         raise utils.InputError(f'no model found in {MODELS_DIR} and no --load FOLDER given')
     models.get(models.default())  # load the default networks now, not on the first request
-    page = build_page(models, os.path.join(work.name, 'out'), IdleMemoryTrim().start(), threads)
-    os.makedirs(os.path.join(work.name, 'out'))
+    out = os.path.join(work.name, 'out')
+    page = build_page(models, out, IdleMemoryTrim().start(), threads)
+    os.makedirs(out)
     page.queue(default_concurrency_limit=concurrency, max_size=64)
     page.launch(server_name=host, server_port=port, share=False, inbrowser=False, quiet=True, ssr_mode=False,
                 show_error=False, prevent_thread_lock=True, max_file_size='100mb', max_threads=8, footer_links=[],
-                run_history=False, allowed_paths=[work.name])
+                run_history=False, allowed_paths=[out], state_session_capacity=SESSIONS)
     url = f'http://{host}:{port}'
     page.work_dir = work
     if not block:

@@ -19,12 +19,14 @@ import consts
 from data import age_to_group, label_tensor
 from images import (face_mask, gaussian_blur, image_strip, label_frame, model_tensor_to_uint8, save_game, save_gif,
                     to_model_range, watermark as write_watermark)
+from utils import InputError
 
 # The middle of each group's years (0-5 -> 2.5, ..., 61-70 -> 65.5); 71+ is open-ended: 80 is taken as its centre.
 AGE_GROUP_CENTRES = (2.5, 8.0, 13.0, 18.0, 25.5, 35.5, 45.5, 55.5, 65.5, 80.0)
 MIN_YEARS, MAX_YEARS = 0, 100
 DETAIL_SIGMA = 3  # pixels: the photo's detail finer than this fades from younger keep-details renders
 DETAIL_FADE_GROUPS = 4  # a keep-details render this many age groups younger keeps none of it
+MAX_SEED = 2 ** 63 - 1  # the kids game's seeds: what torch.Generator.manual_seed takes
 
 
 def age_weights(years):
@@ -142,6 +144,8 @@ def kids(net, image_tensors, length, target, seed=None):
     """`length` children of the youngest age group and a random gender; saves kids.png.
 
     Each element i of a child's z is r * z1[i] + (1 - r) * z2[i], with its own r uniform in [0, 1)."""
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise InputError(f'the seed must be a whole number from 0 to {MAX_SEED}, not {seed}')
     net.eval()
     z1, z2 = net.encode(torch.stack(tuple(image_tensors))).cpu()
     generator = None if seed is None else torch.Generator().manual_seed(seed)

@@ -1,11 +1,14 @@
 """Pictures: reading images, the model's tensor <-> pixel conversions, grids, strips, GIFs and the watermark."""
 import glob
 import os
+import struct
+import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 import consts
 from checkpoints import atomic_path, epoch_number
@@ -13,6 +16,9 @@ from utils import InputError
 
 CELL = consts.IMAGE_LENGTH + 2  # a face and image_grid's padding
 PREVIEW_BOX = (8 * CELL + 2, 4 * CELL + 2)  # top-left of a validation grid: 16 faces beside their reconstructions
+IMAGE_FORMATS = ('JPEG', 'PNG', 'WEBP', 'BMP')  # the only formats read_image decodes
+IMAGE_KINDS = 'a JPEG, PNG, WebP or BMP photo'
+MAX_PIXELS = 40_000_000  # larger images are refused before decoding
 
 def pil_to_uint8(image):
     """Any PIL image -> 128x128x3 uint8 array, resized as torchvision's Resize does (bilinear)."""
@@ -66,16 +72,57 @@ def model_tensor_to_uint8(images):
     return images.movedim(-3, -1).numpy()
 
 
+def read_image(path, allow_16_bit=True):
+    """The one reader of image files (photos, uploads, webcam frames, training data): an upright RGB PIL image.
+
+    Only IMAGE_FORMATS are decoded, so no other Pillow plugin ever sees a file (the EPS one runs Ghostscript on
+    load); size, frames and bit depth are checked from the header before anything is decoded. Anything else is
+    an InputError whose message is one clause without the path (load_image adds it)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError('no such file')
+    if path.stat().st_size == 0:
+        raise InputError(f'the file is empty (0 bytes): use {IMAGE_KINDS}')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+        try:
+            with Image.open(path, formats=IMAGE_FORMATS) as image:
+                _check_header(image, allow_16_bit)
+                image.load()
+                return _to_rgb(ImageOps.exif_transpose(image))
+        except InputError:
+            raise
+        except UnidentifiedImageError:
+            raise InputError(f'this file is not an image: use {IMAGE_KINDS}') from None
+        except Image.DecompressionBombError:
+            raise InputError('the image declares more pixels than it can hold (a decompression bomb?): use an '
+                             f'ordinary photo of at most {MAX_PIXELS // 1_000_000} megapixels') from None
+        except (OSError, SyntaxError, ValueError, EOFError, struct.error) as e:
+            reason = ' '.join(str(e).split()) or type(e).__name__
+            raise InputError(f'the image file is damaged or truncated ({reason})') from None
+
+
+def _check_header(image, allow_16_bit):
+    """Refuse an opened, not yet decoded image: too many pixels, none, animated, or 16 bits per channel."""
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise InputError(f'the image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); the limit '
+                         f'is {MAX_PIXELS // 1_000_000} megapixels: use a smaller photo')
+    if width == 0 or height == 0:
+        raise InputError('the image has no pixels')
+    if image.format != 'MPO' and getattr(image, 'n_frames', 1) > 1:  # MPO: a camera JPEG with extra views
+        raise InputError('animated images (APNG, WebP) are not supported: use one still photo')
+    rawmodes = ' '.join(str(tile.args) for tile in getattr(image, 'tile', []) or [])
+    if not allow_16_bit and (image.mode in ('I', 'F') or image.mode.startswith('I;16') or ';16' in rawmodes):
+        raise InputError('this is a 16-bit image: save it as an ordinary 8-bit JPEG or PNG and use that')
+
+
 def load_image(path):
-    """Read an image file as upright RGB (EXIF orientation applied); InputError naming the file otherwise."""
+    """read_image, its message naming the file (the command line's and the dataset's reader)."""
     try:
-        with Image.open(path) as image:
-            return _to_rgb(ImageOps.exif_transpose(image))
-    except FileNotFoundError:
-        raise InputError(f'{path}: no such file') from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-        reason = ' '.join(str(e).split()) or type(e).__name__
-        raise InputError(f'{path}: not a readable image ({reason})') from None
+        return read_image(path)
+    except InputError as e:
+        raise InputError(f'{path}: {e}') from None
 
 
 def _to_rgb(image):
@@ -168,7 +215,7 @@ def save_validation_gif(where_to_save, filename=None, box=None, max_side=1024, m
     """Animate the epochs' validation.png into `filename` (default where_to_save/validation.gif), each frame
     labelled; `box` crops the grids (pixels), `max_frames` keeps that many epochs, evenly spread, first and last."""
     paths = validation_grids(where_to_save, max_frames)
-    grids = (top_left(Image.open(p), box) if box else Image.open(p) for p in paths)
+    grids = (top_left(read_image(p), box) if box else read_image(p) for p in paths)
     frames = [label_frame(thumbnail(g, max_side), f'epoch {epoch_number(p)}') for g, p in zip(grids, paths)]
     if frames:
         return save_gif(frames, filename or os.path.join(where_to_save, 'validation.gif'))

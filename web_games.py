@@ -3,16 +3,16 @@ faces, rendering continuous ages, pasting faces back, strips, lifespan animation
 
 app.py wires these functions to gradio components; tests call them without a browser.
 """
+import importlib.util
 import os
 import threading
 import uuid
-import warnings
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont
 
 import align
 import consts
@@ -25,9 +25,9 @@ from data import age_to_group, parse_utkface_name
 from images import (
     gif_beside,
     image_strip,
-    load_image,
     model_tensor_to_uint8,
     pil_to_model_tensor_transform,
+    read_image,
     save_gif,
     thumbnail,
 )
@@ -35,7 +35,6 @@ from model import Net
 
 REPO = Path(__file__).resolve().parent
 MODELS_DIR = REPO / 'trained_models'
-MAX_PIXELS = 40_000_000  # larger uploads are refused
 WORK_MAX_SIDE = 1600  # photos are scaled down to this before detection, alignment and paste-back
 FACE_SHOW_SIDE = 256  # the rendered 128x128 face is shown (and downloaded) at this size
 LIFESPAN_FRAMES = 41
@@ -50,52 +49,21 @@ class NoFaceInPhoto(utils.InputError):
 
 
 def read_upload(path):
-    """An uploaded file as an upright RGB PIL image, or utils.InputError with one clear sentence.
-
-    Refused: no file, an empty file, not an image, over MAX_PIXELS pixels (or a decompression bomb),
-    an animated image, a 16-bit image, a damaged file."""
+    """An uploaded file or webcam frame as an upright RGB PIL image (images.read_image, 16-bit refused), or
+    utils.InputError with one sentence that names no path."""
     if path is None or str(path) == '':
         raise utils.InputError('Upload a photo first.')
-    path = Path(path)
-    if not path.is_file():
+    if not Path(path).is_file():
         raise utils.InputError('The upload did not arrive; please upload the photo again.')
-    if path.stat().st_size == 0:
-        raise utils.InputError('The file is empty (0 bytes): upload a JPEG, PNG or WebP photo.')
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', Image.DecompressionBombWarning)
-        try:
-            with Image.open(path) as image:
-                _check_header(image)
-                image.load()
-        except utils.InputError:
-            raise
-        except Image.DecompressionBombError:
-            raise utils.InputError('The image declares more pixels than it can hold (a decompression bomb?); '
-                                   'refused. Upload an ordinary photo of at most 40 megapixels.') from None
-        except UnidentifiedImageError:
-            raise utils.InputError('This file is not an image: upload a JPEG, PNG, WebP or BMP photo.') from None
-        except (OSError, SyntaxError, ValueError) as e:
-            reason = ' '.join(str(e).split()) or type(e).__name__
-            raise utils.InputError(f'The image file is damaged or truncated ({reason}).') from None
-        try:
-            return load_image(path)
-        except utils.InputError as e:
-            raise utils.InputError(f'The image could not be read ({str(e).split(": ", 1)[-1]}).') from None
+    try:
+        return read_image(path, allow_16_bit=False)
+    except utils.InputError as e:
+        raise utils.InputError(sentence(str(e))) from None
 
 
-def _check_header(image):
-    """Refuse images by their header, before decoding: too many pixels, animated, 16 bits per channel."""
-    width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise utils.InputError(f'The image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); '
-                               f'the limit is {MAX_PIXELS // 1_000_000} megapixels. Upload a smaller photo.')
-    if width == 0 or height == 0:
-        raise utils.InputError('The image has no pixels.')
-    if getattr(image, 'is_animated', False) or getattr(image, 'n_frames', 1) > 1:
-        raise utils.InputError('Animated images (GIF, APNG, WebP) are not supported: upload one still photo.')
-    rawmodes = ' '.join(str(tile.args) for tile in getattr(image, 'tile', []) or [])
-    if image.mode in ('I', 'F') or image.mode.startswith('I;16') or ';16' in rawmodes:
-        raise utils.InputError('This is a 16-bit image: save it as an ordinary 8-bit JPEG or PNG and upload that.')
+def sentence(clause):
+    """A message clause (as images.read_image words it) as a sentence for the page."""
+    return clause[:1].upper() + clause[1:] + '.'
 
 
 def shrink(image, max_side=WORK_MAX_SIDE):
@@ -114,20 +82,23 @@ def name_labels(name):
 
 class PreparedFace(NamedTuple):
     """A photo ready to play with: the photo (scaled to WORK_MAX_SIDE), the 128x128 face cut from it, the
-    faces found (boxes, largest first), the one used, the crop's corners and the preview with the boxes drawn."""
+    faces found (boxes, largest first), the one used, the crop's corners, the preview with the boxes drawn and
+    the size of the photo as uploaded."""
     photo: Image.Image
     crop: Image.Image
     boxes: list
     face_index: int
     crop_box: tuple
     preview: Image.Image
+    upload_size: tuple
 
 
 def prepare_face(path, face_index=0, whole_image=False, name=None):
     """Read an upload and frame its face as align.prepare_face does (UTKFace chips and whole_image: resized only).
 
     Raises utils.InputError for bad files, NoFaceInPhoto when no face is found."""
-    photo = shrink(read_upload(path))
+    upload = read_upload(path)
+    photo = shrink(upload)
     if whole_image or align.is_utkface_chip(name or path):
         w, h = photo.size
         crop = photo.resize((consts.IMAGE_LENGTH, consts.IMAGE_LENGTH), Image.BILINEAR)
@@ -141,7 +112,8 @@ def prepare_face(path, face_index=0, whole_image=False, name=None):
         face_index = min(max(int(face_index), 0), len(boxes) - 1)
         matrix = align.chip_transform(boxes[face_index], align.find_eyes(photo, boxes[face_index]))
         crop, crop_box = align.cut_chip(photo, matrix), align.crop_corners(matrix)
-    return PreparedFace(photo, crop, boxes, face_index, crop_box, draw_faces(photo, boxes, face_index, crop_box))
+    return PreparedFace(photo, crop, boxes, face_index, crop_box, draw_faces(photo, boxes, face_index, crop_box),
+                        upload.size)
 
 
 def draw_faces(photo, boxes, chosen, crop_box):
@@ -273,14 +245,20 @@ def lifespan_animation(net, z, gender, folder, kind='gif', frames=LIFESPAN_FRAME
     if kind == 'gif':
         save_gif(pictures, str(path), duration_ms=100)
     elif kind == 'mp4':
+        if not ffmpeg_available():
+            raise utils.InputError('The MP4 needs the imageio-ffmpeg package (pip install imageio-ffmpeg); '
+                                   'the GIF works without it.')
         import imageio.v2 as imageio
-        try:
-            imageio.mimsave(str(path), [np.asarray(p) for p in pictures], fps=10, macro_block_size=16)
-        except (ImportError, ValueError, RuntimeError) as e:
-            raise utils.InputError(f'MP4 needs the imageio-ffmpeg package ({e}); use the GIF instead.') from None
+        imageio.mimsave(str(path), [np.asarray(p) for p in pictures], format='FFMPEG', fps=10, macro_block_size=16)
     else:
         raise ValueError(f'kind must be gif or mp4, not {kind!r}')
     return str(path)
+
+
+def ffmpeg_available():
+    """Whether imageio can write MP4s (imageio-ffmpeg brings its own ffmpeg); without it imageio would pick
+    another writer for .mp4 and fail with an unrelated TypeError."""
+    return importlib.util.find_spec('imageio_ffmpeg') is not None
 
 
 def morph_view(net, z_pair, labels, t):

@@ -73,3 +73,40 @@ def games_checkpoint(tmp_path_factory):
     for _ in range(2):
         train.reference_step(net, optimizers, net.images_to_device(faces), labels.to(net.device))
     return net.save(str(tmp_path_factory.mktemp('games_checkpoint')), networks=('E', 'G'))
+
+
+POSTSCRIPT = b'''%!PS-Adobe-3.0 EPSF-3.0
+%%BoundingBox: 0 0 64 64
+/Helvetica findfont 12 scalefont setfont 8 30 moveto (hostile) show
+showpage
+%%EOF
+'''
+
+
+def hostile_files(folder, suffixes=('.jpg', '.png')):
+    """{name: path} of files that Pillow's other plugins would open, under photo names: EPS (Ghostscript runs on
+    load), plain PostScript and a PDF."""
+    folder.mkdir(parents=True, exist_ok=True)
+    contents = {'eps': POSTSCRIPT, 'ps': POSTSCRIPT.replace(b' EPSF-3.0', b''),
+                'pdf': b'%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n'}
+    files = {}
+    for kind, content in contents.items():
+        for suffix in suffixes:
+            path = folder / f'{kind}_photo{suffix}'
+            path.write_bytes(content)
+            files[f'{kind} as {suffix}'] = path
+    return files
+
+
+@pytest.fixture
+def no_subprocess(monkeypatch):
+    """Every program started through subprocess is recorded and refused; the test asserts the list stays empty."""
+    import subprocess
+    started = []
+
+    def refuse(*args, **kwargs):
+        started.append(args[0] if args else kwargs.get('args'))
+        raise RuntimeError('a subprocess was started')
+    for name in ('Popen', 'check_call', 'check_output', 'call', 'run'):
+        monkeypatch.setattr(subprocess, name, refuse)
+    return started

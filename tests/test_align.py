@@ -214,3 +214,24 @@ def test_game_modes_explain_a_photo_without_a_face(extra, message, games_checkpo
     main.main(['--mode', 'test', '--load', games_checkpoint, '--input', str(cat), '--age', '30', '--gender', 'm',
                '--output', str(tmp_path / 'out'), '--no-align'])
     assert (tmp_path / 'out' / 'out_male_30.png').is_file()
+
+
+def test_detection_in_threads_at_once_equals_detection_one_at_a_time(astronaut):
+    """The web page detects faces in two worker threads; a classifier shared between them raised cv2.error and
+    returned wrong boxes. Real photos (the astronaut, two faces side by side, bundled chips enlarged), 4 threads."""
+    from concurrent.futures import ThreadPoolExecutor
+    from conftest import SAMPLE
+    pair = Image.new('RGB', (1024, 512))
+    pair.paste(astronaut, (0, 0))
+    pair.paste(astronaut.transpose(Image.FLIP_LEFT_RIGHT).resize((384, 384)), (600, 60))
+    chips = [load_photo(p).resize((400, 400)) for p in sorted(SAMPLE.iterdir())[::40][:6]]
+    photos = [astronaut, pair] + chips
+
+    def faces_and_eyes(photo):
+        boxes = detect_faces(photo)
+        return boxes, [align.find_eyes(photo, box) for box in boxes]
+    one_at_a_time = [faces_and_eyes(p) for p in photos]
+    assert sum(len(boxes) for boxes, _ in one_at_a_time) >= len(photos) + 1
+    with ThreadPoolExecutor(4) as pool:
+        at_once = list(pool.map(lambda i: faces_and_eyes(photos[i % len(photos)]), range(4 * len(photos))))
+    assert at_once == one_at_a_time * 4

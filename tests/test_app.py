@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 import consts
-from conftest import REPO, SAMPLE
+from conftest import REPO, SAMPLE, hostile_files, strip_size
 
 import align
 import app  # importing the page's module must not start a server
@@ -210,10 +210,14 @@ def bad_files(folder):
     bomb = folder / 'bomb.png'
     Image.new('1', (20000, 20000)).save(bomb)  # 400 megapixels: PIL's own bomb check fires first
     files['decompression bomb'] = (bomb, 'decompression bomb')
-    animated = folder / 'animated.gif'
     frames = [Image.new('RGB', (64, 64), colour) for colour in ('red', 'blue')]
-    frames[0].save(animated, save_all=True, append_images=frames[1:], duration=100, loop=0)
-    files['animated'] = (animated, 'Animated')
+    for suffix in ('png', 'webp'):
+        animated = folder / f'animated.{suffix}'
+        frames[0].save(animated, save_all=True, append_images=frames[1:], duration=100, loop=0)
+        files[f'animated {suffix}'] = (animated, 'Animated')
+    gif = folder / 'still.gif'
+    frames[0].save(gif)
+    files['GIF (not a format we read)'] = (gif, 'JPEG, PNG, WebP or BMP')
     import cv2
     deep = folder / 'deep.png'
     cv2.imwrite(str(deep), (np.random.default_rng(0).random((64, 64, 3)) * 65535).astype(np.uint16))
@@ -224,10 +228,12 @@ def bad_files(folder):
     truncated = folder / 'truncated.jpg'
     truncated.write_bytes(Path(sample_faces(1)[0]).read_bytes()[:600])
     files['truncated'] = (truncated, 'damaged')
+    for kind, path in hostile_files(folder / 'hostile').items():
+        files[kind] = (path, 'not an image')
     return files
 
 
-def test_every_bad_upload_is_one_clear_message(tmp_path):
+def test_every_bad_upload_is_one_clear_message(tmp_path, no_subprocess):
     for kind, (path, words) in bad_files(tmp_path).items():
         with pytest.raises(utils.InputError) as error:
             web_games.read_upload(path)
@@ -235,6 +241,7 @@ def test_every_bad_upload_is_one_clear_message(tmp_path):
         assert words in message and '\n' not in message and str(tmp_path) not in message, (kind, message)
     with pytest.raises(utils.InputError, match='Upload a photo first'):
         web_games.read_upload(None)
+    assert no_subprocess == []
 
 
 def test_several_faces_pick_which(astronaut, tmp_path):
@@ -305,7 +312,7 @@ def test_the_real_picker_finds_the_shipped_model():
     assert web_games.find_models()['utkface_z50'] == str(SHIPPED)
 
 
-def test_strip_lifespan_gif_and_mp4(net, tmp_path):
+def test_strip_lifespan_gif_and_mp4(net, tmp_path, monkeypatch):
     crop = Image.open(sample_faces(1)[0]).convert('RGB').resize((128, 128))
     z = web_games.encode(net, crop)
     strip = web_games.group_strip(net, z, 0, crop)
@@ -313,6 +320,10 @@ def test_strip_lifespan_gif_and_mp4(net, tmp_path):
     gif = web_games.lifespan_animation(net, z, 0, tmp_path, 'gif', frames=6)
     with Image.open(gif) as image:
         assert image.n_frames == 6
+    with monkeypatch.context() as patch:
+        patch.setattr(web_games, 'ffmpeg_available', lambda: False)
+        with pytest.raises(utils.InputError, match='MP4 needs the imageio-ffmpeg package'):
+            web_games.lifespan_animation(net, z, 0, tmp_path, 'mp4', frames=6)
     pytest.importorskip('imageio_ffmpeg')
     mp4 = web_games.lifespan_animation(net, z, 0, tmp_path, 'mp4', frames=6)
     assert Path(mp4).stat().st_size > 1000 and Path(mp4).parent == tmp_path
@@ -426,6 +437,8 @@ def test_the_app_prints_its_address_and_nothing_else(running_app):
 
 
 def test_bad_uploads_are_answered_in_the_page(running_app, tmp_path):
+    """Each bad file through the upload and the webcam endpoints: one sentence, and a slider move after a failed
+    upload says that no photo is loaded."""
     from gradio_client import handle_file
     c = client(running_app.url, tmp_path / 'downloads')
     from skimage import data
@@ -433,10 +446,101 @@ def test_bad_uploads_are_answered_in_the_page(running_app, tmp_path):
     Image.fromarray(data.chelsea()).save(cat)
     cases = {**bad_files(tmp_path / 'bad'), 'no face': (cat, 'No face found')}
     for kind, (path, words) in cases.items():
-        *_, message = c.predict(handle_file(str(path)), 'utkface_z50', False, False, False, False, api_name='/upload')
-        assert words in message and 'Traceback' not in message, (kind, message)
+        for endpoint in ('/upload', '/webcam'):
+            *_, message = c.predict(handle_file(str(path)), 'utkface_z50', False, False, False, False,
+                                    api_name=endpoint)
+            assert words in message and 'Traceback' not in message, (kind, endpoint, message)
+    shown, message = c.predict('utkface_z50', 40.0, 'male', False, False, 30, api_name='/render')
+    assert shown is None and 'upload a photo first' in message
     *_, message = c.predict(handle_file(str(cat)), 'utkface_z50', True, False, False, False, api_name='/upload')
     assert message.startswith('Ready: the whole image')
+
+
+def test_a_big_photo_is_pasted_back_at_the_size_the_page_states_and_a_huge_kids_seed_is_a_message(running_app,
+                                                                                                     tmp_path):
+    from gradio_client import handle_file
+    from skimage import data
+    photo = Image.new('RGB', (1920, 1080), 'grey')
+    photo.paste(Image.fromarray(data.astronaut()).resize((900, 900)), (510, 90))
+    path = tmp_path / 'wide.jpg'
+    photo.save(path, quality=95)
+    c = client(running_app.url, tmp_path / 'downloads')
+    _, _, aged, *_, message = c.predict(handle_file(str(path)), 'utkface_z50', False, True, False, False,
+                                        api_name='/upload')
+    assert '(the photo, 1920x1080, is worked on and pasted back at 1600x900)' in message, message
+    assert Image.open(aged).size == (1600, 900)
+    chips = [handle_file(str(p)) for p in sample_faces(2)]
+    row, gif, message = c.predict(*chips, False, 'utkface_z50', 2, 2 ** 70, api_name='/kids')
+    assert row is None and message.startswith('**The seed must be a whole number from 0 to'), message
+    row, gif, message = c.predict(*chips, False, 'utkface_z50', 2, 7, api_name='/kids')
+    assert Image.open(row).size == strip_size(2, 128) and message.startswith('2 children (seed 7)')
+
+
+def test_the_page_keeps_few_sessions_and_each_only_for_a_while(monkeypatch):
+    """A session's state (photo, face, personalised generator) is dropped SESSION_TTL_S after its last change, and
+    at most SESSIONS are kept (gradio's default: 10,000)."""
+    if not SHIPPED.is_dir():
+        pytest.skip('the shipped model is not in trained_models/')
+    import gradio as gr
+    for name in ('GRADIO_TEMP_DIR', 'GRADIO_ANALYTICS_ENABLED'):  # serve sets them: restored afterwards
+        monkeypatch.setenv(name, os.environ.get(name, ''))
+    page, _, work = app.serve(port=free_port(), block=False)
+    try:
+        states = [block for block in page.blocks.values() if isinstance(block, gr.State)]
+        assert page.state_session_capacity == app.SESSIONS <= 100
+        assert len(states) == 2 and all(state.time_to_live == app.SESSION_TTL_S for state in states)
+    finally:
+        page.close()
+        work.cleanup()
+
+
+def test_the_webcam_picture_reaches_the_reader_undecoded_and_a_bomb_is_refused_by_its_header(tmp_path, monkeypatch):
+    from gradio.data_classes import ImageData
+    from PIL import ImageFile
+    bomb = tmp_path / 'webcam.png'
+    Image.new('1', (9000, 9000)).save(bomb)  # 81 megapixels, 10 kB
+    opened, decoded = [], []
+    real_open = Image.open
+    monkeypatch.setattr(Image, 'open', lambda *a, **k: opened.append(a) or real_open(*a, **k))
+    monkeypatch.setattr(ImageFile.ImageFile, 'load', lambda image: decoded.append(image))
+    import gradio as gr
+    webcam = app.undecoded(gr.Image(sources=['webcam'], type='filepath'))
+    assert webcam.preprocess(ImageData(path=str(bomb), orig_name='webcam.png')) == str(bomb) and opened == []
+    assert webcam.preprocess(None) is None
+    with pytest.raises(utils.InputError, match='81 megapixels'):
+        web_games.read_upload(bomb)
+    assert len(opened) == 1 and decoded == []
+
+
+def test_only_the_named_endpoints_are_public(running_app, tmp_path):
+    api = client(running_app.url, tmp_path).view_api(print_info=False, return_format='dict')
+    assert sorted(api['named_endpoints']) == ['/gif', '/kids', '/morph', '/morph_step', '/morph_strip', '/mp4',
+                                              '/personalise', '/render', '/strip', '/upload', '/webcam']
+    assert not api['unnamed_endpoints']
+
+
+def test_uploads_are_never_served_as_a_page_and_their_folders_are_not_the_content_hash(running_app, tmp_path):
+    """An uploaded .html comes back as a download (application/octet-stream, attachment), never as text/html from
+    the page's address; the folder gradio stores an upload in is not the hash of its content with gradio's
+    installed seed, so nobody can tell from a photo where it was stored."""
+    import hashlib
+    import json
+    import urllib.request
+    from gradio.utils import get_hash_seed
+    page = tmp_path / 'page.html'
+    page.write_bytes(b'<html><script>alert(1)</script></html>')
+    boundary = 'caae-test-boundary'
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="page.html"\r\n'
+            f'Content-Type: text/html\r\n\r\n').encode() + page.read_bytes() + f'\r\n--{boundary}--\r\n'.encode()
+    request = urllib.request.Request(f'{running_app.url}/gradio_api/upload', data=body, method='POST',
+                                     headers={'Content-Type': f'multipart/form-data; boundary={boundary}'})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        stored = json.loads(answer.read())[0]
+    with urllib.request.urlopen(f'{running_app.url}/gradio_api/file={stored}', timeout=30) as answer:
+        assert answer.headers['Content-Type'] == 'application/octet-stream'
+        assert answer.headers['Content-Disposition'].startswith('attachment')
+    content_hash = hashlib.sha256(get_hash_seed().encode() + page.read_bytes()).hexdigest()
+    assert Path(stored).parent.name != content_hash
 
 
 def test_200_requests_keep_memory_flat_and_every_answer_right(running_app, shipped_net, tmp_path):

@@ -14,7 +14,7 @@ from PIL import Image
 import data
 import images
 import utils
-from conftest import REPO, SHARED_UTKFACE, copy_sample
+from conftest import REPO, SHARED_UTKFACE, copy_sample, hostile_files
 
 
 @pytest.mark.parametrize('age, group', [(0, 0), (1, 0), (5, 0), (6, 1), (10, 1), (11, 2), (15, 2), (16, 3),
@@ -133,6 +133,16 @@ def test_cache_skips_bad_files_and_converts_odd_ones(raw_faces, tmp_path, caplog
     images = dataset.images_tensor(odd)
     assert images.shape == (3, 3, 128, 128)
     assert torch.equal(dataset.labels_tensor(odd), data.label_tensor([5, 5, 5], [1, 1, 1]))
+
+
+def test_postscript_and_pdf_under_utkface_names_are_skipped_and_counted_and_start_no_program(raw_faces, tmp_path,
+                                                                                              capsys, no_subprocess):
+    hostile = hostile_files(tmp_path / 'hostile')
+    for i, path in enumerate(hostile.values()):
+        shutil.move(path, raw_faces / f'30_0_0_2017010100000{i:04d}.jpg.chip.jpg')
+    dataset = data.FaceDataset.from_folder(str(raw_faces), show_progress=False)
+    assert len(dataset) == 12 and f'Skipped {len(hostile)} unreadable image(s)' in capsys.readouterr().out
+    assert no_subprocess == []
 
 
 def test_cache_is_reused_and_rebuilt_when_files_change(raw_faces):

@@ -12,7 +12,7 @@ import consts
 import main
 import data
 import images
-from conftest import AGING_TILE, OTHER_TILE, REPO, SAMPLE, run_notebook, strip_size
+from conftest import AGING_TILE, OTHER_TILE, REPO, SAMPLE, hostile_files, run_notebook, strip_size
 
 FACE_A = os.path.join(SAMPLE, '38_1_0_20170105001437325.jpg.chip.jpg')
 FACE_B = os.path.join(SAMPLE, '70_0_0_20170117174803325.jpg.chip.jpg')
@@ -199,7 +199,21 @@ def test_cli_missing_or_unreadable_image(games_checkpoint, tmp_path):
     broken = tmp_path / 'broken.jpg'
     broken.write_text('not an image')
     message = game_error(['--mode', 'kids', '--load', games_checkpoint, '--input', FACE_A, str(broken)])
-    assert message.startswith(f'error: {broken}: not a readable image')
+    assert message == f'error: {broken}: this file is not an image: use a JPEG, PNG, WebP or BMP photo'
+
+
+def test_cli_refuses_postscript_and_pdf_photos_without_starting_a_program(games_checkpoint, tmp_path, no_subprocess):
+    for kind, path in hostile_files(tmp_path).items():
+        message = game_error(['--mode', 'test', '--load', games_checkpoint, '--input', str(path), '--age', '30',
+                              '--gender', 'm'])
+        assert message == f'error: {path}: this file is not an image: use a JPEG, PNG, WebP or BMP photo', kind
+    assert no_subprocess == []
+
+
+def test_kids_seed_out_of_range_is_one_line(games_checkpoint, tmp_path):
+    message = game_error(['--mode', 'kids', '--load', games_checkpoint, '--input', FACE_A, FACE_B, '--seed',
+                          str(2 ** 70), '--output', str(tmp_path)])
+    assert message.startswith('error: the seed must be a whole number from 0 to') and '\n' not in message
 
 
 def test_cli_without_a_model_says_where_one_is_needed(tmp_path, monkeypatch):
