@@ -203,7 +203,7 @@ def _jpeg(image, quality):
     """A uint8 3xHxW image after JPEG encoding at `quality` and decoding (Pillow's libjpeg)."""
     buffer = io.BytesIO()
     Image.fromarray(image.permute(1, 2, 0).numpy()).save(buffer, format='JPEG', quality=quality)
-    return torch.from_numpy(np.asarray(Image.open(buffer).convert('RGB')).copy()).permute(2, 0, 1)
+    return torch.from_numpy(np.asarray(Image.open(buffer, formats=['JPEG']).convert('RGB')).copy()).permute(2, 0, 1)
 
 
 def augment(images, generator):

@@ -16,7 +16,6 @@ import os
 import shutil
 
 import torch
-from PIL import Image
 
 import checkpoints
 import consts
@@ -26,7 +25,7 @@ import metrics
 import personalise
 import utils
 from data import FaceDataset, age_to_group, parse_utkface_name
-from images import PREVIEW_BOX, gif_beside, save_png, save_validation_gif, to_model_range, top_left
+from images import PREVIEW_BOX, gif_beside, read_image, save_png, save_validation_gif, to_model_range, top_left
 from model import Net
 
 
@@ -81,7 +80,7 @@ def main(argv=None):
         os.makedirs(args.doc, exist_ok=True)
         for folder in (args.dest, args.doc):
             shutil.copyfile(os.path.join(args.epoch_folder, 'losses.png'), os.path.join(folder, 'losses.png'))
-        grid = Image.open(os.path.join(args.epoch_folder, 'validation.png'))
+        grid = read_image(os.path.join(args.epoch_folder, 'validation.png'))
         save_png(top_left(grid, PREVIEW_BOX), os.path.join(args.dest, 'validation.png'))
         save_validation_gif(run, os.path.join(args.doc, 'validation.gif'), box=PREVIEW_BOX, max_side=768, max_frames=12)
         result = metrics.evaluate_rows(shipped, dataset, idx)

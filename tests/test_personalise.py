@@ -87,7 +87,7 @@ def test_render_every_age_draws_each_face_with_its_own_personalised_g(net, class
     all_groups = torch.arange(consts.NUM_AGES)
     expected = tuned.generate(tuned.encode(faces[1:]).expand(consts.NUM_AGES, -1),
                               data.label_tensor(all_groups, torch.full_like(all_groups, consts.MALE))).cpu()
-    assert torch.allclose(renders[1], expected)
+    assert torch.allclose(renders[1], expected, atol=1e-5)  # one face vs ten in a batch: sums reordered (4e-7 seen)
     assert not torch.allclose(renders[0], renders[1])
 
 

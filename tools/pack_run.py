@@ -10,12 +10,10 @@ import os
 import shutil
 import sys
 
-from PIL import Image
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import checkpoints  # noqa: E402
 import consts  # noqa: E402
-from images import PREVIEW_BOX, save_png, top_left, validation_grids  # noqa: E402
+from images import PREVIEW_BOX, read_image, save_png, top_left, validation_grids  # noqa: E402
 
 
 def main(run, weights, pictures):
@@ -30,7 +28,7 @@ def main(run, weights, pictures):
             shutil.copy(os.path.join(run, kept), pictures)
     for grid in set(validation_grids(run, 12) + [os.path.join(last, 'validation.png')]):
         folder = os.path.join(pictures, os.path.basename(os.path.dirname(grid)))
-        save_png(top_left(Image.open(grid), PREVIEW_BOX), os.path.join(folder, 'validation.png'))
+        save_png(top_left(read_image(grid), PREVIEW_BOX), os.path.join(folder, 'validation.png'))
     for kept in ('losses.json', 'losses.png'):
         shutil.copy(os.path.join(last, kept), os.path.join(pictures, name))
     print(name)
