@@ -33,6 +33,7 @@ import align
 import consts
 import games
 import utils
+from checkpoints import atomic_path
 from images import IMAGE_FORMATS, gif_beside, thumbnail
 from web_games import (
     DEFAULT_AGE,
@@ -377,6 +378,23 @@ def undecoded(component):
     return component
 
 
+def harden_gradio():
+    """Two changes to how gradio stores files, before it serves any. It names the folders of uploads and outputs by a
+    hash of their content seeded once per installation, so the same photo always landed at the same path: seed it
+    anew for each run. And it wrote output pictures in place, so two sessions showing the same picture at once
+    wrote one file together and a download could be cut short: write them atomically."""
+    from gradio import processing_utils
+    processing_utils.hash_seed = secrets.token_bytes(32)
+
+    def save_pil_to_cache(image, cache_dir, name='image', format='webp'):
+        data = processing_utils.encode_pil_to_bytes(image, format)
+        path = Path(cache_dir) / processing_utils.hash_bytes(data) / f'{name}.{format}'
+        with atomic_path(path) as tmp:
+            Path(tmp).write_bytes(data)
+        return str(path.resolve())
+    processing_utils.save_pil_to_cache = save_pil_to_cache
+
+
 def glibc():
     """The C library when it is glibc (its malloc tuning calls), else None."""
     try:
@@ -442,8 +460,7 @@ def serve(host='127.0.0.1', port=7860, load=(), block=True, concurrency=2, threa
     work = tempfile.TemporaryDirectory(prefix='caae-app-')
     os.environ['GRADIO_TEMP_DIR'] = os.path.join(work.name, 'uploads')  # gradio keeps uploads and outputs here
     os.environ['GRADIO_ANALYTICS_ENABLED'] = 'False'
-    from gradio import processing_utils
-    processing_utils.hash_seed = secrets.token_bytes(32)  # gradio names upload folders by a seeded content hash
+    harden_gradio()
     models = Models(find_models(load))
     if not models.names():
         raise utils.InputError(f'no model found in {MODELS_DIR} and no --load FOLDER given')

@@ -494,6 +494,22 @@ def test_the_page_keeps_few_sessions_and_each_only_for_a_while(monkeypatch):
         work.cleanup()
 
 
+def test_gradio_is_hardened_to_write_pictures_atomically_under_a_seed_of_the_run(tmp_path, monkeypatch):
+    from gradio import processing_utils
+    for name in ('hash_seed', 'save_pil_to_cache'):  # restored afterwards
+        monkeypatch.setattr(processing_utils, name, getattr(processing_utils, name))
+    installed_seed = processing_utils.hash_seed
+    app.harden_gradio()
+    assert processing_utils.hash_seed != installed_seed
+    replaced = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, 'replace', lambda a, b: replaced.append(str(b)) or real_replace(a, b))
+    picture = Image.new('RGB', (8, 8), 'red')
+    path = processing_utils.save_pil_to_cache(picture, str(tmp_path), format='png')
+    assert replaced == [path] and Path(path).parent.parent == tmp_path
+    assert Path(path).read_bytes() == processing_utils.encode_pil_to_bytes(picture, 'png')
+
+
 def test_the_webcam_picture_reaches_the_reader_undecoded_and_a_bomb_is_refused_by_its_header(tmp_path, monkeypatch):
     from gradio.data_classes import ImageData
     from PIL import ImageFile
