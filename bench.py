@@ -6,7 +6,7 @@
     python bench.py --data ../shared/UTKFace     # also: cost of building batches from the real cache
 
 Synthetic data at the real shapes. The paths take turns (round after round) so that load from other processes
-slows them alike; each figure is the median over the rounds. The training step is the real train.reference_step,
+slows them alike; each figure is the median over the rounds. The training step is the real recipes.reference_step,
 fed by Net.batch as in training; the aging strip is encoding one face and generating it at the 10 ages.
 """
 import argparse
@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 import consts
+import recipes
 import train
 import utils
 from data import FaceDataset, label_tensor
@@ -88,9 +89,9 @@ def main(argv=None):
     data = synthetic_faces(4 * args.batch_size)
     batches = torch.arange(len(data)).view(-1, args.batch_size)
     face = data.images_tensor([0])[0]
-    steps = {name: functools.partial(train.reference_step, net, train.make_optimizers(net, train.TrainConfig()))
+    steps = {name: functools.partial(recipes.reference_step, net, train.make_optimizers(net, train.TrainConfig()))
              for name, net in nets.items()}
-    train, strip = {name: [] for name in nets}, {name: [] for name in nets}
+    training, strip = {name: [] for name in nets}, {name: [] for name in nets}
     print(f'{device}: {describe(device)}; torch {torch.__version__}; batch {args.batch_size}')
     for name, net in nets.items():  # warm up: first calls allocate and pick kernels
         steps[name](*net.batch(data, batches[0]))
@@ -99,20 +100,20 @@ def main(argv=None):
         for name, net in nets.items():
             batch = batches[turn % len(batches)]
             step = timed(device, lambda: steps[name](*net.batch(data, batch)), args.steps)
-            train[name].append(args.batch_size / step)
+            training[name].append(args.batch_size / step)
             strip[name].append(1000 * timed(device, lambda: aging_strip(net, face, consts.FEMALE), args.strips))
-        print(f'round {turn + 1}: ' + ', '.join(f'{n} {train[n][-1]:.2f} img/s' for n in nets), flush=True)
-    report(train, strip)
+        print(f'round {turn + 1}: ' + ', '.join(f'{n} {training[n][-1]:.2f} img/s' for n in nets), flush=True)
+    report(training, strip)
     if args.data:
         fast = list(nets.values())[-1]
-        report_data(fast, args.data, args.batch_size, statistics.median(train[list(nets)[-1]]), device)
+        report_data(fast, args.data, args.batch_size, statistics.median(training[list(nets)[-1]]), device)
 
 
-def report(train, strip):
-    base_train, base_strip = statistics.median(train['plain fp32']), statistics.median(strip['plain fp32'])
+def report(training, strip):
+    base_train, base_strip = statistics.median(training['plain fp32']), statistics.median(strip['plain fp32'])
     print('\n| path | training img/s | vs plain | aging strip ms | vs plain |\n|---|---|---|---|---|')
-    for name in train:
-        t, s = statistics.median(train[name]), statistics.median(strip[name])
+    for name in training:
+        t, s = statistics.median(training[name]), statistics.median(strip[name])
         print(f'| {name} | {t:.2f} | {t / base_train:.2f}x | {s:.0f} | {base_strip / s:.2f}x |')
 
 

@@ -256,7 +256,7 @@ def accuracy(logits, groups):
     return metrics.age_shares(logits, groups)
 
 
-def train(kind, dataset, train_rows, epochs, batch_size=64, lr=3e-3, seed=None, show_progress=True, max_steps=None):
+def fit(kind, dataset, train_rows, epochs, batch_size=64, lr=3e-3, seed=None, show_progress=True, max_steps=None):
     """Train a fresh `kind` network on the dataset rows `train_rows` with augmentation (AdamW, one-cycle learning
     rate, cross-entropy with label smoothing 0.05); returns the module in eval mode."""
     seed = SEEDS[kind] if seed is None else seed
@@ -306,7 +306,7 @@ def train_and_record(kind, dataset, data_path, folder, epochs, show_progress=Tru
     <folder>/record.json; returns the entry."""
     train_rows, held_out, validation = estimator_split(dataset)
     started = time.time()
-    module = train(kind, dataset, train_rows, epochs, show_progress=show_progress)
+    module = fit(kind, dataset, train_rows, epochs, show_progress=show_progress)
     seconds = time.time() - started
     path = save(module, kind, folder)
     entry = {**describe(module), 'file': os.path.basename(path), 'file_bytes': os.path.getsize(path),

@@ -36,6 +36,7 @@ import estimators
 import games
 import metrics
 import personalise
+import recipes
 import train
 import utils
 from data import FaceDataset, age_to_group, parse_utkface_name
@@ -74,16 +75,13 @@ def steps_count(text):
     return int(text)
 
 
-def plus_weight(text):
-    """argparse type: NAME=VALUE for one of train.PlusWeights' fields."""
+def loss_weight(text):
+    """argparse type: NAME=VALUE, a loss weight of the recipe (checked against it once the recipe is known)."""
     name, _, value = text.partition('=')
     try:
-        if name not in train.PlusWeights.__dataclass_fields__:
-            raise ValueError
         return name, float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f'invalid weight {text!r}: give NAME=VALUE with NAME one of '
-                                         f'{", ".join(train.PlusWeights.__dataclass_fields__)}') from None
+        raise argparse.ArgumentTypeError(f'invalid weight {text!r}: give NAME=VALUE, VALUE a number') from None
 
 
 def build_parser():
@@ -109,12 +107,13 @@ def build_parser():
     parser.add_argument('--load', '-l', default=None,
                         help='train: folder with E.dat, G.dat, Dz.dat, Dimg.dat to continue from; test, morph, kids: '
                              f'folder with E.dat and G.dat (None: the shipped model, {consts.SHIPPED_MODEL})')
-    parser.add_argument('--recipe', choices=train.RECIPES, default='reference',
-                        help='train: reference (the reference objective, exactly) or plus (cross-age faces judged by '
-                             'Dimg and an age classifier, identity cycles; see train.py)')
-    parser.add_argument('--plus-weight', dest='plus_weights', type=plus_weight, action='append', metavar='NAME=VALUE',
-                        help='train --recipe plus: change one loss weight of train.PlusWeights (repeatable), e.g. '
-                             'age=0 for an ablation: ' + ', '.join(train.PlusWeights.__dataclass_fields__))
+    parser.add_argument('--recipe', choices=list(recipes.RECIPES), default='reference',
+                        help='train: ' + '; '.join(f'{r.name}: {r.help}' for r in recipes.RECIPES.values())
+                        + ' (recipes.py)')
+    parser.add_argument('--weight', '--plus-weight', dest='weights', type=loss_weight, action='append',
+                        metavar='NAME=VALUE', help='train: change one loss weight of the recipe (repeatable), e.g. '
+                        '--recipe plus --weight age=0 for an ablation; ' + '; '.join(
+                            f'{r.name}: {", ".join(recipes.weight_names(r))}' for r in recipes.RECIPES.values()))
     parser.add_argument('--init', default=None, metavar='FOLDER',
                         help='train: start a new run from the E.dat and G.dat in FOLDER (e.g. fine-tune the shipped '
                              'model); Dz and Dimg start fresh')
@@ -165,13 +164,19 @@ def build_parser():
     return parser
 
 
-def check_counts(parser, args):
-    """Errors argparse cannot see: how many --input, --age and --gender values the mode takes."""
+def check_arguments(parser, args):
+    """Errors argparse cannot see: how many --input, --age and --gender values the mode takes, clashing options,
+    loss weights the recipe does not have."""
     wanted = GAMES.get(args.mode, 1)
     if args.mode in GAMES and not args.input:
         parser.error(f'--mode {args.mode} needs --input with {wanted} face image(s)')
     if args.load and args.init:
         parser.error('--load continues a run, --init starts a new one from a model: give one of them')
+    known = recipes.weight_names(recipes.RECIPES[args.recipe])
+    for name, value in args.weights or []:
+        if name not in known:
+            parser.error(f'invalid weight {f"{name}={value:g}"!r}: give NAME=VALUE with NAME one of {", ".join(known)} '
+                         f'(the weights of --recipe {args.recipe})')
     if args.personalise is not None and (args.mode not in ('test', 'eval') or args.mode == 'eval' and not args.estimators):
         parser.error('--personalise is for --mode test, and for --mode eval with --estimators')
     counted = ('input', 'age', 'gender') if args.mode in ('test', 'morph') else ('input',)
@@ -232,7 +237,7 @@ def train_config(args):
     data = args.input[0] if args.input else consts.DEFAULT_DATASET
     output = args.output or checkpoints.default_where_to_save()
     return train.TrainConfig(**{**options, 'data': data, 'output': output, 'seed': args.seed or 0,
-                                'plus_weights': dict(args.plus_weights or [])})
+                                'weights': dict(args.weights or [])})
 
 
 def train_command(args, net, rank=0, world_size=1):
@@ -343,7 +348,7 @@ def evaluate(args, net):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    check_counts(parser, args)
+    check_arguments(parser, args)
     try:
         rank, world_size, device = init_distributed(args)
         net = Net(device=device, precision=args.precision, z_channels=z_length(args))

@@ -20,7 +20,7 @@ import consts
 import metrics
 from data import label_tensor
 from images import to_model_range
-from train import blur_and_shift
+from losses import blur_and_shift
 
 STEPS = 40
 LEARNING_RATE = 3e-4

@@ -6,8 +6,7 @@ epoch's files and keeps the checkpoints that --models-saving asks for.
     torchrun --nproc_per_node=4 main.py --mode train --epochs 50 --input ../shared/UTKFace          # several processes
     python main.py --mode train --recipe plus --init trained_models/utkface_z50 --input ../shared/UTKFace  # fine-tune
 
-Recipes: `reference` is the reference's objective exactly (the default); `plus` adds cross-age generation judged by
-Dimg and by a frozen age classifier (estimators.py), and two identity cycles (see plus_step and PlusWeights).
+The recipes (each a training step, its loss names and weights) are in recipes.py, their loss terms in losses.py.
 
 An exact continuation (the same weights as an uninterrupted run) needs, in epoch<N>/: E.dat, G.dat, Dz.dat,
 Dimg.dat, training_state.pt (the optimizers and random generators) and losses.json; and run.json in the run folder
@@ -29,15 +28,15 @@ from tqdm import tqdm
 
 import checkpoints
 import consts
+import estimators
+import recipes
 from data import FaceDataset
-from images import face_box, gaussian_blur, merge_images, save_image_normalized, save_validation_gif
+from images import merge_images, save_image_normalized, save_validation_gif
 from loss_tracker import LossTracker
 from metrics import grid_pattern
 from utils import print_timestamp
 
 MODELS_SAVING = ('always', 'last', 'tail', 'never')
-RECIPES = ('reference', 'plus')
-REFERENCE_LOSSES = ('eg', 'reg', 'dz', 'ez', 'di', 'dg')
 
 
 @dataclass
@@ -58,9 +57,9 @@ class TrainConfig:
     should_plot: bool = False
     load: str = None  # an epoch<N> folder to continue from
     init: str = None  # a folder whose E and G start a new run (fine-tuning a shipped model); Dz and Dimg start fresh
-    recipe: str = 'reference'
-    plus_weights: dict = None  # PlusWeights fields to change, e.g. {'age': 0} (an ablation)
-    age_classifier: str = consts.AGE_ESTIMATORS  # the plus recipe's classifier (the shipped one)
+    recipe: str = 'reference'  # a name in recipes.RECIPES
+    weights: dict = None  # the recipe's loss weights to change, e.g. {'age': 0} (an ablation)
+    age_classifier: str = consts.AGE_ESTIMATORS  # the classifier of a recipe that needs one (the shipped one)
 
 
 def run(net, config, rank=0, world_size=1):
@@ -133,171 +132,19 @@ def match_layouts(optimizer):
                 values[key] = torch.empty_like(param).copy_(value)
 
 
-def bce_with_logits(logits, target_value):
-    return F.binary_cross_entropy_with_logits(logits.float(), torch.full_like(logits, target_value, dtype=torch.float))
-
-
-def total_variation(images):
-    """Mean absolute difference between neighbouring pixels (logged as `reg`)."""
-    return (F.l1_loss(images[:, :, :, :-1], images[:, :, :, 1:])
-            + F.l1_loss(images[:, :, :-1, :], images[:, :, 1:, :]))
-
-
-def reference_step(net, optimizers, images, labels, modules=None):
-    """One CAAE training step on a batch; returns the detached losses in REFERENCE_LOSSES order.
-
-    `modules` replaces E, G, Dz and Dimg in the forward pass (DistributedDataParallel wrappers)."""
-    m = modules or net.networks
-    with net.autocast():
-        z = m['E'](images)
-        generated = m['G'](torch.cat((z, labels), dim=1))
-        eg_loss = F.l1_loss(generated.float(), images.float())
-        reg_loss = total_variation(generated.float())
-        d_z_prior = m['Dz'](torch.rand_like(z.float()) * 2 - 1)
-        d_z = m['Dz'](z.float())
-        d_i_input = m['Dimg'](images, labels)
-        d_i_output = m['Dimg'](generated, labels)
-    dz_loss = bce_with_logits(d_z_prior, 1.0) + bce_with_logits(d_z, 0.0)
-    ez_loss = consts.ADV_LOSS_WEIGHT * bce_with_logits(d_z, 1.0)
-    di_loss = bce_with_logits(d_i_input, 1.0) + bce_with_logits(d_i_output, 0.0)
-    dg_loss = consts.ADV_LOSS_WEIGHT * bce_with_logits(d_i_output, 1.0)
-    eg_total = consts.REC_LOSS_WEIGHT * eg_loss + consts.TV_LOSS_WEIGHT * reg_loss + ez_loss + dg_loss
-
-    # Each loss updates only its own networks: gradients of the discriminators' losses stop at
-    # their inputs (z and x' detached), as the reference intends.
-    step(optimizers['eg'], eg_total, retain_graph=True)
-    step(optimizers['dz'], dz_loss)
-    step(optimizers['di'], di_loss)
-    return torch.stack([eg_loss, reg_loss, dz_loss, ez_loss, di_loss, dg_loss]).detach()
-
-
-def step(optimizer, loss, retain_graph=False):
-    """Backpropagate `loss` into this optimizer's parameters only, and step."""
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward(inputs=optimizer.param_groups[0]['params'], retain_graph=retain_graph)
-    optimizer.step()
-
-
-@dataclass
-class PlusWeights:
-    """Loss weights of --recipe plus, each term documented in trained_models/utkface_z50_plus/MODEL.md."""
-    reconstruction: float = 1.5  # L1 between the face and its reconstruction at its own label (the reference's eg)
-    adversarial: float = 0.05  # G's BCE on Dimg for its reconstructions and cross-age faces (reference: 1e-4)
-    age: float = 0.03  # cross-entropy of the frozen age classifier on the cross-age faces (blurred, shifted), asked group
-    latent_cycle: float = 2.0  # L1 between E(cross-age face) and z: the cross-age face keeps the code of the person
-    way_back: float = 3.0  # L1 between the cross-age face rendered back at the true label and the input
-    colour: float = 1.0  # L1 between the mean colours of the central face (skin tone) of both renders and the input
-    total_variation: float = 0.0  # total variation of both renders (the reference's reg term, weighted)
-    cycle_noise: float = 0.0  # > 0: the cycles encode the cross-age face blurred, plus Gaussian noise of this std
-    feature_matching: float = 0.0  # L1 between Dimg's conv features of the input and of both paired renders
-    z_prior: float = consts.ADV_LOSS_WEIGHT  # E's BCE on Dz, as the reference
-
-
-PLUS_LOSSES = REFERENCE_LOSSES + ('age', 'latent', 'back', 'colour')
-
-
-def face_colour(images):
-    """The mean colour of each face's central box (consts.FACE_BOX: cheeks, nose, mouth): its skin tone, N x 3."""
-    return face_box(images).float().mean((2, 3))
-
-
-def other_age_groups(labels, generator=None):
-    """For each label, a random age group other than its own (uniform over the nine others)."""
-    groups = labels[:, :consts.NUM_AGES].argmax(1)
-    shift = torch.randint(1, consts.NUM_AGES, groups.shape, device=labels.device, generator=generator)
-    return (groups + shift) % consts.NUM_AGES
-
-
-def with_age_groups(labels, groups):
-    """The labels with their age part replaced by `groups` (gender kept)."""
-    age_part = F.one_hot(groups, consts.NUM_AGES).to(labels.dtype) * 2 - 1
-    return torch.cat((age_part, labels[:, consts.NUM_AGES:]), dim=1)
-
-
-def blur_and_shift(images, max_shift=4):
-    """What the age classifier sees of a generated face: blurred and shifted by a random whole number of pixels, so
-    that thin lines and patterns tied to fixed positions cannot buy the asked age."""
-    dy, dx = torch.randint(-max_shift, max_shift + 1, (2,)).tolist()
-    return torch.roll(gaussian_blur(images), shifts=(dy, dx), dims=(2, 3))
-
-
-def blur_and_noise(images, std):
-    """What the identity cycles encode of a cross-age face when PlusWeights.cycle_noise > 0: blurred, with Gaussian
-    noise, so that G cannot pass the person to E in faint high-frequency patterns (CycleGAN's hidden signal)."""
-    return gaussian_blur(images) + std * torch.randn_like(images)
-
-
-def feature_matching(dimg, images, labels, *renders):
-    """pix2pixHD's feature matching: the mean L1 between Dimg's conv features of the faces and of each render of
-    them at their own labels (the reconstruction, the way back), a denser signal for G than Dimg's verdict.
-    Dimg's batch norms use their running statistics here, so each face is compared on its own, not per batch."""
-    dimg.eval()
-    try:
-        with torch.no_grad():
-            targets = dimg.features(images, labels)
-        losses = [F.l1_loss(feature.float(), target.float())
-                  for render in renders for feature, target in zip(dimg.features(render, labels), targets)]
-    finally:
-        dimg.train()
-    return torch.stack(losses).mean()
-
-
-def plus_step(net, optimizers, age_classifier, weights, images, labels, modules=None):
-    """The reference step plus cross-age generation judged by Dimg and an age classifier, and two identity cycles;
-    returns the detached losses in PLUS_LOSSES order."""
-    m = modules or net.networks
-    target_groups = other_age_groups(labels)
-    cross_labels = with_age_groups(labels, target_groups)
-    with net.autocast():
-        z = m['E'](images)
-        generated = m['G'](torch.cat((z, labels), dim=1))
-        cross = m['G'](torch.cat((z, cross_labels), dim=1))
-        z_cross = m['E'](blur_and_noise(cross, weights.cycle_noise) if weights.cycle_noise > 0 else cross)
-        back = m['G'](torch.cat((z_cross, labels), dim=1))
-        age_logits = age_classifier(blur_and_shift(cross))
-        d_z_prior = m['Dz'](torch.rand_like(z.float()) * 2 - 1)
-        d_z = m['Dz'](z.float())
-        d_i_input = m['Dimg'](images, labels)
-        d_i_output = m['Dimg'](generated, labels)
-        d_i_cross = m['Dimg'](cross, cross_labels)
-    eg_loss = F.l1_loss(generated.float(), images.float())
-    reg_loss = total_variation(generated.float())
-    age_loss = F.cross_entropy(age_logits.float(), target_groups)
-    latent_loss = F.l1_loss(z_cross.float(), z.float().detach())
-    back_loss = F.l1_loss(back.float(), images.float())
-    skin = face_colour(images)
-    colour_loss = (F.l1_loss(face_colour(generated), skin) + F.l1_loss(face_colour(cross), skin)) / 2
-    dz_loss = bce_with_logits(d_z_prior, 1.0) + bce_with_logits(d_z, 0.0)
-    ez_loss = weights.z_prior * bce_with_logits(d_z, 1.0)
-    di_loss = bce_with_logits(d_i_input, 1.0) + (bce_with_logits(d_i_output, 0.0) + bce_with_logits(d_i_cross, 0.0)) / 2
-    dg_loss = weights.adversarial * (bce_with_logits(d_i_output, 1.0) + bce_with_logits(d_i_cross, 1.0)) / 2
-    eg_total = (weights.reconstruction * eg_loss + ez_loss + dg_loss + weights.age * age_loss
-                + weights.latent_cycle * latent_loss + weights.way_back * back_loss + weights.colour * colour_loss)
-    if weights.total_variation:  # off by default: no extra work in the step
-        eg_total = eg_total + weights.total_variation * (reg_loss + total_variation(cross.float())) / 2
-    if weights.feature_matching:
-        with net.autocast():
-            matching = feature_matching(net.Dimg, images, labels, generated, back)
-        eg_total = eg_total + weights.feature_matching * matching
-    step(optimizers['eg'], eg_total, retain_graph=True)
-    step(optimizers['dz'], dz_loss)
-    step(optimizers['di'], di_loss)
-    return torch.stack([eg_loss, reg_loss, dz_loss, ez_loss, di_loss, dg_loss, age_loss, latent_loss, back_loss,
-                        colour_loss]).detach()
-
-
 def training_step(net, optimizers, config, world_size):
     """(the recipe's step as train_epoch calls it, its loss names); with several processes, DistributedDataParallel
     averages the gradients."""
+    recipe = recipes.RECIPES[config.recipe]
     modules = None
     if world_size > 1:
         modules = {name: DistributedDataParallel(network) for name, network in net.networks.items()}
-    if config.recipe == 'reference':
-        return functools.partial(reference_step, net, optimizers, modules=modules), REFERENCE_LOSSES
-    import estimators
-    classifier = estimators.load('classifier', config.age_classifier).to(net.device)
-    weights = PlusWeights(**(config.plus_weights or {}))
-    return functools.partial(plus_step, net, optimizers, classifier, weights, modules=modules), PLUS_LOSSES
+    classifier = None
+    if recipe.needs_classifier:
+        classifier = estimators.load('classifier', config.age_classifier).to(net.device)
+    step = functools.partial(recipe.step, net, optimizers, weights=recipe.weights(**(config.weights or {})),
+                             modules=modules, classifier=classifier)
+    return step, recipe.losses
 
 
 def raise_ctrl_c(signum, frame):
@@ -423,7 +270,7 @@ def start_record(net, config, dataset, valid_rows, output, world_size):
     record = previous or {'started': time.strftime('%Y-%m-%d %H:%M:%S'), 'epochs': []}
     record.update({
         'config': {**asdict(config), 'output': output}, 'z_channels': net.z_channels,
-        'plus_weights': asdict(PlusWeights(**(config.plus_weights or {}))) if config.recipe == 'plus' else None,
+        'weights': asdict(recipes.RECIPES[config.recipe].weights(**(config.weights or {}))),
         'precision': 'bf16 autocast' if net.autocast_dtype else 'fp32', 'plain': net.plain,
         'device': str(net.device), 'world_size': world_size, 'torch': torch.__version__,
         'python': platform.python_version(), 'data': os.path.abspath(config.data), 'dataset_size': len(dataset),
@@ -474,7 +321,7 @@ class EpochWriter:
                  'rng': torch.get_rng_state()}
         if torch.cuda.is_available():
             state['cuda_rng'] = torch.cuda.get_rng_state_all()
-        self.submit(write_checkpoint, networks, state, folder, remove_older)
+        self.submit(save_checkpoint_files, networks, state, folder, remove_older)
 
     def write_record(self, record, output):
         self.submit(checkpoints.save_json, snapshot(record), os.path.join(output, consts.RUN_RECORD))
@@ -485,7 +332,8 @@ class EpochWriter:
             future.result()
 
 
-def write_checkpoint(networks, state, folder, remove_older):
+def save_checkpoint_files(networks, state, folder, remove_older):
+    """Write an epoch's networks and training state (snapshots); then, if `remove_older`, the older networks go."""
     for name, tensors in networks.items():
         checkpoints.save_tensors(tensors, checkpoints.network_path(folder, name))
     checkpoints.save_training_state(state, folder)

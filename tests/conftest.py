@@ -17,6 +17,7 @@ sys.path.insert(0, str(REPO))  # the modules live at the repository root
 import consts  # noqa: E402
 import data  # noqa: E402
 import images  # noqa: E402
+import recipes  # noqa: E402
 import train  # noqa: E402
 
 AGING_TILE, OTHER_TILE = 128 + 2 * 4, 128  # the aging game pads each face by 4 pixels
@@ -71,7 +72,7 @@ def games_checkpoint(tmp_path_factory):
     net = Net()
     optimizers = train.make_optimizers(net, train.TrainConfig())
     for _ in range(2):
-        train.reference_step(net, optimizers, net.images_to_device(faces), labels.to(net.device))
+        recipes.reference_step(net, optimizers, net.images_to_device(faces), labels.to(net.device))
     return net.save(str(tmp_path_factory.mktemp('games_checkpoint')), networks=('E', 'G'))
 
 

@@ -25,7 +25,7 @@ def tiny():
 @pytest.mark.parametrize('kind', list(estimators.KINDS))
 def test_trains_a_few_steps_and_round_trips_through_a_weights_only_file(kind, tiny, tmp_path):
     rows = torch.arange(len(tiny))
-    module = estimators.train(kind, tiny, rows, epochs=1, batch_size=16, show_progress=False, max_steps=3)
+    module = estimators.fit(kind, tiny, rows, epochs=1, batch_size=16, show_progress=False, max_steps=3)
     path = estimators.save(module, kind, str(tmp_path))
     state = torch.load(path, weights_only=True)
     assert state.keys() == module.state_dict().keys()

@@ -9,13 +9,14 @@ import torch
 import consts
 import data
 import model
+import recipes
 import train
 from conftest import SAMPLE
 from model import Net
 
 # Largest difference allowed, relative to the largest plain value: fp32 only reorders sums; bf16 keeps 8 bits.
 TOLERANCE = {'fp32': 1e-4, 'bf16': 5e-2}
-# Losses in train.REFERENCE_LOSSES order, ez and dg unweighted; `reg` (pixel differences of ~3e-3) gets an
+# Losses in recipes.RECIPES["reference"].losses order, ez and dg unweighted; `reg` (pixel differences of ~3e-3) gets an
 # absolute tolerance of bf16's resolution of [-1, 1] pixels, 2**-8.
 LOSS_SCALE = torch.tensor([1, 1, 1, consts.ADV_LOSS_WEIGHT, 1, consts.ADV_LOSS_WEIGHT])
 LOSS_TOLERANCE = {'fp32': dict(rtol=1e-4, atol=1e-6), 'bf16': dict(rtol=5e-2, atol=2 ** -8)}
@@ -38,7 +39,7 @@ def twins(precision):
 
 
 def training_step(net):
-    return functools.partial(train.reference_step, net, train.make_optimizers(net, train.TrainConfig()))
+    return functools.partial(recipes.reference_step, net, train.make_optimizers(net, train.TrainConfig()))
 
 
 def assert_close(fast, plain, precision):

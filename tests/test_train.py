@@ -1,4 +1,5 @@
 """`main.py --mode train` end to end on a few real faces, and every bad input it must explain."""
+import dataclasses
 import json
 import math
 import os
@@ -13,6 +14,7 @@ from PIL import Image
 
 import consts
 import main
+import recipes
 import train as train_module
 from conftest import AGING_TILE, REPO, copy_sample, load_tool, strip_size
 from model import Net
@@ -20,6 +22,13 @@ from model import Net
 
 def train(*args):
     main.main(['--mode', 'train', '--bs', '4', *map(str, args)])
+
+
+def replace_reference_step(monkeypatch, step):
+    """Train with `step` in place of the reference recipe's step; returns the original step."""
+    original = recipes.RECIPES['reference']
+    monkeypatch.setitem(recipes.RECIPES, 'reference', dataclasses.replace(original, step=step))
+    return original.step
 
 
 def error_of(*args):
@@ -128,15 +137,14 @@ def test_models_saving_policies(policy, kept, raw_faces, tmp_path, monkeypatch):
 def test_ctrl_c_saves_the_current_epoch(raw_faces, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     calls = []
-    original = train_module.reference_step
 
-    def interrupted(self, *args, **kwargs):
+    def interrupted(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return original(self, *args, **kwargs)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(train_module, 'reference_step', interrupted)
+    original = replace_reference_step(monkeypatch, interrupted)
     message = error_of('-i', raw_faces, '-o', tmp_path / 'out')
     assert message.startswith('Interrupted')
     Net().load(tmp_path / 'out' / 'epoch1', slim=False)
@@ -145,7 +153,6 @@ def test_ctrl_c_saves_the_current_epoch(raw_faces, tmp_path, monkeypatch):
 def test_ctrl_c_with_tail_keeps_the_last_complete_epoch(raw_faces, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     calls = []
-    original = train_module.reference_step
 
     def interrupted(*args, **kwargs):
         calls.append(1)
@@ -153,7 +160,7 @@ def test_ctrl_c_with_tail_keeps_the_last_complete_epoch(raw_faces, tmp_path, mon
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(train_module, 'reference_step', interrupted)
+    original = replace_reference_step(monkeypatch, interrupted)
     assert error_of('-i', raw_faces, '-o', tmp_path / 'out', '-e', 2, '--ms', 'tail').startswith('Interrupted')
     for epoch in ('epoch1', 'epoch2'):
         Net().load(tmp_path / 'out' / epoch, slim=False)
@@ -163,7 +170,6 @@ def test_ctrl_c_with_tail_keeps_the_last_complete_epoch(raw_faces, tmp_path, mon
 def test_sigterm_saves_the_current_epoch_as_ctrl_c_does(raw_faces, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     calls = []
-    original = train_module.reference_step
     handler_before = signal.getsignal(signal.SIGTERM)
 
     def killed(*args, **kwargs):
@@ -172,7 +178,7 @@ def test_sigterm_saves_the_current_epoch_as_ctrl_c_does(raw_faces, tmp_path, mon
             os.kill(os.getpid(), signal.SIGTERM)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(train_module, 'reference_step', killed)
+    original = replace_reference_step(monkeypatch, killed)
     assert error_of('-i', raw_faces, '-o', tmp_path / 'out', '-e', 3).startswith('Interrupted')
     assert len(calls) == 3 and signal.getsignal(signal.SIGTERM) is handler_before
     for epoch in ('epoch1', 'epoch2'):
@@ -276,15 +282,15 @@ def test_plus_recipe_trains_records_its_losses_and_continues_exactly(raw_faces, 
     monkeypatch.chdir(tmp_path)
     estimators.save(estimators.AgeClassifier(), 'classifier', str(tmp_path / 'ages'))
     start = Net().save(str(tmp_path / 'start'), networks=('E', 'G'))
-    plus = ['--recipe', 'plus', '--age-classifier', tmp_path / 'ages', '--plus-weight', 'way_back=2']
+    plus = ['--recipe', 'plus', '--age-classifier', tmp_path / 'ages', '--weight', 'way_back=2']
     torch.manual_seed(0)
     train('-i', raw_faces, '-o', tmp_path / 'whole', '-e', 2, '--init', start, *plus)
     history = json.loads((tmp_path / 'whole' / 'epoch2' / 'losses.json').read_text())
     for name in ('eg', 'dz', 'di', 'dg', 'age', 'latent', 'back', 'colour', 'valid'):
         assert len(history[name]) == 2 and all(math.isfinite(v) for v in history[name]), name
     record = json.loads((tmp_path / 'whole' / 'run.json').read_text())
-    assert record['config']['recipe'] == 'plus' and record['plus_weights']['age'] > 0
-    assert record['plus_weights']['way_back'] == 2 and record['config']['plus_weights'] == {'way_back': 2}
+    assert record['config']['recipe'] == 'plus' and record['weights']['age'] > 0
+    assert record['weights']['way_back'] == 2 and record['config']['weights'] == {'way_back': 2}
     torch.manual_seed(0)
     train('-i', raw_faces, '-o', tmp_path / 'split', '-e', 1, '--init', start, *plus)
     train('-i', raw_faces, '-o', tmp_path / 'split', '-e', 1, '--load', tmp_path / 'split' / 'epoch1', *plus)
@@ -296,7 +302,7 @@ def test_plus_recipe_trains_records_its_losses_and_continues_exactly(raw_faces, 
 def test_plus_cross_age_labels_and_skin_tone():
     """The cross-age faces are asked for another age group with the same gender; the skin tone is the face box's mean."""
     from data import label_tensor
-    from train import face_colour, other_age_groups, with_age_groups
+    from losses import face_colour, other_age_groups, with_age_groups
     labels = label_tensor(torch.arange(10).repeat(2), torch.arange(2).repeat_interleave(10))
     groups = other_age_groups(labels, torch.Generator().manual_seed(0))
     crossed = with_age_groups(labels, groups)
@@ -329,25 +335,57 @@ def plus_step_result(weights):
     optimizers = train_module.make_optimizers(net, train_module.TrainConfig(data=''))
     images = torch.rand(2, 3, 128, 128) * 2 - 1
     labels = label_tensor([3, 7], [0, 1])
-    train_module.plus_step(net, optimizers, estimators.AgeClassifier(), weights, images, labels)
+    recipes.plus_step(net, optimizers, images, labels, weights, classifier=estimators.AgeClassifier())
     return {name: net.networks[name].state_dict() for name in ('E', 'G', 'Dimg')}
 
 
 @pytest.mark.parametrize('change', [{'total_variation': 1.0}, {'cycle_noise': 0.05}, {'feature_matching': 10.0}])
 def test_smoothness_cycle_noise_and_feature_matching_change_the_step_only_when_given(change):
-    default, again, changed = (plus_step_result(train_module.PlusWeights(**c)) for c in ({}, {}, change))
+    default, again, changed = (plus_step_result(recipes.PlusWeights(**c)) for c in ({}, {}, change))
     assert all(torch.equal(default['G'][k], again['G'][k]) for k in default['G'])
     assert not all(torch.equal(default['G'][k], changed['G'][k]) for k in default['G'])
     assert all(torch.equal(default['Dimg'][k], changed['Dimg'][k]) for k in default['Dimg'])  # G's terms only
 
 
-def test_an_unknown_plus_weight_is_one_line(raw_faces, capsys):
+def test_an_unknown_weight_is_one_line(raw_faces, capsys):
+    for option in ('--weight', '--plus-weight'):
+        with pytest.raises(SystemExit):
+            train('-i', raw_faces, '--recipe', 'plus', option, 'wrinkles=1')
+        assert "invalid weight 'wrinkles=1': give NAME=VALUE with NAME one of reconstruction" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        train('-i', raw_faces, '--recipe', 'plus', '--plus-weight', 'wrinkles=1')
-    assert "invalid weight 'wrinkles=1': give NAME=VALUE with NAME one of reconstruction" in capsys.readouterr().err
+        train('-i', raw_faces, '--weight', 'age=0')  # a plus weight, but the reference recipe
+    assert "NAME one of reconstruction, total_variation, z_prior, adversarial" in capsys.readouterr().err
 
 
 def test_load_and_init_together_are_refused(raw_faces, tmp_path, capsys):
     with pytest.raises(SystemExit):
         train('-i', raw_faces, '--load', tmp_path, '--init', tmp_path)
     assert '--load continues a run, --init starts a new one' in capsys.readouterr().err
+
+
+@dataclasses.dataclass
+class ToyWeights:
+    reconstruction: float = 1.0
+
+
+def toy_step(net, optimizers, images, labels, weights=ToyWeights(), modules=None, classifier=None):
+    """A recipe of one term: E and G learn to redraw the faces (no discriminator)."""
+    import losses
+    import torch.nn.functional as F
+    m = modules or net.networks
+    with net.autocast():
+        generated = m['G'](torch.cat((m['E'](images), labels), dim=1))
+    redraw = F.l1_loss(generated.float(), images.float())
+    losses.step(optimizers['eg'], weights.reconstruction * redraw)
+    return redraw.detach()[None]
+
+
+def test_a_new_recipe_is_one_entry_in_the_registry(raw_faces, tmp_path, monkeypatch):
+    """Registered here alone (nothing else edited), the toy recipe trains from the command line with its weight."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(recipes.RECIPES, 'toy', recipes.Recipe('toy', toy_step, ('redraw',), ToyWeights))
+    train('-i', raw_faces, '-o', tmp_path / 'out', '-e', 2, '--recipe', 'toy', '--weight', 'reconstruction=2')
+    history = json.loads((tmp_path / 'out' / 'epoch2' / 'losses.json').read_text())
+    assert len(history['redraw']) == 2 and all(math.isfinite(v) for v in history['redraw'])
+    record = json.loads((tmp_path / 'out' / 'run.json').read_text())
+    assert record['config']['recipe'] == 'toy' and record['weights'] == {'reconstruction': 2.0}

@@ -16,6 +16,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile, record_function
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import recipes  # noqa: E402
 import train  # noqa: E402
 from data import label_tensor  # noqa: E402
 from model import Net  # noqa: E402
@@ -48,12 +49,12 @@ def main(argv=None):
     optimizers = train.make_optimizers(net, train.TrainConfig())
     images = net.images_to_device(torch.randint(0, 256, (args.batch_size, 3, 128, 128), dtype=torch.uint8))
     labels = label_tensor(torch.arange(args.batch_size) % 10, torch.arange(args.batch_size) % 2)
-    train.reference_step(net, optimizers, images, labels)  # warm-up
+    recipes.reference_step(net, optimizers, images, labels)  # warm-up
     label_layers(net)
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(args.steps):
             with record_function('step'):
-                train.reference_step(net, optimizers, images, labels)
+                recipes.reference_step(net, optimizers, images, labels)
     events = prof.key_averages()
     step = next(e for e in events if e.key == 'step').cpu_time_total
     layers = sorted((e for e in events if e.key.split('.')[0] in net.networks), key=lambda e: -e.cpu_time_total)
