@@ -11,6 +11,8 @@ label is clamped to the first and last group.
     python main.py --mode test --input face.jpg --age 38 --gender f --smooth 41    # also a smooth aging GIF
 """
 import os
+from dataclasses import dataclass
+from typing import Callable
 
 import torch
 from PIL import Image
@@ -170,3 +172,41 @@ def with_details(face, renders, own_render, younger_by):
     fine = ((flat - coarse) * face_mask()).view_as(residual)
     fade = (torch.as_tensor(younger_by, dtype=renders.dtype) / DETAIL_FADE_GROUPS).clamp(0, 1)
     return (renders + residual - fade[..., None, None, None] * fine).clamp(-1, 1)
+
+
+# ---------------------------------------------------------------- the registry that main.py, Net and the page read
+
+@dataclass(frozen=True)
+class GameOptions:
+    """What the command line (or the page) may ask of a game; each game reads the options it has."""
+    watermark: bool = False
+    keep_details: bool = False
+    length: int = 10
+    seed: int = None
+
+
+@dataclass(frozen=True)
+class Game:
+    """A game: play(net, faces, ages, genders, target, options) saves its PNG (and the GIF beside it) in `target` and
+    returns the PNG's path; `faces` [-1, 1] 3x128x128 tensors, `ages` and `genders` one each (None without labels)."""
+    name: str  # its --mode
+    play: Callable
+    faces: int  # how many input faces it takes
+    needs_labels: bool = True  # it needs each face's age and gender (--age, --gender or UTKFace names)
+    ages_a_face: bool = False  # it ages one face: the command line first tunes G to it, --smooth adds a GIF
+
+
+GAMES = {}
+
+
+def register(game):
+    GAMES[game.name] = game
+    return game
+
+
+register(Game('test', lambda net, faces, ages, genders, target, options: aging(
+    net, faces[0], ages[0], genders[0], target, options.watermark, options.keep_details), faces=1, ages_a_face=True))
+register(Game('morph', lambda net, faces, ages, genders, target, options: morph(
+    net, faces, ages, genders, options.length, target), faces=2))
+register(Game('kids', lambda net, faces, ages, genders, target, options: kids(
+    net, faces, options.length, target, options.seed), faces=2, needs_labels=False))

@@ -43,8 +43,6 @@ from data import FaceDataset, age_to_group, parse_utkface_name
 from images import gif_beside, pil_to_model_tensor_transform
 from model import Net
 
-GAMES = {'test': 1, 'morph': 2, 'kids': 2}  # game -> number of input images
-MODES = ('train', 'eval') + tuple(GAMES)
 GENDER_WORDS = {'m': consts.MALE, 'male': consts.MALE, '0': consts.MALE,
                 'f': consts.FEMALE, 'female': consts.FEMALE, '1': consts.FEMALE}
 
@@ -87,7 +85,7 @@ def loss_weight(text):
 def build_parser():
     parser = argparse.ArgumentParser(description='CAAE: age progression/regression by conditional adversarial autoencoder',
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('--mode', choices=MODES, default='train', help='what to do')
+    parser.add_argument('--mode', choices=('train', 'eval') + tuple(games.GAMES), default='train', help='what to do')
     parser.add_argument('--epochs', '-e', default=1, type=int, help='epochs to train')
     parser.add_argument('--epoch-size', dest='epoch_size', default=None, type=positive_int, metavar='N',
                         help='train on the first N faces of each epoch\'s shuffle (None: all), for checkpoints more often')
@@ -167,8 +165,9 @@ def build_parser():
 def check_arguments(parser, args):
     """Errors argparse cannot see: how many --input, --age and --gender values the mode takes, clashing options,
     loss weights the recipe does not have."""
-    wanted = GAMES.get(args.mode, 1)
-    if args.mode in GAMES and not args.input:
+    game = games.GAMES.get(args.mode)
+    wanted = game.faces if game else 1
+    if game and not args.input:
         parser.error(f'--mode {args.mode} needs --input with {wanted} face image(s)')
     if args.load and args.init:
         parser.error('--load continues a run, --init starts a new one from a model: give one of them')
@@ -177,9 +176,10 @@ def check_arguments(parser, args):
         if name not in known:
             parser.error(f'invalid weight {f"{name}={value:g}"!r}: give NAME=VALUE with NAME one of {", ".join(known)} '
                          f'(the weights of --recipe {args.recipe})')
-    if args.personalise is not None and (args.mode not in ('test', 'eval') or args.mode == 'eval' and not args.estimators):
+    ages_a_face = game and game.ages_a_face
+    if args.personalise is not None and not (ages_a_face or args.mode == 'eval' and args.estimators):
         parser.error('--personalise is for --mode test, and for --mode eval with --estimators')
-    counted = ('input', 'age', 'gender') if args.mode in ('test', 'morph') else ('input',)
+    counted = ('input', 'age', 'gender') if game and game.needs_labels else ('input',)
     for name in counted:
         values = getattr(args, name)
         if values is not None and len(values) != wanted:
@@ -288,26 +288,23 @@ def game_model(args):
 
 def play(args, net):
     """Play the game of --mode with the input faces; print the paths of its PNG and GIF (and smooth GIF)."""
+    game = games.GAMES[args.mode]
     model = game_model(args)
-    labels = face_labels(args) if args.mode != 'kids' else None
+    ages, genders = face_labels(args) if game.needs_labels else (None, None)
     output = args.output or os.path.join(consts.GAMES_RESULTS, args.mode)
     require_output_folder(output)
     faces = [read_face(path, args, output) for path in args.input]
     net.load(model, slim=True)
-    if args.mode == 'test':
-        (age,), (gender,) = labels
-        steps = personalise.STEPS if args.personalise is None else args.personalise
-        if steps:
-            net = personalised_net(net, faces[0], age, gender, args.age_classifier, steps)
-        png = games.aging(net, faces[0], age, gender, output, watermark=args.watermark, keep_details=args.keep_details)
-    elif args.mode == 'morph':
-        png = net.morph(faces, *labels, length=args.length, target=output)
-    else:
-        png = net.kids(faces, args.length, output, seed=args.seed)
+    steps = personalise.STEPS if args.personalise is None else args.personalise
+    if game.ages_a_face and steps:
+        net = personalised_net(net, faces[0], ages[0], genders[0], args.age_classifier, steps)
+    options = games.GameOptions(watermark=args.watermark, keep_details=args.keep_details, length=args.length,
+                                seed=args.seed)
+    png = game.play(net, faces, ages, genders, output, options)
     print(png)
     print(gif_beside(png))
-    if args.mode == 'test' and args.smooth:
-        print(games.save_smooth_aging_gif(net, faces[0], gender, png[:-len('.png')] + '_smooth.gif', args.smooth))
+    if game.ages_a_face and args.smooth:
+        print(games.save_smooth_aging_gif(net, faces[0], genders[0], png[:-len('.png')] + '_smooth.gif', args.smooth))
 
 
 def personalised_net(net, face, age, gender, classifier_folder, steps):
@@ -352,7 +349,7 @@ def main(argv=None):
     try:
         rank, world_size, device = init_distributed(args)
         net = Net(device=device, precision=args.precision, z_channels=z_length(args))
-        if args.mode in GAMES:
+        if args.mode in games.GAMES:
             play(args, net)
         elif args.mode == 'eval':
             evaluate(args, net)
@@ -361,7 +358,7 @@ def main(argv=None):
     except utils.InputError as e:
         sys.exit(f'error: {e}')
     except KeyboardInterrupt:
-        sys.exit('Interrupted' if args.mode in GAMES else
+        sys.exit('Interrupted' if args.mode in games.GAMES else
                  'Interrupted: the networks of the current epoch were saved (unless --models-saving never).')
     finally:
         if torch.distributed.is_initialized():

@@ -13,7 +13,6 @@ import torch.nn.functional as F
 
 import checkpoints
 import consts
-import games
 import utils
 from images import to_model_range
 
@@ -246,14 +245,17 @@ class Net:
 
     def test_single(self, image_tensor, age, gender, target, watermark=False):
         """The aging game (games.aging): saves out_<gender>_<age>.png in `target` and returns its path."""
+        import games  # the games and training sit above the networks: the reference's methods reach up to them
         return games.aging(self, image_tensor, age, gender, target, watermark)
 
     def morph(self, image_tensors, ages, genders, length, target):
         """The morph game (games.morph): saves morph.png in `target` and returns its path."""
+        import games
         return games.morph(self, image_tensors, ages, genders, length, target)
 
     def kids(self, image_tensors, length, target, seed=None):
         """The kids game (games.kids): saves kids.png in `target` and returns its path."""
+        import games
         return games.kids(self, image_tensors, length, target, seed)
 
     def teach(self, utkface_path, batch_size=128, epochs=1, weight_decay=1e-5, lr=2e-4, should_plot=False,

@@ -268,10 +268,10 @@ def morph_view(net, z_pair, labels, t):
     return show_face(model_tensor_to_uint8(net.generate(z[None], label[None]).cpu())[0])
 
 
-def play_game(net, game, crops, folder, **kwargs):
-    """Run the reference morph or kids game (Net.morph / Net.kids) into a new subfolder: (strip PNG, GIF)."""
+def play_game(net, game, crops, folder, ages=None, genders=None, **options):
+    """Play a game of games.GAMES on prepared faces into a new subfolder: (strip PNG, GIF)."""
     target = Path(folder) / f'{game}_{uuid.uuid4().hex[:8]}'
     target.mkdir(parents=True)
     faces = [pil_to_model_tensor_transform(c) for c in crops]
-    png = getattr(net, game)(faces, target=str(target), **kwargs)
+    png = games.GAMES[game].play(net, faces, ages, genders, str(target), games.GameOptions(**options))
     return png, gif_beside(png)

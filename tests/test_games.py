@@ -246,3 +246,24 @@ def test_notebook_runs_top_to_bottom(notebook, tiles, games_checkpoint, tmp_path
         for folder in ('personalised', 'keep_details'):
             assert sorted(os.listdir(tmp_path / folder)) == [pngs[0][:-len('png')] + 'gif', pngs[0]]
         assert shown.count('image/png') >= 3
+
+
+def mirror_game(net, faces, ages, genders, target, options):
+    """A toy game: the face redrawn beside its mirror image redrawn, at the face's own age."""
+    pair = torch.stack((faces[0], faces[0].flip(-1)))
+    z = net.encode(pair)
+    redrawn = net.generate(z, data.label_tensor([data.age_to_group(ages[0])] * 2, [genders[0]] * 2)).cpu()
+    return images.save_game(os.path.join(target, 'mirror.png'), images.image_strip(redrawn), redrawn,
+                            ['face', 'mirrored'])
+
+
+def test_a_new_game_is_one_entry_in_the_registry(games_checkpoint, tmp_path, monkeypatch, capsys):
+    """Registered here alone (nothing else edited), the toy game plays from the command line."""
+    import games
+    monkeypatch.setitem(games.GAMES, 'mirror', games.Game('mirror', mirror_game, faces=1))
+    main.main(['--mode', 'mirror', '--load', games_checkpoint, '--input', FACE_A, '--output', str(tmp_path)])
+    png, gif = capsys.readouterr().out.split()
+    assert png == str(tmp_path / 'mirror.png') and gif == str(tmp_path / 'mirror.gif')
+    assert Image.open(png).size == strip_size(2, OTHER_TILE)
+    with Image.open(gif) as animation:
+        assert animation.n_frames == 2
