@@ -36,7 +36,6 @@ from tqdm import tqdm
 
 import consts
 import metrics
-import personalise
 import utils
 from checkpoints import atomic_path, load_state_dict, save_state_dict
 from data import FaceDataset, parse_utkface_name
@@ -251,11 +250,6 @@ def augment(images, generator):
 
 # ---------------------------------------------------------------- training
 
-def accuracy(logits, groups):
-    """{'exact', 'within_one'}: shares of faces whose predicted group is the true one / within one group of it."""
-    return metrics.age_shares(logits, groups)
-
-
 def fit(kind, dataset, train_rows, epochs, batch_size=64, lr=3e-3, seed=None, show_progress=True, max_steps=None):
     """Train a fresh `kind` network on the dataset rows `train_rows` with augmentation (AdamW, one-cycle learning
     rate, cross-entropy with label smoothing 0.05); returns the module in eval mode."""
@@ -293,7 +287,7 @@ def fit(kind, dataset, train_rows, epochs, batch_size=64, lr=3e-3, seed=None, sh
 
 def measure(module, dataset, rows):
     """Accuracy (exact, within one group) of `module` on the real faces at `rows`."""
-    return accuracy(predict(module, dataset.images_tensor(rows)), dataset.age_groups[rows])
+    return metrics.age_shares(predict(module, dataset.images_tensor(rows)), dataset.age_groups[rows])
 
 
 def describe(module):
@@ -327,28 +321,6 @@ def train_and_record(kind, dataset, data_path, folder, epochs, show_progress=Tru
     with atomic_path(record_path) as tmp, open(tmp, 'w') as f:
         json.dump(record, f, indent=2)
     return entry
-
-
-def evaluate_rows(net, dataset, rows, folder=DEFAULT_FOLDER, identity=True, keep_details=False, personalise_steps=None):
-    """metrics.evaluate_aging of `net` on the dataset rows `rows` with the estimator and classifier of `folder`;
-    the KID floor's real reference is the faces estimator_split held out from the estimators' training.
-    `personalise_steps`: judge the renders of a G personalised to each face (personalise.py) for that many steps."""
-    classifier, estimator = load_if_present(folder)
-    if estimator is None:
-        raise utils.InputError(f'{path_of("estimator", folder)}: no such file (train it: python estimators.py)')
-    reference = None
-    if len(dataset) > 2 * 128:  # estimator_split holds out the 128-face validation batch first
-        _, held_out, _ = estimator_split(dataset)
-        held_out = held_out[~torch.isin(held_out, torch.as_tensor(rows))]
-        reference = (dataset.images_tensor(held_out), dataset.age_groups[held_out])
-    images, groups, genders = dataset.images_tensor(rows), dataset.age_groups[rows], dataset.genders[rows]
-    renders = None
-    if personalise_steps:
-        if classifier is None:
-            raise utils.InputError(f'{path_of("classifier", folder)}: no such file: personalising needs the classifier')
-        renders = personalise.render_every_age(net, images, groups, genders, classifier, personalise_steps)
-    return metrics.evaluate_aging(net, images, groups, genders, estimator, reference, identity, classifier,
-                                  keep_details, renders)
 
 
 def main(argv=None):

@@ -104,6 +104,17 @@ def save_smooth_aging_gif(net, face_or_z, gender, path, frames=41, start=MIN_YEA
     return save_gif(smooth_aging_frames(net, face_or_z, gender, frames, start, stop), path, duration_ms)
 
 
+def render_every_age(net, images, genders):
+    """Each uint8 face drawn at every age group with its gender: float [-1, 1] N x NUM_AGES x 3 x H x W."""
+    renders = []
+    for start in range(0, len(images), 64):
+        z = net.encode(images[start:start + 64])
+        batch_genders = genders[start:start + 64]
+        renders.append(torch.stack([net.generate(z, label_tensor(torch.full_like(batch_genders, g), batch_genders)).cpu()
+                                    for g in range(consts.NUM_AGES)], dim=1))
+    return torch.cat(renders)
+
+
 def aging(net, image_tensor, age, gender, target, watermark=False, keep_details=False):
     """One face at all 10 age groups with its gender; saves out_<gender>_<age>.png in `target`.
 

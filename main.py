@@ -33,8 +33,8 @@ import align
 import checkpoints
 import consts
 import estimators
+import evaluate
 import games
-import metrics
 import personalise
 import recipes
 import train
@@ -316,7 +316,7 @@ def personalised_net(net, face, age, gender, classifier_folder, steps):
     return personalise.personalised(net, face, age_to_group(age), gender, classifier, steps)
 
 
-def evaluate(args, net):
+def evaluate_command(args, net):
     """Quality numbers on faces the model never trained on: print a table, write eval.json."""
     model = game_model(args)
     net.load(model, slim=True)
@@ -325,12 +325,9 @@ def evaluate(args, net):
     if args.eval_all:
         idx, held_out = torch.arange(len(dataset)), 'every image'
     else:
-        idx, held_out = metrics.held_out_rows(dataset, model, args.batch_size, args.seed or 0)
+        idx, held_out = evaluate.held_out_rows(dataset, model, args.batch_size, args.seed or 0)
     net.eval()
-    result = metrics.evaluate_rows(net, dataset, idx)
-    if args.estimators:
-        result.update(estimators.evaluate_rows(net, dataset, idx, args.estimators, keep_details=args.keep_details,
-                                               personalise_steps=args.personalise))
+    result = evaluate.evaluate_model(net, dataset, idx, args.estimators, args.keep_details, args.personalise)
     result = {'model': model, 'data': data, 'evaluated on': held_out, **result}
     output = args.output or os.path.join(consts.GAMES_RESULTS, 'eval')
     require_output_folder(output)
@@ -352,7 +349,7 @@ def main(argv=None):
         if args.mode in games.GAMES:
             play(args, net)
         elif args.mode == 'eval':
-            evaluate(args, net)
+            evaluate_command(args, net)
         else:
             train_command(args, net, rank, world_size)
     except utils.InputError as e:

@@ -1,14 +1,11 @@
-"""Quality numbers for a trained CAAE: reconstruction (L1, PSNR, SSIM), z's fit to its prior, the age effect."""
+"""Quality numbers, pure: reconstruction (PSNR, SSIM), z's fit to its prior, fixed patterns, age shares, skin tone
+(delta E), realism (KID) and identity (dlib). evaluate.py measures a model with them."""
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-import checkpoints
 import consts
-from data import label_tensor
-from games import with_details
 from images import face_box, model_tensor_to_uint8, to_model_range
-from utils import print_timestamp
 
 
 def psnr(images, references):
@@ -40,48 +37,6 @@ def ks_uniform(z):
     cdf = ((sorted_z + 1) / 2).clamp(0, 1)
     steps = torch.arange(1, n + 1, dtype=torch.float)[:, None] / n
     return torch.maximum(steps - cdf, cdf - (steps - 1 / n)).max(dim=0).values.mean().item()
-
-
-def held_out_rows(dataset, model_folder, batch_size=128, seed=0):
-    """(rows, description) of the faces that training held out: those named in the model's run.json, or, for an
-    older run without one, the split that batch size and seed give."""
-    record = checkpoints.find_run_record(model_folder)
-    if record:
-        return dataset.rows_of(record['validation']), f'the validation faces named in the run\'s {consts.RUN_RECORD}'
-    print_timestamp(f'{model_folder}: no {consts.RUN_RECORD} beside the model, so its validation batch is found again '
-                    f'from --batch-size {batch_size} and --seed {seed}')
-    described = f'the validation batch the trainer held out (--batch-size {batch_size}, --seed {seed})'
-    return dataset.split(batch_size, 0, seed=seed)[0], described
-
-
-def evaluate_rows(net, dataset, rows):
-    """evaluate() on the dataset rows `rows`."""
-    return evaluate(net, dataset.images_tensor(rows), dataset.age_groups[rows], dataset.genders[rows])
-
-
-def evaluate(net, images, age_groups, genders, seed=0):
-    """All quality numbers of `net` on uint8 images (Nx3xHxW) with their true labels, as a dict."""
-    z, reconstructed, young, old = [], [], [], []
-    for start in range(0, len(images), 64):
-        batch = slice(start, start + 64)
-        z_batch = net.encode(images[batch])
-        z.append(z_batch.cpu())
-        reconstructed.append(net.generate(z_batch, label_tensor(age_groups[batch], genders[batch])).cpu())
-        young.append(net.generate(z_batch, label_tensor(torch.zeros_like(genders[batch]), genders[batch])).cpu())
-        old.append(net.generate(z_batch, label_tensor(torch.full_like(genders[batch], consts.NUM_AGES - 1),
-                                                            genders[batch])).cpu())
-    z, reconstructed, young, old = map(torch.cat, (z, reconstructed, young, old))
-    originals = to_model_range(images)
-    prior = torch.rand(z.shape, generator=torch.Generator().manual_seed(seed)) * 2 - 1
-    return {
-        'images': len(images),
-        'l1': (reconstructed - originals).abs().mean().item(),
-        'psnr_db': psnr(reconstructed, originals),
-        'ssim': ssim(reconstructed, originals),
-        'z_ks': ks_uniform(z),
-        'z_ks_prior_sample': ks_uniform(prior),
-        'age_effect_pixels': ((old - young).abs().mean() * 127.5).item(),
-    }
 
 
 def grid_pattern(images, period=16):
@@ -190,85 +145,9 @@ def verified_share(descriptors, references, threshold=IDENTITY_THRESHOLD):
     return ((descriptors - references).norm(dim=1) < threshold).float().mean().item()
 
 
-def _batched(function, images, batch_size=256):
+def batched(function, images, batch_size=256):
+    """`function` on `images` in batches, without gradients: float, on the CPU."""
     with torch.no_grad():
         return torch.cat([function(images[s:s + batch_size]).float().cpu() for s in range(0, len(images), batch_size)])
 
 
-def render_every_age(net, images, genders):
-    """Each uint8 face drawn at every age group with its gender: float [-1, 1] N x NUM_AGES x 3 x H x W."""
-    renders = []
-    for start in range(0, len(images), 64):
-        z = net.encode(images[start:start + 64])
-        batch_genders = genders[start:start + 64]
-        renders.append(torch.stack([net.generate(z, label_tensor(torch.full_like(batch_genders, g), batch_genders)).cpu()
-                                    for g in range(consts.NUM_AGES)], dim=1))
-    return torch.cat(renders)
-
-
-def evaluate_aging(net, images, age_groups, genders, estimator=None, reference=None, identity=True, classifier=None,
-                   keep_details=False, renders=None):
-    """Aging numbers of `net` on uint8 faces with their true labels, as a dict: skin tone (delta E at the own age),
-    the renders' grid_pattern beside the photos', and, given the evaluation `estimator` (estimators.AgeEstimator),
-    the renders' age shares, mean estimated ages per asked group, the estimator's ceiling on the real faces and
-    KID (renders vs these real faces, per group) with its real-vs-real floor from `reference` (uint8 real faces
-    unseen by the estimator, their groups);
-    `identity`: dlib verification of the adults' renders (a 'missing: ...' line when dlib is absent); the loss
-    `classifier`'s shares too where given (a gap to the estimator's shows the generator fooling the classifier).
-    `keep_details`: judge the games' keep-details renders (games.with_details) instead of the plain ones.
-    `renders`: the faces at every age group drawn another way (N x NUM_AGES x 3 x H x W, e.g. personalised), instead
-    of `net`'s."""
-    n, groups = len(images), torch.arange(consts.NUM_AGES)
-    renders = render_every_age(net, images, genders) if renders is None else renders
-    originals, own = to_model_range(images), renders[torch.arange(n), age_groups]
-    if keep_details:
-        renders = with_details(originals[:, None], renders, own[:, None], age_groups[:, None] - groups)
-        own = renders[torch.arange(n), age_groups]
-    result = {'l1_own_age': F.l1_loss(own, originals).item(),
-              'delta_e_own_age': delta_e(own, originals), 'delta_e_mean_colour_own_age': delta_e_of_means(own, originals),
-              'grid_pattern_renders': grid_pattern(renders.flatten(0, 1)).mean().item(),
-              'grid_pattern_real': grid_pattern(originals).mean().item()}
-    if estimator is not None:
-        estimator.eval()
-        logits = _batched(estimator, renders.flatten(0, 1)).view(n, consts.NUM_AGES, -1)
-        real_logits = _batched(estimator, images)
-        shares, ceiling = age_shares(logits.flatten(0, 1), groups.repeat(n)), age_shares(real_logits, age_groups)
-        result.update({
-            'renders_age_exact': shares['exact'], 'renders_age_within_one': shares['within_one'],
-            'renders_mean_age_per_asked_group': expected_ages(logits, estimator.centre_ages).mean(0).tolist(),
-            'real_age_exact': ceiling['exact'], 'real_age_within_one': ceiling['within_one'],
-            'real_mean_age_per_group': mean_per_group(expected_ages(real_logits, estimator.centre_ages), age_groups)})
-        features = _batched(estimator.features, renders.flatten(0, 1)).view(n, consts.NUM_AGES, -1)
-        real_features = _batched(estimator.features, images)
-        reference_features = _batched(estimator.features, reference[0]) if reference is not None else None
-        kids, floors = [], []
-        for g in range(consts.NUM_AGES):
-            real_g = real_features[age_groups == g]
-            if len(real_g) < 2:
-                continue
-            kids.append(kid(features[:, g], real_g))
-            if reference_features is not None and (reference[1] == g).sum() >= 2:
-                floors.append(kid(reference_features[reference[1] == g][:n], real_g))
-        result.update({'kid_renders_vs_real': float(np.mean(kids)) if kids else None, 'kid_groups': len(kids),
-                       'kid_real_vs_real': float(np.mean(floors)) if floors else None})
-    if classifier is not None:
-        classifier.eval()
-        shares = age_shares(_batched(classifier, renders.flatten(0, 1)), groups.repeat(n))
-        result.update({'classifier_renders_age_within_one': shares['within_one'],
-                       'classifier_real_age_within_one': age_shares(_batched(classifier, images), age_groups)['within_one']})
-    if identity:
-        model, reason = identity_model()
-        adults = (age_groups >= 4).nonzero().flatten()  # group 4 and above: 21 years and over
-        if model is None:
-            result['identity'] = reason
-        elif len(adults):
-            inputs = face_descriptors(model, images[adults])
-            adult_renders = face_descriptors(model, renders[adults, 4:].flatten(0, 1))
-            adult_renders = adult_renders.view(len(adults), consts.NUM_AGES - 4, inputs.shape[1])
-            result.update({'identity_adults': len(adults),
-                           'identity_adult_renders_verified': verified_share(
-                               adult_renders.flatten(0, 1), inputs.repeat_interleave(consts.NUM_AGES - 4, 0)),
-                           'identity_verified_per_adult_group': [verified_share(adult_renders[:, g], inputs)
-                                                                 for g in range(adult_renders.shape[1])],
-                           'identity_reconstruction_verified': verified_share(face_descriptors(model, own[adults]), inputs)})
-    return result

@@ -17,8 +17,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 import consts
-import metrics
 from data import label_tensor
+from games import render_every_age
 from images import to_model_range
 from losses import blur_and_shift
 
@@ -64,12 +64,12 @@ def personalised(net, face, age_group, gender, classifier, steps=STEPS, seed=0):
     return tuned
 
 
-def render_every_age(net, images, age_groups, genders, classifier, steps=STEPS, show_progress=True):
+def personalised_renders(net, images, age_groups, genders, classifier, steps=STEPS, show_progress=True):
     """Each uint8 face drawn at every age group by its own personalised G: float [-1, 1] N x NUM_AGES x 3 x H x W
-    (metrics.render_every_age's layout)."""
+    (games.render_every_age's layout)."""
     renders = []
     for face, group, gender in tqdm(zip(images, age_groups.tolist(), genders.tolist()), total=len(images),
                                     desc='Personalising', unit='face', disable=not show_progress):
         tuned = personalised(net, face, group, gender, classifier, steps)
-        renders.append(metrics.render_every_age(tuned, face[None], torch.tensor([gender]))[0])
+        renders.append(render_every_age(tuned, face[None], torch.tensor([gender]))[0])
     return torch.stack(renders)

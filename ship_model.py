@@ -21,7 +21,7 @@ import checkpoints
 import consts
 import estimators
 import games
-import metrics
+import evaluate
 import personalise
 import utils
 from data import FaceDataset, age_to_group, parse_utkface_name
@@ -70,7 +70,7 @@ def main(argv=None):
     try:
         run = os.path.dirname(os.path.abspath(args.epoch_folder))
         dataset = FaceDataset.from_folder(args.input)
-        idx, _ = metrics.held_out_rows(dataset, args.epoch_folder, args.batch_size, args.seed)
+        idx, _ = evaluate.held_out_rows(dataset, args.epoch_folder, args.batch_size, args.seed)
         checkpoints.export_for_games(args.epoch_folder, args.dest)
         record = checkpoints.find_run_record(args.epoch_folder)
         if record:
@@ -83,7 +83,7 @@ def main(argv=None):
         grid = read_image(os.path.join(args.epoch_folder, 'validation.png'))
         save_png(top_left(grid, PREVIEW_BOX), os.path.join(args.dest, 'validation.png'))
         save_validation_gif(run, os.path.join(args.doc, 'validation.gif'), box=PREVIEW_BOX, max_side=768, max_frames=12)
-        result = metrics.evaluate_rows(shipped, dataset, idx)
+        result = evaluate.evaluate_model(shipped, dataset, idx)
         checkpoints.save_json(result, os.path.join(args.dest, 'eval.json'))
         faces = play_games(shipped, dataset, idx, args.doc, estimators.load('classifier', args.age_classifier))
     except (utils.InputError, FileNotFoundError) as e:

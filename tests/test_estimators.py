@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 import consts
 import estimators
+import evaluate
 import metrics
 import utils
 from conftest import SAMPLE
@@ -121,14 +122,14 @@ def test_evaluate_aging_reports_every_number(tiny, monkeypatch):
     estimator = estimators.AgeEstimator().eval()
     reference = (tiny.images_tensor(torch.arange(6, 48)), tiny.age_groups[6:])
     groups = torch.tensor([0, 0, 4, 4, 9, 9])
-    result = metrics.evaluate_aging(Net(), tiny.images_tensor(rows), groups, tiny.genders[rows], estimator,
+    result = evaluate.aging_numbers(Net(), tiny.images_tensor(rows), groups, tiny.genders[rows], estimator,
                                     reference, classifier=estimators.AgeClassifier().eval())
     assert len(result['renders_mean_age_per_asked_group']) == consts.NUM_AGES
     assert 0 <= result['renders_age_exact'] <= result['renders_age_within_one'] <= 1
     assert result['kid_groups'] == 3 and result['kid_renders_vs_real'] is not None
     assert result['delta_e_own_age'] > 0 and result['identity'].startswith('missing')
     assert 0 <= result['classifier_renders_age_within_one'] <= 1
-    without = metrics.evaluate_aging(Net(), tiny.images_tensor(rows[:2]), groups[:2], tiny.genders[:2], identity=False)
+    without = evaluate.aging_numbers(Net(), tiny.images_tensor(rows[:2]), groups[:2], tiny.genders[:2], identity=False)
     assert set(without) == {'l1_own_age', 'delta_e_own_age', 'delta_e_mean_colour_own_age', 'grid_pattern_renders',
                             'grid_pattern_real'}
 
@@ -136,7 +137,7 @@ def test_evaluate_aging_reports_every_number(tiny, monkeypatch):
 def test_keep_details_renders_give_the_input_back_at_its_own_age(tiny):
     from model import Net
     rows, groups = torch.arange(3), torch.tensor([0, 4, 9])
-    detailed = metrics.evaluate_aging(Net(), tiny.images_tensor(rows), groups, tiny.genders[rows], identity=False,
+    detailed = evaluate.aging_numbers(Net(), tiny.images_tensor(rows), groups, tiny.genders[rows], identity=False,
                                       keep_details=True)
     assert detailed['delta_e_own_age'] == pytest.approx(0, abs=1e-4)
 
@@ -146,7 +147,7 @@ def test_identity_per_adult_group_averages_to_the_adult_share(tiny):
     pytest.importorskip('dlib')
     from model import Net
     rows, groups = torch.arange(4), torch.tensor([4, 5, 7, 9])
-    result = metrics.evaluate_aging(Net(), tiny.images_tensor(rows), groups, tiny.genders[rows], keep_details=True)
+    result = evaluate.aging_numbers(Net(), tiny.images_tensor(rows), groups, tiny.genders[rows], keep_details=True)
     per_group = result['identity_verified_per_adult_group']
     assert result['identity_adults'] == 4 and len(per_group) == consts.NUM_AGES - 4
     assert sum(per_group) / len(per_group) == pytest.approx(result['identity_adult_renders_verified'])
@@ -177,5 +178,5 @@ def test_the_shipped_estimators_load_and_judge_real_faces(tiny):
         pytest.skip('the age estimators are not shipped')
     classifier, estimator = estimators.load_if_present(folder)
     for module in (classifier, estimator):
-        assert estimators.accuracy(estimators.predict(module, tiny.images_tensor()), tiny.age_groups)['within_one'] > 0.6
+        assert metrics.age_shares(estimators.predict(module, tiny.images_tensor()), tiny.age_groups)['within_one'] > 0.6
     assert estimator.centre_ages[0] < 5 and estimator.centre_ages[-1] > 71

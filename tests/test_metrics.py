@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 
+import evaluate
 import metrics
 import images
 from conftest import SAMPLE
@@ -58,7 +59,7 @@ def test_evaluate_reports_every_number():
     from model import Net
     faces = torch.stack([torch.from_numpy(images.pil_to_uint8(Image.open(p)).copy()).permute(2, 0, 1)
                           for p in sorted(SAMPLE.iterdir())[:3]])
-    result = metrics.evaluate(Net(), faces, torch.tensor([0, 4, 9]), torch.tensor([0, 1, 1]))
+    result = evaluate.reconstruction(Net(), faces, torch.tensor([0, 4, 9]), torch.tensor([0, 1, 1]))
     assert set(result) == {'images', 'l1', 'psnr_db', 'ssim', 'z_ks', 'z_ks_prior_sample', 'age_effect_pixels'}
     assert result['images'] == 3 and all(np.isfinite(v) for v in result.values())
 

@@ -77,11 +77,11 @@ def test_a_personalised_face_still_ages_to_the_estimator_no_loss_saw(net, classi
     assert young < 15 and old > 55
 
 
-def test_render_every_age_draws_each_face_with_its_own_personalised_g(net, classifier, face):
+def test_personalised_renders_draw_each_face_with_its_own_personalised_g(net, classifier, face):
     pixels = torch.from_numpy(images.pil_to_uint8(images.load_image(FACE)).copy()).permute(2, 0, 1)
     faces = torch.stack((pixels, pixels.flip(2)))  # uint8, as the eval reads them
     groups, genders = torch.tensor([AGE_GROUP, 1]), torch.tensor([GENDER, consts.MALE])
-    renders = personalise.render_every_age(net, faces, groups, genders, classifier, steps=2, show_progress=False)
+    renders = personalise.personalised_renders(net, faces, groups, genders, classifier, steps=2, show_progress=False)
     assert renders.shape == (2, consts.NUM_AGES, 3, 128, 128)
     tuned = personalise.personalised(net, faces[1], 1, consts.MALE, classifier, steps=2)
     all_groups = torch.arange(consts.NUM_AGES)

@@ -10,7 +10,7 @@ import consts
 import data
 import estimators
 import images
-import metrics
+import evaluate
 from conftest import AGING_TILE, REPO, SAMPLE, run_notebook, strip_size
 
 SHIPPED = os.path.join(REPO, consts.SHIPPED_MODEL)
@@ -54,7 +54,7 @@ def test_shipped_weights_are_fp16_state_dicts_with_the_reference_keys(net):
 
 def test_shipped_model_reconstructs_better_than_the_average_face(net, sample):
     pixels, age_groups, genders = sample
-    result = metrics.evaluate(net, pixels, age_groups, genders)
+    result = evaluate.reconstruction(net, pixels, age_groups, genders)
     faces = images.to_model_range(pixels)
     average_face_l1 = (faces - faces.mean(0)).abs().mean().item()
     assert result['l1'] < 0.8 * average_face_l1
