@@ -216,7 +216,7 @@ def face_to_image_matrix(crop_box, size=IMAGE_LENGTH):
     return chip_to_image @ face_to_chip
 
 
-def face_mask(size=IMAGE_LENGTH):
+def paste_mask(size=IMAGE_LENGTH):
     """float32 size x size mask in [0, 1]: 1 on the face, falling smoothly to exactly 0 at the edge of an ellipse
     that lies inside the square, so that nothing outside the face is changed and no seam shows."""
     v, u = (np.mgrid[0:size, 0:size] + 0.5) / size
@@ -246,7 +246,7 @@ def paste_back(image, face, crop_box, reference=None):
     photo = np.array(image.convert('RGB'))
     face = np.asarray(face.convert('RGB') if isinstance(face, Image.Image) else face, dtype=np.uint8)
     size = face.shape[0]
-    mask = face_mask(size)
+    mask = paste_mask(size)
     if reference is not None:
         reference = np.asarray(reference.convert('RGB').resize((size, size), Image.BILINEAR)
                                if isinstance(reference, Image.Image) else reference, dtype=np.uint8)

@@ -9,7 +9,7 @@ GIF or MP4, and the option to paste the face back into the photo), Morph (two ph
 them) and Kids (two photos -> their children). Uploads and everything the page makes live in a temporary
 folder that is removed when the app stops; nothing is written into the repository or the models.
 
-The page's logic is in web_games.py (read_upload, prepare_face, render_age, ...), plain functions that tests
+The page's logic is in web_games.py (read_upload, prepare_upload, render_age, ...), plain functions that tests
 call without a browser; build_page() only wires them to gradio components.
 """
 import argparse
@@ -51,7 +51,7 @@ from web_games import (
     name_labels,
     personalised_net,
     play_game,
-    prepare_face,
+    prepare_upload,
     read_upload,
     show_face,
     shrink,
@@ -108,7 +108,7 @@ def build_page(models, work_dir, memory, threads=1):
             return nothing + (gr.update(), gr.update(), gr.update(), '')
         try:
             index = int(str(face_choice).split()[0]) - 1 if face_choice else 0
-            prepared = prepare_face(path, index, whole)
+            prepared = prepare_upload(path, index, whole)
             net = models.get(model_name)
             name_age, name_gender = name_labels(path)
             if not keep_labels:
@@ -177,7 +177,7 @@ def build_page(models, work_dir, memory, threads=1):
         crops, labels = [], []
         for i, path in enumerate((path1, path2), 1):
             try:
-                prepared = prepare_face(path, whole_image=whole)
+                prepared = prepare_upload(path, whole_image=whole)
             except utils.InputError as e:
                 raise utils.InputError(f'Photo {i}: {e}') from None
             crops.append(prepared.crop)

@@ -255,6 +255,12 @@ class FaceDataset:
         order = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
         return order[:valid_size], order[valid_size:]
 
+    def rows_except(self, rows):
+        """Every row but `rows`, in order (so that a continued run shuffles the same rows)."""
+        keep = torch.ones(len(self), dtype=torch.bool)
+        keep[rows] = False
+        return keep.nonzero().flatten()
+
     def fingerprint(self):
         """A digest of the faces' names and labels in order: the same dataset on any machine gives the same one."""
         digest = hashlib.sha1()

@@ -39,7 +39,7 @@ import metrics
 import utils
 from checkpoints import atomic_path, load_state_dict, save_state_dict
 from data import FaceDataset, parse_utkface_name
-from images import to_model_range
+from images import gaussian_blur, to_model_range
 
 DEFAULT_FOLDER = consts.AGE_ESTIMATORS  # the shipped estimators, beside the code, whatever the working folder
 RECORD = 'record.json'
@@ -170,9 +170,7 @@ def estimator_split(dataset, seed=HOLD_OUT_SEED, count=HOLD_OUT_COUNT, valid_siz
     """(train, held_out, validation) row indices: validation is the shipped model's held-out batch, held_out a
     further `count` rows of the rest drawn with `seed` to measure the estimators, train everything else."""
     validation = dataset.split(valid_size, 0, seed=valid_seed)[0]
-    rest = torch.ones(len(dataset), dtype=torch.bool)
-    rest[validation] = False
-    rest = rest.nonzero().flatten()
+    rest = dataset.rows_except(validation)
     order = rest[torch.randperm(len(rest), generator=torch.Generator().manual_seed(seed))]
     count = min(count, len(rest) // 5)
     return order[count:].sort().values, order[:count].sort().values, validation
@@ -184,19 +182,13 @@ def ages_in_years(dataset, rows):
 
 
 def centre_ages(dataset, rows):
-    """Mean age in years of the faces at `rows` in each age group (the group's middle age where it has none)."""
+    """Mean age in years of the faces at `rows` in each age group (consts.AGE_GROUP_CENTRES where it has none)."""
     ages, groups = ages_in_years(dataset, rows), dataset.age_groups[rows]
-    middle = torch.tensor([3., 8., 13., 18., 25.5, 35.5, 45.5, 55.5, 65.5, 80.])
+    middle = torch.tensor(consts.AGE_GROUP_CENTRES)
     return torch.stack([ages[groups == g].mean() if (groups == g).any() else middle[g] for g in range(consts.NUM_AGES)])
 
 
 # ---------------------------------------------------------------- augmentation
-
-def _gaussian_kernel(sigma, size=7):
-    coords = torch.arange(size, dtype=torch.float) - size // 2
-    g = torch.exp(-coords ** 2 / (2 * sigma ** 2))
-    return g / g.sum()
-
 
 def _jpeg(image, quality):
     """A uint8 3xHxW image after JPEG encoding at `quality` and decoding (Pillow's libjpeg)."""
@@ -230,10 +222,7 @@ def augment(images, generator):
             out[i] = _jpeg(out[i], q)
     x = to_model_range(out)
     for i in chance(0.4).nonzero().flatten().tolist():
-        k = _gaussian_kernel(uniform(0.4, 2.0, ()).item())
-        xi = F.pad(x[i:i + 1], (3, 3, 3, 3), mode='replicate')
-        xi = F.conv2d(xi, k.view(1, 1, 1, -1).expand(3, 1, 1, 7), groups=3)
-        x[i] = F.conv2d(xi, k.view(1, 1, -1, 1).expand(3, 1, 7, 1), groups=3)[0]
+        x[i] = gaussian_blur(x[i:i + 1], uniform(0.4, 2.0, ()).item(), radius=3, edges='replicate')[0]
     noisy = chance(0.4)
     x = x + noisy.view(-1, 1, 1, 1) * uniform(0, 0.1).view(-1, 1, 1, 1) * torch.randn(x.shape, generator=generator)
     striped = chance(0.3).view(-1, 1, 1, 1)

@@ -23,8 +23,7 @@ from images import (face_mask, gaussian_blur, image_strip, label_frame, model_te
                     to_model_range, watermark as write_watermark)
 from utils import InputError
 
-# The middle of each group's years (0-5 -> 2.5, ..., 61-70 -> 65.5); 71+ is open-ended: 80 is taken as its centre.
-AGE_GROUP_CENTRES = (2.5, 8.0, 13.0, 18.0, 25.5, 35.5, 45.5, 55.5, 65.5, 80.0)
+AGE_GROUP_CENTRES = consts.AGE_GROUP_CENTRES
 MIN_YEARS, MAX_YEARS = 0, 100
 DETAIL_SIGMA = 3  # pixels: the photo's detail finer than this fades from younger keep-details renders
 DETAIL_FADE_GROUPS = 4  # a keep-details render this many age groups younger keeps none of it

@@ -41,14 +41,23 @@ def face_box(images, box=consts.FACE_BOX):
     return images[:, :, top:bottom, left:right]
 
 
-def gaussian_blur(images, sigma=1.0, radius=2):
-    """A separable Gaussian blur (2 * radius + 1 taps, zero padding) of each channel of N x C x H x W images."""
-    taps = torch.exp(-torch.arange(-radius, radius + 1.0) ** 2 / (2 * sigma ** 2))
+def gaussian_taps(sigma, radius):
+    """The 2 * radius + 1 unnormalised taps of a Gaussian of `sigma` pixels (the one Gaussian of the project)."""
+    return torch.exp(-torch.arange(-radius, radius + 1.0) ** 2 / (2 * sigma ** 2))
+
+
+def gaussian_blur(images, sigma=1.0, radius=2, edges='zeros'):
+    """A separable Gaussian blur (2 * radius + 1 taps) of each channel of N x C x H x W images; beyond the edges
+    the image is taken as zeros, or as its edge pixels repeated (`edges='replicate'`)."""
+    taps = gaussian_taps(sigma, radius)
     kernel = (taps / taps.sum()).to(images.dtype).to(images.device)
     channels, size = images.shape[1], 2 * radius + 1
-    blurred = F.conv2d(images, kernel.view(1, 1, 1, size).expand(channels, 1, 1, size), padding=(0, radius),
+    padding = (0, radius), (radius, 0)
+    if edges == 'replicate':
+        images, padding = F.pad(images, (radius,) * 4, mode='replicate'), (0, 0)
+    blurred = F.conv2d(images, kernel.view(1, 1, 1, size).expand(channels, 1, 1, size), padding=padding[0],
                        groups=channels)
-    return F.conv2d(blurred, kernel.view(1, 1, size, 1).expand(channels, 1, size, 1), padding=(radius, 0),
+    return F.conv2d(blurred, kernel.view(1, 1, size, 1).expand(channels, 1, size, 1), padding=padding[1],
                     groups=channels)
 
 

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 import consts
-from images import face_box, model_tensor_to_uint8, to_model_range
+from images import face_box, gaussian_taps, model_tensor_to_uint8, to_model_range
 
 
 def psnr(images, references):
@@ -17,8 +17,7 @@ def psnr(images, references):
 def ssim(images, references, window=11, sigma=1.5):
     """Mean SSIM (Wang et al. 2004: Gaussian window 11, sigma 1.5) of [-1, 1] images on the [0, 1] scale."""
     x, y = (images.float() + 1) / 2, (references.float() + 1) / 2
-    coords = torch.arange(window, dtype=torch.float) - window // 2
-    g = torch.exp(-coords ** 2 / (2 * sigma ** 2))
+    g = gaussian_taps(sigma, window // 2)
     kernel = (g[:, None] * g[None, :] / g.sum() ** 2).expand(x.shape[1], 1, window, window).contiguous()
 
     def blur(t):

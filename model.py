@@ -17,10 +17,6 @@ import utils
 from images import to_model_range
 
 
-def _block(*layers):
-    return nn.Sequential(*layers)
-
-
 class Encoder(nn.Module):
     """128x128x3 image -> z in [-1, 1]^z_channels."""
 
@@ -28,7 +24,7 @@ class Encoder(nn.Module):
         super().__init__()
         channels = (consts.IMAGE_DEPTH, 64, 128, 256, 512, 1024)
         self.conv_layers = nn.Sequential(OrderedDict(
-            (f'e_conv_{i}', _block(nn.Conv2d(c_in, c_out, kernel_size=5, stride=2), nn.ReLU()))
+            (f'e_conv_{i}', nn.Sequential(nn.Conv2d(c_in, c_out, kernel_size=5, stride=2), nn.ReLU()))
             for i, (c_in, c_out) in enumerate(zip(channels, channels[1:]), 1)))
         self.fc_layer = nn.Sequential(OrderedDict([
             ('e_fc_1', nn.Linear(channels[-1], z_channels or consts.NUM_Z_CHANNELS)),
@@ -73,12 +69,12 @@ class Generator(nn.Module):
 
     def __init__(self, z_channels=None):
         super().__init__()
-        self.fc = _block(nn.Linear((z_channels or consts.NUM_Z_CHANNELS) + consts.LABEL_LEN, 1024 * 4 * 4), nn.ReLU())
+        self.fc = nn.Sequential(nn.Linear((z_channels or consts.NUM_Z_CHANNELS) + consts.LABEL_LEN, 1024 * 4 * 4), nn.ReLU())
         channels = (1024, 512, 256, 128, 64, 32)
         layers = [(c_in, c_out, 5, 2, 2, 1, nn.ReLU()) for c_in, c_out in zip(channels, channels[1:])]
         layers += [(32, 16, 5, 1, 2, 0, nn.ReLU()), (16, consts.IMAGE_DEPTH, 1, 1, 0, 0, nn.Tanh())]
         self.deconv_layers = nn.Sequential(OrderedDict(
-            (f'g_deconv_{i}', _block(nn.ConvTranspose2d(c_in, c_out, k, s, padding=p, output_padding=op), act))
+            (f'g_deconv_{i}', nn.Sequential(nn.ConvTranspose2d(c_in, c_out, k, s, padding=p, output_padding=op), act))
             for i, (c_in, c_out, k, s, p, op, act) in enumerate(layers, 1)))
         self.first_deconv_as_matmul = True
 
@@ -102,9 +98,9 @@ class DiscriminatorZ(nn.Module):
     def __init__(self, z_channels=None):
         super().__init__()
         dims = (z_channels or consts.NUM_Z_CHANNELS, 64, 32, 16)
-        blocks = [(f'dz_fc_{i}', _block(nn.Linear(d_in, d_out), nn.BatchNorm1d(d_out), nn.ReLU()))
+        blocks = [(f'dz_fc_{i}', nn.Sequential(nn.Linear(d_in, d_out), nn.BatchNorm1d(d_out), nn.ReLU()))
                   for i, (d_in, d_out) in enumerate(zip(dims, dims[1:]), 1)]
-        blocks.append(('dz_fc_4', _block(nn.Linear(dims[-1], 1))))
+        blocks.append(('dz_fc_4', nn.Sequential(nn.Linear(dims[-1], 1))))
         self.layers = nn.Sequential(OrderedDict(blocks))
 
     def forward(self, z):
@@ -118,12 +114,12 @@ class DiscriminatorImg(nn.Module):
         super().__init__()
         channels = ((consts.IMAGE_DEPTH, 16), (16 + consts.LABEL_LEN, 32), (32, 64), (64, 128))
         self.conv_layers = nn.Sequential(OrderedDict(
-            (f'dimg_conv_{i}', _block(nn.Conv2d(c_in, c_out, consts.KERNEL_SIZE, stride=2),
+            (f'dimg_conv_{i}', nn.Sequential(nn.Conv2d(c_in, c_out, consts.KERNEL_SIZE, stride=2),
                                       nn.BatchNorm2d(c_out), nn.ReLU()))
             for i, (c_in, c_out) in enumerate(channels, 1)))
         self.fc_layers = nn.Sequential(OrderedDict([
-            ('dimg_fc_1', _block(nn.Linear(128 * 8 * 8, 1024), nn.LeakyReLU())),
-            ('dimg_fc_2', _block(nn.Linear(1024, 1)))]))
+            ('dimg_fc_1', nn.Sequential(nn.Linear(128 * 8 * 8, 1024), nn.LeakyReLU())),
+            ('dimg_fc_2', nn.Sequential(nn.Linear(1024, 1)))]))
         self.labels_as_bias = True
 
     def forward(self, images, labels):

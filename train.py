@@ -166,7 +166,7 @@ def train(net, step_fn, loss_names, optimizers, dataset, valid_rows, config, out
     if net.device.type == 'cuda':
         dataset.to(net.device)
     valid_images, valid_labels = net.batch(dataset, valid_rows)
-    train_rows = training_rows(len(dataset), valid_rows)
+    train_rows = dataset.rows_except(valid_rows)
     tracker = LossTracker(plot=config.should_plot and is_main, history=history)
     last_epoch = first_epoch + config.epochs - 1
     writer = EpochWriter() if is_main else None
@@ -211,13 +211,6 @@ def train(net, step_fn, loss_names, optimizers, dataset, valid_rows, config, out
     if is_main and config.epochs > 0:
         save_validation_gif(output)
     return tracker
-
-
-def training_rows(size, valid_rows):
-    """Every row but the validation ones, in order (so that a continued run shuffles the same rows)."""
-    keep = torch.ones(size, dtype=torch.bool)
-    keep[valid_rows] = False
-    return keep.nonzero().flatten()
 
 
 def epoch_batches(train_rows, epoch, config, rank, world_size):

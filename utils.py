@@ -86,8 +86,7 @@ _MOVED = {
                'load_image', 'merge_images', 'image_grid', 'save_image_normalized', 'save_png', 'label_frame',
                'save_gif', 'image_strip', 'watermark', 'gif_beside', 'save_game', 'save_validation_gif',
                'validation_grids', 'top_left', 'thumbnail'),
-    'checkpoints': ('atomic_path', 'save_state_dict', 'load_state_dict', 'remove_older_checkpoints',
-                    'default_where_to_save'),
+    'checkpoints': ('atomic_path', 'save_state_dict', 'load_state_dict', 'default_where_to_save'),
     'loss_tracker': ('LossTracker',),
 }
 

@@ -93,7 +93,7 @@ class PreparedFace(NamedTuple):
     upload_size: tuple
 
 
-def prepare_face(path, face_index=0, whole_image=False, name=None):
+def prepare_upload(path, face_index=0, whole_image=False, name=None):
     """Read an upload and frame its face as align.prepare_face does (UTKFace chips and whole_image: resized only).
 
     Raises utils.InputError for bad files, NoFaceInPhoto when no face is found."""

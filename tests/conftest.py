@@ -23,6 +23,16 @@ import train  # noqa: E402
 AGING_TILE, OTHER_TILE = 128 + 2 * 4, 128  # the aging game pads each face by 4 pixels
 
 
+SLOW_FIXTURES = {'running_app', 'served', 'browser'}  # tests that start the page or a browser
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that starts the page or a browser as slow (`-m "not slow"` leaves them out)."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, 'fixturenames', ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def strip_size(tiles, tile):
     """(width, height) of a game's strip: `tiles` images of side `tile` in one row, 2 pixels apart."""
     return tiles * (tile + 2) + 2, tile + 4

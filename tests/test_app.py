@@ -113,13 +113,13 @@ def test_smooth_aging_gif_from_the_command_line(games_checkpoint, tmp_path, caps
 
 def test_paste_back_changes_only_the_face(astronaut):
     photo = web_games.read_upload(astronaut)
-    prepared = web_games.prepare_face(astronaut)
+    prepared = web_games.prepare_upload(astronaut)
     assert prepared.boxes and prepared.face_index == 0
     other = np.asarray(Image.open(sample_faces(1)[0]).convert('RGB').resize((128, 128)))
     pasted = np.asarray(align.paste_back(photo, other, prepared.crop_box, reference=prepared.crop))
     original = np.asarray(photo)
     assert pasted.shape == original.shape
-    alpha = align.face_mask(128)
+    alpha = align.paste_mask(128)
     matrix = align.face_to_image_matrix(prepared.crop_box, 128)
     import cv2
     footprint = cv2.warpAffine(alpha, matrix, photo.size, flags=cv2.INTER_LINEAR, borderValue=0) > 0
@@ -132,7 +132,7 @@ def test_paste_back_changes_only_the_face(astronaut):
 
 
 def test_paste_back_of_the_crop_itself_gives_the_photo_back(astronaut):
-    prepared = web_games.prepare_face(astronaut)
+    prepared = web_games.prepare_upload(astronaut)
     again = np.asarray(align.paste_back(prepared.photo, prepared.crop, prepared.crop_box), dtype=float)
     x, y, w, h = prepared.boxes[0]
     face = (slice(y, y + h), slice(x, x + w))
@@ -140,7 +140,7 @@ def test_paste_back_of_the_crop_itself_gives_the_photo_back(astronaut):
 
 
 def test_colour_matching_moves_the_face_to_the_photos_colours():
-    mask = align.face_mask(128)
+    mask = align.paste_mask(128)
     reference = np.full((128, 128, 3), (200, 150, 120), np.uint8)
     face = np.full((128, 128, 3), (90, 90, 160), np.uint8)
     matched = align.match_colours(face, reference, mask)
@@ -148,7 +148,7 @@ def test_colour_matching_moves_the_face_to_the_photos_colours():
 
 
 def test_aged_view_with_paste_back_has_the_photo_size(net, astronaut):
-    prepared = web_games.prepare_face(astronaut)
+    prepared = web_games.prepare_upload(astronaut)
     state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
              'z': web_games.encode(net, prepared.crop)}
     assert web_games.aged_view(net, state, 70, 1, paste=True).size == prepared.photo.size
@@ -158,7 +158,7 @@ def test_aged_view_with_paste_back_has_the_photo_size(net, astronaut):
 def test_keep_details_on_the_page_gives_the_photo_at_its_own_age_and_the_games_change_elsewhere(net, astronaut):
     """The slider at the photo's age shows the framed face itself; at a group centre, the aging game's keep-details
     render of that group (games.with_details, the same fade); the page's strip is the aging game's keep-details row."""
-    prepared = web_games.prepare_face(astronaut)
+    prepared = web_games.prepare_upload(astronaut)
     state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
              'z': web_games.encode(net, prepared.crop)}
     same = web_games.aged_view(net, state, 35.5, 1, photo_age=35.5)
@@ -180,7 +180,7 @@ def test_a_personalised_net_draws_the_framed_face_closer_at_its_age_and_needs_th
     shipped plus model; without the age classifier it says so in one sentence."""
     from model import Net
     plus = Net.from_checkpoint(str(REPO / consts.SHIPPED_MODEL))
-    prepared = web_games.prepare_face(astronaut)
+    prepared = web_games.prepare_upload(astronaut)
     state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
              'z': web_games.encode(plus, prepared.crop)}
     tuned = web_games.personalised_net(plus, prepared.crop, 35, consts.FEMALE)
@@ -251,11 +251,11 @@ def test_several_faces_pick_which(astronaut, tmp_path):
     pair.paste(single, (single.width, 0))
     path = tmp_path / 'two.png'
     pair.save(path)
-    largest, other = web_games.prepare_face(path, 0), web_games.prepare_face(path, 1)
+    largest, other = web_games.prepare_upload(path, 0), web_games.prepare_upload(path, 1)
     assert len(largest.boxes) == 2 and (largest.face_index, other.face_index) == (0, 1)
     assert largest.boxes[0][0] > single.width > other.boxes[1][0]  # the largest face is the right-hand one
     assert other.crop_box[0][0] < single.width < largest.crop_box[0][0]
-    assert web_games.prepare_face(path, 7).face_index == 1  # out of range: the last face
+    assert web_games.prepare_upload(path, 7).face_index == 1  # out of range: the last face
 
 
 def test_no_face_is_a_message_and_the_whole_image_can_be_used(tmp_path):
@@ -263,14 +263,14 @@ def test_no_face_is_a_message_and_the_whole_image_can_be_used(tmp_path):
     cat = tmp_path / 'cat.png'
     Image.fromarray(data.chelsea()).save(cat)
     with pytest.raises(web_games.NoFaceInPhoto, match='No face found.*whole image'):
-        web_games.prepare_face(cat)
-    prepared = web_games.prepare_face(cat, whole_image=True)
+        web_games.prepare_upload(cat)
+    prepared = web_games.prepare_upload(cat, whole_image=True)
     assert prepared.crop.size == (128, 128) and prepared.boxes == []
 
 
 def test_a_utkface_chip_is_used_as_it_is_and_names_give_age_and_gender():
     path = sample_faces(1)[0]
-    prepared = web_games.prepare_face(path)
+    prepared = web_games.prepare_upload(path)
     assert prepared.boxes == [] and np.array_equal(np.asarray(prepared.crop), np.asarray(align.prepare_face(path)))
     age, gender, _ = data.parse_utkface_name(path.name)
     assert web_games.name_labels(path) == (age, gender)
@@ -568,7 +568,7 @@ def test_200_requests_keep_memory_flat_and_every_answer_right(running_app, shipp
     for i, face in enumerate(sample_faces(clients)):
         c = client(running_app.url, tmp_path / f'downloads{i}')
         c.predict(handle_file(str(face)), 'utkface_z50', False, False, False, False, api_name='/upload')
-        sessions.append((c, web_games.encode(shipped_net, web_games.prepare_face(face).crop), web_games.name_labels(face)[1]))
+        sessions.append((c, web_games.encode(shipped_net, web_games.prepare_upload(face).crop), web_games.name_labels(face)[1]))
     warm_up = [threading.Thread(target=lambda c=c, g=gender: [
         c.predict('utkface_z50', float(years), web_games.GENDERS[g], False, False, 30, api_name='/render')
         for years in range(0, 100, 4)])
@@ -629,7 +629,7 @@ def test_idle_memory_trim_waits_for_a_quiet_second_and_trims_once():
 def test_one_slider_move_renders_in_under_300_ms(shipped_net):
     """The page's own function for a slider move (render_age + the shown picture), median of 20."""
     net = shipped_net
-    prepared = web_games.prepare_face(sample_faces(1)[0])
+    prepared = web_games.prepare_upload(sample_faces(1)[0])
     state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
              'z': web_games.encode(net, prepared.crop)}
     times = []
@@ -645,7 +645,7 @@ def test_the_page_personalises_the_generator_to_an_uploaded_face(running_app, tm
     to the framed face than without it."""
     from gradio_client import handle_file
     face = SAMPLE / '38_1_0_20170105001437325.jpg.chip.jpg'
-    framed = np.asarray(web_games.show_face(np.asarray(web_games.prepare_face(face).crop)), dtype=int)
+    framed = np.asarray(web_games.show_face(np.asarray(web_games.prepare_upload(face).crop)), dtype=int)
     errors = []
     for personal in (False, True):
         c = client(running_app.url, tmp_path / f'downloads{personal}')

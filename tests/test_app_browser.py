@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import strip_size
 from test_app import SHIPPED, RunningApp, sample_faces
 
 import web_games
@@ -91,7 +92,7 @@ def test_aging_slider_from_young_to_old_shows_what_net_renders(page, served, tmp
 
     models = web_games.Models(web_games.find_models())
     net = models.get(models.default())  # the model the page opens on
-    z = web_games.encode(net, web_games.prepare_face(face).crop)
+    z = web_games.encode(net, web_games.prepare_upload(face).crop)
     _, src = shown_image(page, '#aged-face', served.url)
     shown = {}
     for years in (2, 30.5, 90):
@@ -109,7 +110,7 @@ def test_aging_slider_from_young_to_old_shows_what_net_renders(page, served, tmp
     page.wait_for_function('old => { const i = document.querySelector("#aged-face img"); '
                            'return i && i.src && !i.src.includes(old); }', arg=src.split('/')[-2])
     image, src = shown_image(page, '#aged-face', served.url)
-    state = {'z': z, 'crop': web_games.prepare_face(face).crop}
+    state = {'z': z, 'crop': web_games.prepare_upload(face).crop}
     expected = np.asarray(web_games.aged_view(net, state, 90, gender, photo_age=age), dtype=int)
     assert np.abs(image - expected).mean() < 1 and np.abs(image - expected).max() <= 3
     assert np.abs(image - shown[90]).mean() > 1
@@ -157,7 +158,8 @@ def test_a_picture_without_a_face_and_a_file_that_is_no_image_get_a_message(page
     assert page.locator('.toast-body').count() == 0  # no gradio error toast, only our message
 
 
-def test_morph_and_kids_tabs(page, tmp_path):
+def test_morph_and_kids_tabs(page, served, tmp_path):
+    """Two photos in each tab: the morph strip of the default 10 steps (11 faces) and 8 children (the default)."""
     first, second = sample_faces(10)[1], sample_faces(10)[8]
     page.get_by_role('tab', name='Morph').click()
     page.locator('#morph-photo-1 input[type=file]').set_input_files(str(first))
@@ -167,6 +169,8 @@ def test_morph_and_kids_tabs(page, tmp_path):
     page.locator('#morph-button').click()
     page.wait_for_selector('#morph-strip img')
     page.wait_for_function('() => document.querySelector("#morph-gif").innerText.includes(".gif")')
+    morph_strip, _ = shown_image(page, '#morph-strip', served.url)
+    assert morph_strip.shape[:2][::-1] == strip_size(11, 128)
     screenshot(page, tmp_path, 'morph')
 
     page.get_by_role('tab', name='Kids').click()
@@ -175,4 +179,7 @@ def test_morph_and_kids_tabs(page, tmp_path):
     page.locator('#kids-button').click()
     page.wait_for_selector('#kids-row img')
     page.wait_for_function('() => document.querySelector("#kids-message").innerText.includes("children")')
+    kids_row, _ = shown_image(page, '#kids-row', served.url)
+    assert kids_row.shape[:2][::-1] == strip_size(8, 128)
+    assert page.locator('#kids-message').inner_text().startswith('8 children (seed 1)')
     screenshot(page, tmp_path, 'kids')

@@ -3,11 +3,14 @@ import os
 import shutil
 import socket
 
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from conftest import SAMPLE
+
+pytestmark = pytest.mark.slow  # every test here trains
 
 
 def _train_rank(rank, world_size, port, data, output, result_path):

@@ -229,6 +229,7 @@ def test_cli_morph_asks_for_labels_of_other_names(games_checkpoint, tmp_path):
     assert message.startswith(f'error: {a} is not a UTKFace name') and 'pass --age and --gender' in message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('notebook, tiles', [('aging_game', 11), ('morph_game', 11), ('kids_game', 10)])
 def test_notebook_runs_top_to_bottom(notebook, tiles, games_checkpoint, tmp_path, monkeypatch):
     monkeypatch.setenv('CAAE_MODEL', games_checkpoint)
@@ -267,3 +268,10 @@ def test_a_new_game_is_one_entry_in_the_registry(games_checkpoint, tmp_path, mon
     assert Image.open(png).size == strip_size(2, OTHER_TILE)
     with Image.open(gif) as animation:
         assert animation.n_frames == 2
+
+
+def test_every_name_the_reference_kept_in_utils_still_imports_from_there():
+    import utils
+    for module, names in utils._MOVED.items():
+        for name in names:
+            assert getattr(utils, name) is getattr(__import__(module), name), name

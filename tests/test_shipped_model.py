@@ -75,6 +75,7 @@ def test_the_age_label_carries_the_age_of_the_face(net, sample):
     assert (distance['own'] < distance['farthest']).float().mean() > 0.9
 
 
+@pytest.mark.slow
 def test_aging_notebook_plays_with_the_shipped_model(tmp_path, monkeypatch):
     monkeypatch.delenv('CAAE_MODEL', raising=False)
     monkeypatch.setenv('CAAE_RESULTS', str(tmp_path))

@@ -19,6 +19,8 @@ import train as train_module
 from conftest import AGING_TILE, REPO, copy_sample, load_tool, strip_size
 from model import Net
 
+pytestmark = pytest.mark.slow  # every test here trains
+
 
 def train(*args):
     main.main(['--mode', 'train', '--bs', '4', *map(str, args)])

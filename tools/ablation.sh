@@ -13,16 +13,18 @@ INIT=${INIT:-trained_models/utkface_z50}
 EPOCH_SIZE=${EPOCH_SIZE:-1024}
 ESTIMATORS=${ESTIMATORS:-trained_models/age_estimators}
 VARIANTS=${VARIANTS:-full adversarial=0 age=0 latent_cycle=0 way_back=0 colour=0}
+BATCH=${BATCH:-32}
 PY=${PY:-python}
+mkdir -p "$OUT"
 
 for variant in $VARIANTS; do
   name=${variant%=*}
   [ -f "$OUT/$name/eval/eval.json" ] && continue
   weight=()
-  [ "$variant" != full ] && weight=(--plus-weight "$variant")
+  [ "$variant" != full ] && weight=(--weight "$variant")
   rm -rf "$OUT/$name"
   $PY main.py --mode train --recipe plus --init "$INIT" -i "$INPUT" -o "$OUT/$name" -e 1 --epoch-size "$EPOCH_SIZE" \
-      --bs 32 --ms tail --age-classifier "$ESTIMATORS" "${weight[@]}" > "$OUT/$name.log" 2>&1
+      --bs "$BATCH" --ms tail --age-classifier "$ESTIMATORS" "${weight[@]}" > "$OUT/$name.log" 2>&1
   $PY main.py --mode eval --load "$OUT/$name/epoch1" -i "$INPUT" --estimators "$ESTIMATORS" -o "$OUT/$name/eval" \
       >> "$OUT/$name.log" 2>&1
 done

@@ -13,7 +13,7 @@ def row(name, result):
     cells = []
     for key, _, spec in COLUMNS:
         value = result[key][-1] if isinstance(result[key], list) else result[key]
-        cells.append(format(value, spec))
+        cells.append('n/a' if value is None else format(value, spec))  # e.g. KID with too few faces a group
     return f'| {name} | ' + ' | '.join(cells) + ' |'
 
 

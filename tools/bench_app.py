@@ -54,7 +54,7 @@ def in_process(n, photo):
     net = models.get(models.default())
     for name, path, paste in (('UTKFace chip, face shown', FACE, False),
                               (f'{Path(photo).name}, pasted back', photo, True)):
-        prepared = app.prepare_face(path)
+        prepared = app.prepare_upload(path)
         state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
                  'z': app.encode(net, prepared.crop)}
         ms = median_ms(lambda i: app.aged_view(net, state, (7 * i) % 101, i % 2, paste), n)
