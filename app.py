@@ -9,359 +9,57 @@ GIF or MP4, and the option to paste the face back into the photo), Morph (two ph
 them) and Kids (two photos -> their children). Uploads and everything the page makes live in a temporary
 folder that is removed when the app stops; nothing is written into the repository or the models.
 
-The page's logic is in web_games.py (read_upload, prepare_upload, render_age, ...), plain functions that tests
-call without a browser; build_page() only wires them to gradio components.
+The page's logic is in web_games.py (read_upload, load_photo, render_age, ...), plain functions that tests call
+without a browser; here a Page builds each tab and wires its components to short handlers that call them.
 """
 import argparse
-import contextlib
-import ctypes
 import functools
 import os
-import secrets
 import signal
 import sys
 import tempfile
-import threading
-import time
 import uuid
 from pathlib import Path
 
-import numpy as np
 import torch
 
 import align
 import consts
 import games
 import utils
-from checkpoints import atomic_path
+import web_server
 from images import IMAGE_FORMATS, gif_beside, thumbnail
 from web_games import (
     DEFAULT_AGE,
     GENDERS,
     LIFESPAN_FRAMES,
     MODELS_DIR,
+    WORK_MAX_SIDE,
     Models,
     NoFaceInPhoto,
     aged_view,
-    encode,
     find_models,
+    gender_index,
     group_strip,
     lifespan_animation,
+    load_photo,
+    morph_state,
     morph_view,
-    name_labels,
-    personalised_net,
     play_game,
-    prepare_upload,
+    prepare_pair,
     read_upload,
-    show_face,
     shrink,
-    WORK_MAX_SIDE,
 )
 
 UPLOAD_TYPES = sorted({'.jpg', '.jpeg'} | {f'.{f.lower()}' for f in IMAGE_FORMATS})  # what the file pickers take
 SESSIONS = 64  # the sessions whose state (photo, face, personalised generator: up to about 13 MB) the page keeps
 SESSION_TTL_S = 1800  # and a session's state is dropped this long after its last change
 
-# ---------------------------------------------------------------- the page
 
-def build_page(models, work_dir, memory, threads=1):
-    """The gradio Blocks: Aging, Morph and Kids tabs over the functions above. Each request renders with
-    `threads` torch threads (set in gradio's worker thread: OpenMP keeps the setting per thread), inside
-    `memory.serving()` (an IdleMemoryTrim)."""
-    import gradio as gr  # here, not at the top: gradio reads GRADIO_TEMP_DIR (set by serve) when imported
-
-    def torch_threads(handler):
-        """Run a handler with `threads` torch threads inside memory.serving(); an error that no handler expects
-        becomes one line in the log and a message on the page, never a traceback."""
-        @functools.wraps(handler)
-        def wrapper(*args, **kwargs):
-            torch.set_num_threads(threads)
-            with memory.serving():
-                try:
-                    return handler(*args, **kwargs)
-                except gr.Error:
-                    raise
-                except Exception as e:
-                    print(f'error in {handler.__name__}: {type(e).__name__}: {" ".join(str(e).split())}',
-                          file=sys.stderr, flush=True)
-                    raise gr.Error('Something went wrong on the server (it is still running); please try again '
-                                   'or use another photo.', print_exception=False) from None
-        return wrapper
-
-    def fail(message):
-        message = str(message)
-        return f'**{message[:1].upper()}{message[1:]}**'
-
-    def gender_index(value):
-        return GENDERS.index(value) if value in GENDERS else 0
-
-    def state_net(state):
-        """The photo's personalised networks when it has them, else its model's."""
-        return state.get('net') or models.get(state['model'])
-
-    # -- aging
-    @torch_threads
-    def load_photo(path, model_name, face_choice, whole, paste, keep_labels=False, age=DEFAULT_AGE, gender=None,
-                   details=False, photo_age=DEFAULT_AGE, personal=False):
-        nothing = (None, None, None, None, gr.update(choices=[], value=None, visible=False))
-        if path is None:
-            return nothing + (gr.update(), gr.update(), gr.update(), '')
-        try:
-            index = int(str(face_choice).split()[0]) - 1 if face_choice else 0
-            prepared = prepare_upload(path, index, whole)
-            net = models.get(model_name)
-            name_age, name_gender = name_labels(path)
-            if not keep_labels:
-                age = photo_age = float(name_age) if name_age is not None else DEFAULT_AGE
-                gender = GENDERS[name_gender] if name_gender is not None else gender or GENDERS[0]
-            state = {'path': path, 'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
-                     'z': encode(net, prepared.crop), 'model': model_name}
-            if personal:
-                torch.set_num_threads(os.cpu_count() or 1)  # rare and long: all cores (10 s instead of 21 on two)
-                try:
-                    state['net'] = net = personalised_net(net, prepared.crop, photo_age, gender_index(gender))
-                finally:
-                    torch.set_num_threads(threads)
-            choices = [f'{i + 1}' + (' (largest)' if i == 0 else '') for i in range(len(prepared.boxes))]
-            faces = gr.update(choices=choices, value=choices[prepared.face_index] if choices else None,
-                              visible=len(choices) > 1)
-            found = ('a UTKFace chip, used as it is' if align.is_utkface_chip(path) and not whole else
-                     'the whole image is used' if not prepared.boxes else
-                     f'{len(prepared.boxes)} faces found: face {prepared.face_index + 1} is used (pick another below)'
-                     if len(prepared.boxes) > 1 else 'one face found')
-            if prepared.photo.size != prepared.upload_size:
-                found += (' (the photo, {}x{}, is worked on and pasted back at {}x{})'
-                          .format(*prepared.upload_size, *prepared.photo.size))
-            view = aged_view(net, state, age, gender_index(gender), paste, photo_age if details else None)
-            return (state, prepared.preview, show_face(np.asarray(prepared.crop)), view, faces,
-                    min(max(age, 0), 100), gender, photo_age, f'Ready: {found}. Drag the age slider.')
-        except NoFaceInPhoto as e:  # show the photo anyway, so the user sees what was searched
-            photo = thumbnail(shrink(read_upload(path)), align.PREVIEW_MAX_SIDE)
-            return (None, photo) + nothing[2:] + (gr.update(), gr.update(), gr.update(), fail(e))
-        except utils.InputError as e:
-            return nothing + (gr.update(), gr.update(), gr.update(), fail(e))
-
-    @torch_threads
-    def on_age(state, model_name, years, gender, paste, details=False, photo_age=DEFAULT_AGE):
-        if not state:
-            return None, fail('No photo is loaded: upload a photo first.')
-        try:
-            net = state_net(state)
-            view = aged_view(net, state, years, gender_index(gender), paste, photo_age if details else None)
-            return view, f'Age {years:g} years.'
-        except utils.InputError as e:
-            return gr.update(), fail(e)
-
-    @torch_threads
-    def on_strip(state, gender, details=False, photo_age=DEFAULT_AGE):
-        if not state:
-            return None, fail('Upload a photo first.')
-        net = state_net(state)
-        row = group_strip(net, state['z'], gender_index(gender), state['crop'], photo_age if details else None)
-        return row, 'The ten age groups: ' + \
-            ', '.join(consts.AGE_GROUP_NAMES) + ' (the input face first).'
-
-    @torch_threads
-    def on_lifespan(state, gender, kind):
-        if not state:
-            return None, fail('Upload a photo first.')
-        try:
-            net = state_net(state)
-            return lifespan_animation(net, state['z'], gender_index(gender), work_dir, kind.lower()), \
-                f'{kind} of the whole lifespan, 0 to 100 years ({LIFESPAN_FRAMES} frames): ready to download.'
-        except utils.InputError as e:
-            return None, fail(e)
-
-    # -- morph and kids
-    def two_faces(path1, path2, whole):
-        crops, labels = [], []
-        for i, path in enumerate((path1, path2), 1):
-            try:
-                prepared = prepare_upload(path, whole_image=whole)
-            except utils.InputError as e:
-                raise utils.InputError(f'Photo {i}: {e}') from None
-            crops.append(prepared.crop)
-            labels.append(name_labels(path))
-        return crops, labels
-
-    def morph_state(path1, path2, whole, model_name, age1, gender1, age2, gender2):
-        crops, _ = two_faces(path1, path2, whole)
-        net = models.get(model_name)
-        z = encode(net, crops[0])[0], encode(net, crops[1])[0]
-        labels = games.age_label(age1, gender_index(gender1)), games.age_label(age2, gender_index(gender2))
-        return {'crops': crops, 'z': z, 'labels': labels, 'model': model_name}
-
-    @torch_threads
-    def on_morph_photos(path1, path2, whole, model_name, t):
-        if path1 is None or path2 is None:
-            return None, None, gr.update(), gr.update(), gr.update(), gr.update(), 'Upload two photos.'
-        try:
-            _, labels = two_faces(path1, path2, whole)
-            ages = [float(a) if a is not None else DEFAULT_AGE for a, _ in labels]
-            genders = [GENDERS[g] if g is not None else GENDERS[0] for _, g in labels]
-            state = morph_state(path1, path2, whole, model_name, ages[0], genders[0], ages[1], genders[1])
-            view = morph_view(models.get(model_name), state['z'], state['labels'], t)
-            return state, view, ages[0], genders[0], ages[1], genders[1], 'Ready: drag the slider.'
-        except utils.InputError as e:
-            return None, None, gr.update(), gr.update(), gr.update(), gr.update(), fail(e)
-
-    @torch_threads
-    def on_morph_labels(path1, path2, whole, model_name, t, age1, gender1, age2, gender2):
-        if path1 is None or path2 is None:
-            return None, None, 'Upload two photos.'
-        try:
-            state = morph_state(path1, path2, whole, model_name, age1, gender1, age2, gender2)
-            return state, morph_view(models.get(model_name), state['z'], state['labels'], t), 'Ready.'
-        except utils.InputError as e:
-            return None, None, fail(e)
-
-    @torch_threads
-    def on_morph_t(state, t):
-        if not state:
-            return gr.update(), ''
-        return morph_view(models.get(state['model']), state['z'], state['labels'], t), f'{t:.0%} of the way.'
-
-    @torch_threads
-    def on_morph_game(state, steps):
-        if not state:
-            return None, None, fail('Upload two photos first.')
-        z, labels = torch.stack(state['z']), torch.stack(state['labels'])
-        target = Path(work_dir) / f'morph_{uuid.uuid4().hex[:8]}'
-        png = games.morph_between(models.get(state['model']), z, labels, int(steps), str(target))
-        return png, gif_beside(png), 'The morph strip and its GIF.'
-
-    @torch_threads
-    def on_kids(path1, path2, whole, model_name, count, seed):
-        try:
-            crops, _ = two_faces(path1, path2, whole) if path1 and path2 else (None, None)
-            if crops is None:
-                return None, None, fail('Upload two photos.')
-            png, gif = play_game(models.get(model_name), 'kids', crops, work_dir, length=int(count),
-                                 seed=int(seed) if seed is not None else None)
-            return png, gif, f'{int(count)} children (seed {seed}); the GIF shows them one by one.'
-        except utils.InputError as e:
-            return None, None, fail(e)
-
-    with gr.Blocks(title='CAAE face aging', analytics_enabled=False, delete_cache=(600, 1800)) as page:
-        gr.Markdown('# CAAE face aging\nUpload a photo (or take one with the webcam), then drag the age slider. '
-                    'Everything runs on this computer; uploads are deleted when the app stops.')
-        model = gr.Dropdown(models.names(), value=models.default(), label='Model', elem_id='model')
-        with gr.Tabs():
-            with gr.Tab('Aging', id='aging'):
-                state = gr.State(None, time_to_live=SESSION_TTL_S)
-                with gr.Row():
-                    with gr.Column():
-                        photo = undecoded(gr.File(label='Photo (JPEG, PNG, WebP, BMP)', type='filepath',
-                                                  file_types=UPLOAD_TYPES, elem_id='photo'))
-                        webcam = undecoded(gr.Image(sources=['webcam'], type='filepath', elem_id='webcam',
-                                                    label='or take one with the webcam', height=160))
-                        faces = gr.Dropdown([], label='Face', visible=False, elem_id='faces')
-                        whole = gr.Checkbox(False, label='Use the whole image (when no face is found)', elem_id='whole')
-                    preview = gr.Image(label='Detected face (green box, yellow: the crop)', interactive=False,
-                                       elem_id='preview', height=320)
-                    crop = gr.Image(label='The framed face that is used', interactive=False, elem_id='crop',
-                                    height=320, format='png')
-                message = gr.Markdown('Upload a photo to start.', elem_id='aging-message')
-                with gr.Row():
-                    with gr.Column():
-                        age = gr.Slider(0, 100, value=DEFAULT_AGE, step=0.5, label='Age (years)', elem_id='age')
-                        gender = gr.Radio(list(GENDERS), value=GENDERS[0], label='Gender', elem_id='gender')
-                        paste = gr.Checkbox(False, label=f'Paste the face back into the photo (scaled to at most '
-                                            f'{WORK_MAX_SIDE} px a side)', elem_id='paste')
-                        with gr.Row():
-                            details = gr.Checkbox(False, label="Keep the photo's details: add only the age change",
-                                                  elem_id='details')
-                            photo_age = gr.Number(DEFAULT_AGE, minimum=0, maximum=100,
-                                                  label='Age of the person in the photo', elem_id='photo-age')
-                        personal = gr.Checkbox(False, label='Personalise the generator to this photo (10-20 s): '
-                                               'every age keeps the person', elem_id='personalise')
-                    aged = gr.Image(label='At this age', interactive=False, format='png', elem_id='aged-face',
-                                    height=384)
-                with gr.Row():
-                    strip_button = gr.Button('The ten age groups', elem_id='strip-button')
-                    gif_button = gr.Button('Lifespan GIF', elem_id='gif-button')
-                    mp4_button = gr.Button('Lifespan MP4', elem_id='mp4-button')
-                strip = gr.Image(label='Ten age groups', interactive=False, format='png', elem_id='strip', height=180)
-                lifespan = gr.File(label='Lifespan animation (download)', elem_id='lifespan', height=100)
-
-            with gr.Tab('Morph', id='morph'):
-                morph_state_ = gr.State(None, time_to_live=SESSION_TTL_S)
-                with gr.Row():
-                    m1 = undecoded(gr.File(label='Photo 1', type='filepath', file_types=UPLOAD_TYPES,
-                                           elem_id='morph-photo-1'))
-                    m2 = undecoded(gr.File(label='Photo 2', type='filepath', file_types=UPLOAD_TYPES,
-                                           elem_id='morph-photo-2'))
-                with gr.Row():
-                    mage1 = gr.Slider(0, 100, value=DEFAULT_AGE, step=0.5, label='Age of photo 1')
-                    mgender1 = gr.Radio(list(GENDERS), value=GENDERS[0], label='Gender of photo 1')
-                    mage2 = gr.Slider(0, 100, value=DEFAULT_AGE, step=0.5, label='Age of photo 2')
-                    mgender2 = gr.Radio(list(GENDERS), value=GENDERS[0], label='Gender of photo 2')
-                mwhole = gr.Checkbox(False, label='Use the whole image (when no face is found)')
-                morph_message = gr.Markdown('Upload two photos.', elem_id='morph-message')
-                with gr.Row():
-                    with gr.Column():
-                        t = gr.Slider(0, 1, value=0.5, step=0.01, label='From photo 1 to photo 2', elem_id='morph-t')
-                        steps = gr.Slider(2, 20, value=10, step=1, label='Steps in the strip')
-                        morph_button = gr.Button('Strip and GIF', elem_id='morph-button')
-                    morph_face = gr.Image(label='Between them', interactive=False, format='png', elem_id='morph-face',
-                                          height=320)
-                morph_strip = gr.Image(label='Morph strip', interactive=False, format='png', elem_id='morph-strip')
-                morph_gif = gr.File(label='Morph GIF (download)', elem_id='morph-gif', height=100)
-
-            with gr.Tab('Kids', id='kids'):
-                with gr.Row():
-                    k1 = undecoded(gr.File(label='Photo 1', type='filepath', file_types=UPLOAD_TYPES,
-                                           elem_id='kids-photo-1'))
-                    k2 = undecoded(gr.File(label='Photo 2', type='filepath', file_types=UPLOAD_TYPES,
-                                           elem_id='kids-photo-2'))
-                with gr.Row():
-                    count = gr.Slider(1, 16, value=8, step=1, label='Children', elem_id='kids-count')
-                    seed = gr.Number(1, precision=0, label='Seed', elem_id='kids-seed')
-                    kwhole = gr.Checkbox(False, label='Use the whole image (when no face is found)')
-                kids_button = gr.Button('Children', elem_id='kids-button')
-                kids_message = gr.Markdown('Upload two photos.', elem_id='kids-message')
-                kids_row = gr.Image(label='The children', interactive=False, format='png', elem_id='kids-row')
-                kids_gif = gr.File(label='Children GIF (download)', elem_id='kids-gif', height=100)
-
-        photo_outputs = [state, preview, crop, aged, faces, age, gender, photo_age, message]
-
-        def new_photo(p, m, w, s, d, pe):
-            return load_photo(p, m, None, w, s, details=d, personal=pe)
-        photo.change(new_photo, [photo, model, whole, paste, details, personal], photo_outputs, **endpoint('upload'))
-        webcam.change(new_photo, [webcam, model, whole, paste, details, personal], photo_outputs, **endpoint('webcam'))
-
-        def reload(st, p, m, f, w, s, a, g, d, pa, pe):
-            source = st['path'] if st else p
-            return load_photo(source, m, f, w, s, keep_labels=st is not None, age=a, gender=g, details=d, photo_age=pa,
-                              personal=pe)
-        for trigger in (faces.input, whole.input, model.input, personal.input, photo_age.submit):  # personalise again
-            trigger(reload, [state, photo, model, faces, whole, paste, age, gender, details, photo_age, personal],
-                    photo_outputs, **endpoint('personalise' if trigger == personal.input else None))
-        for trigger in (age.change, gender.input, paste.input, details.input):
-            trigger(on_age, [state, model, age, gender, paste, details, photo_age], [aged, message],
-                    trigger_mode='always_last', show_progress='hidden',
-                    **endpoint('render' if trigger == age.change else None))
-        strip_button.click(on_strip, [state, gender, details, photo_age], [strip, message], **endpoint('strip'))
-        gif_button.click(lambda s, g: on_lifespan(s, g, 'GIF'), [state, gender], [lifespan, message],
-                         **endpoint('gif'))
-        mp4_button.click(lambda s, g: on_lifespan(s, g, 'MP4'), [state, gender], [lifespan, message],
-                         **endpoint('mp4'))
-
-        morph_inputs = [m1, m2, mwhole, model, t]
-        for trigger in (m1.change, m2.change, mwhole.input):
-            trigger(on_morph_photos, morph_inputs,
-                    [morph_state_, morph_face, mage1, mgender1, mage2, mgender2, morph_message],
-                    **endpoint('morph' if trigger == m2.change else None))
-        for trigger in (mage1.release, mgender1.input, mage2.release, mgender2.input):
-            trigger(on_morph_labels, morph_inputs + [mage1, mgender1, mage2, mgender2],
-                    [morph_state_, morph_face, morph_message], **endpoint(None))
-        t.change(on_morph_t, [morph_state_, t], [morph_face, morph_message], trigger_mode='always_last',
-                 show_progress='hidden', **endpoint('morph_step'))
-        morph_button.click(on_morph_game, [morph_state_, steps], [morph_strip, morph_gif, morph_message],
-                           **endpoint('morph_strip'))
-        kids_button.click(on_kids, [k1, k2, kwhole, model, count, seed], [kids_row, kids_gif, kids_message],
-                          **endpoint('kids'))
-    return page
+def fail(message):
+    """A message of the page's in bold, its first letter upper case."""
+    message = str(message)
+    return f'**{message[:1].upper()}{message[1:]}**'
 
 
 def endpoint(name):
@@ -378,95 +76,294 @@ def undecoded(component):
     return component
 
 
-def harden_gradio():
-    """Two changes to how gradio stores files, before it serves any. It names the folders of uploads and outputs by a
-    hash of their content seeded once per installation, so the same photo always landed at the same path: seed it
-    anew for each run. And it wrote output pictures in place, so two sessions showing the same picture at once
-    wrote one file together and a download could be cut short: write them atomically."""
-    from gradio import processing_utils
-    processing_utils.hash_seed = secrets.token_bytes(32)
+class Page:
+    """The gradio Blocks and their handlers: one method builds each tab, one method answers each event."""
 
-    def save_pil_to_cache(image, cache_dir, name='image', format='webp'):
-        data = processing_utils.encode_pil_to_bytes(image, format)
-        path = Path(cache_dir) / processing_utils.hash_bytes(data) / f'{name}.{format}'
-        with atomic_path(path) as tmp:
-            Path(tmp).write_bytes(data)
-        return str(path.resolve())
-    processing_utils.save_pil_to_cache = save_pil_to_cache
+    def __init__(self, models, work_dir, memory, threads=1):
+        """`threads`: torch threads a request renders with (set in gradio's worker thread: OpenMP keeps the setting
+        per thread); every request runs inside `memory.serving()` (a web_server.IdleMemoryTrim)."""
+        import gradio as gr  # here, not at the top: gradio reads GRADIO_TEMP_DIR (set by serve) when imported
+        self.gr, self.models, self.work_dir, self.memory, self.threads = gr, models, work_dir, memory, threads
 
+    def handled(self, handler):
+        """`handler` with the page's torch threads, inside memory.serving(); an error that no handler expects
+        becomes one line in the log and a message on the page, never a traceback."""
+        @functools.wraps(handler)
+        def wrapper(*args, **kwargs):
+            torch.set_num_threads(self.threads)
+            with self.memory.serving():
+                try:
+                    return handler(*args, **kwargs)
+                except self.gr.Error:
+                    raise
+                except Exception as e:
+                    print(f'error in {handler.__name__}: {type(e).__name__}: {" ".join(str(e).split())}',
+                          file=sys.stderr, flush=True)
+                    raise self.gr.Error('Something went wrong on the server (it is still running); please try '
+                                        'again or use another photo.', print_exception=False) from None
+        return wrapper
 
-def glibc():
-    """The C library when it is glibc (its malloc tuning calls), else None."""
-    try:
-        libc = ctypes.CDLL('libc.so.6')
-        return libc if hasattr(libc, 'mallopt') and hasattr(libc, 'malloc_trim') else None
-    except OSError:
-        return None
+    def build(self):
+        gr = self.gr
+        with gr.Blocks(title='CAAE face aging', analytics_enabled=False, delete_cache=(600, 1800)) as page:
+            gr.Markdown('# CAAE face aging\nUpload a photo (or take one with the webcam), then drag the age slider. '
+                        'Everything runs on this computer; uploads are deleted when the app stops.')
+            model = gr.Dropdown(self.models.names(), value=self.models.default(), label='Model', elem_id='model')
+            with gr.Tabs():
+                with gr.Tab('Aging', id='aging'):
+                    self.aging_tab(model)
+                with gr.Tab('Morph', id='morph'):
+                    self.morph_tab(model)
+                with gr.Tab('Kids', id='kids'):
+                    self.kids_tab(model)
+        return page
 
+    # ---------------------------------------------------------------- aging
 
-def limit_malloc_arenas(count=2):
-    """Cap glibc's malloc arenas. glibc gives threads their own arenas and keeps freed memory in each; with gradio's
-    worker threads running torch, resident memory crept up by about 10 MiB every 100 requests (BENCHMARKS.md,
-    "The web page"). With two arenas it stays flat. A no-op where the C library is not glibc."""
-    libc = glibc()
-    if libc:
-        libc.mallopt(-8, count)  # -8: M_ARENA_MAX
+    def aging_tab(self, model):
+        gr = self.gr
+        state = gr.State(None, time_to_live=SESSION_TTL_S)
+        with gr.Row():
+            with gr.Column():
+                photo = undecoded(gr.File(label='Photo (JPEG, PNG, WebP, BMP)', type='filepath',
+                                          file_types=UPLOAD_TYPES, elem_id='photo'))
+                webcam = undecoded(gr.Image(sources=['webcam'], type='filepath', elem_id='webcam',
+                                            label='or take one with the webcam', height=160))
+                faces = gr.Dropdown([], label='Face', visible=False, elem_id='faces')
+                whole = gr.Checkbox(False, label='Use the whole image (when no face is found)', elem_id='whole')
+            preview = gr.Image(label='Detected face (green box, yellow: the crop)', interactive=False,
+                               elem_id='preview', height=320)
+            crop = gr.Image(label='The framed face that is used', interactive=False, elem_id='crop', height=320,
+                            format='png')
+        message = gr.Markdown('Upload a photo to start.', elem_id='aging-message')
+        with gr.Row():
+            with gr.Column():
+                age = gr.Slider(0, 100, value=DEFAULT_AGE, step=0.5, label='Age (years)', elem_id='age')
+                gender = gr.Radio(list(GENDERS), value=GENDERS[0], label='Gender', elem_id='gender')
+                paste = gr.Checkbox(False, label=f'Paste the face back into the photo (scaled to at most '
+                                    f'{WORK_MAX_SIDE} px a side)', elem_id='paste')
+                with gr.Row():
+                    details = gr.Checkbox(False, label="Keep the photo's details: add only the age change",
+                                          elem_id='details')
+                    photo_age = gr.Number(DEFAULT_AGE, minimum=0, maximum=100,
+                                          label='Age of the person in the photo', elem_id='photo-age')
+                personal = gr.Checkbox(False, label='Personalise the generator to this photo (10-20 s): '
+                                       'every age keeps the person', elem_id='personalise')
+            aged = gr.Image(label='At this age', interactive=False, format='png', elem_id='aged-face', height=384)
+        with gr.Row():
+            strip_button = gr.Button('The ten age groups', elem_id='strip-button')
+            gif_button = gr.Button('Lifespan GIF', elem_id='gif-button')
+            mp4_button = gr.Button('Lifespan MP4', elem_id='mp4-button')
+        strip = gr.Image(label='Ten age groups', interactive=False, format='png', elem_id='strip', height=180)
+        lifespan = gr.File(label='Lifespan animation (download)', elem_id='lifespan', height=100)
 
+        shown = [state, preview, crop, aged, faces, age, gender, photo_age, message]
+        upload = self.handled(self.on_upload)
+        photo.change(upload, [photo, model, whole, paste, details, personal], shown, **endpoint('upload'))
+        webcam.change(upload, [webcam, model, whole, paste, details, personal], shown, **endpoint('webcam'))
+        reload = self.handled(self.on_reload)
+        for trigger in (faces.input, whole.input, model.input, personal.input, photo_age.submit):  # personalise again
+            trigger(reload, [state, photo, model, faces, whole, paste, age, gender, details, photo_age, personal],
+                    shown, **endpoint('personalise' if trigger == personal.input else None))
+        for trigger in (age.change, gender.input, paste.input, details.input):
+            trigger(self.handled(self.on_age), [state, model, age, gender, paste, details, photo_age], [aged, message],
+                    trigger_mode='always_last', show_progress='hidden',
+                    **endpoint('render' if trigger == age.change else None))
+        strip_button.click(self.handled(self.on_strip), [state, gender, details, photo_age], [strip, message],
+                           **endpoint('strip'))
+        gif_button.click(self.handled(self.on_gif), [state, gender], [lifespan, message], **endpoint('gif'))
+        mp4_button.click(self.handled(self.on_mp4), [state, gender], [lifespan, message], **endpoint('mp4'))
 
-class IdleMemoryTrim:
-    """Gives the memory that requests freed back to the system once the page has been idle for `idle_s` seconds.
-    glibc keeps freed buffers for reuse, so after a burst of slider moves the page's resident memory sat 50-100 MiB
-    above what it uses, by chance; trimming after every request instead slows a slider move from 32 to 55 ms."""
+    def on_upload(self, path, model_name, whole, paste, details, personal):
+        return self.show_photo(path, model_name, None, whole, paste, None, details, DEFAULT_AGE, personal)
 
-    def __init__(self, idle_s=1.0, trim=None):
-        libc = glibc()
-        self.trim = trim or (libc.malloc_trim if libc else None)
-        self.idle_s, self.busy, self.last_done, self.trimmed = idle_s, 0, time.monotonic(), True
-        self.lock = threading.Lock()
+    def on_reload(self, state, path, model_name, face, whole, paste, age, gender, details, photo_age, personal):
+        """Another face, model, whole-image choice, Personalise or photo age for the loaded photo."""
+        source, labels = (state['path'], (age, gender)) if state else (path, None)
+        return self.show_photo(source, model_name, face, whole, paste, labels, details, photo_age, personal)
 
-    @contextlib.contextmanager
-    def serving(self):
-        """Around each request: no trim while one runs."""
-        with self.lock:
-            self.busy += 1
+    def show_photo(self, path, model_name, face, whole, paste, labels, details, photo_age, personal):
+        """The Aging tab's outputs for a photo (web_games.load_photo), or its message."""
+        gr = self.gr
+        nothing = (None, None, None, None, gr.update(choices=[], value=None, visible=False))
+        keep = (gr.update(),) * 3
+        if path is None:
+            return nothing + keep + ('',)
         try:
-            yield
-        finally:
-            with self.lock:
-                self.busy, self.last_done, self.trimmed = self.busy - 1, time.monotonic(), False
+            loaded = load_photo(self.models, path, model_name, face, whole, paste, labels, details, photo_age,
+                                personal)
+        except NoFaceInPhoto as e:  # show the photo anyway, so the user sees what was searched
+            return (None, thumbnail(shrink(read_upload(path)), align.PREVIEW_MAX_SIDE)) + nothing[2:] + keep + (
+                fail(e),)
+        except utils.InputError as e:
+            return nothing + keep + (fail(e),)
+        menu = gr.update(choices=loaded.choices, value=loaded.chosen, visible=len(loaded.choices) > 1)
+        return (loaded.state, loaded.preview, loaded.face, loaded.aged, menu, loaded.age, loaded.gender,
+                loaded.photo_age, loaded.message)
 
-    def trim_if_idle(self):
-        with self.lock:
-            due = not self.busy and not self.trimmed and time.monotonic() - self.last_done >= self.idle_s
-            self.trimmed |= due
-        if due and self.trim:
-            self.trim(0)
-        return due
+    def net_of(self, state):
+        """The photo's personalised networks when it has them, else its model's."""
+        return state.get('net') or self.models.get(state['model'])
 
-    def start(self):
-        def loop():
-            while True:
-                time.sleep(self.idle_s / 4)
-                self.trim_if_idle()
-        threading.Thread(target=loop, name='idle-memory-trim', daemon=True).start()
-        return self
+    def on_age(self, state, model_name, years, gender, paste, details=False, photo_age=DEFAULT_AGE):
+        """A slider move (or gender, paste, details): the face at that age; `model_name` is the state's own."""
+        if not state:
+            return None, fail('No photo is loaded: upload a photo first.')
+        try:
+            view = aged_view(self.net_of(state), state, years, gender_index(gender), paste,
+                             photo_age if details else None)
+            return view, f'Age {years:g} years.'
+        except utils.InputError as e:
+            return self.gr.update(), fail(e)
+
+    def on_strip(self, state, gender, details=False, photo_age=DEFAULT_AGE):
+        if not state:
+            return None, fail('Upload a photo first.')
+        row = group_strip(self.net_of(state), state['z'], gender_index(gender), state['crop'],
+                          photo_age if details else None)
+        return row, 'The ten age groups: ' + ', '.join(consts.AGE_GROUP_NAMES) + ' (the input face first).'
+
+    def on_gif(self, state, gender):
+        return self.on_lifespan(state, gender, 'GIF')
+
+    def on_mp4(self, state, gender):
+        return self.on_lifespan(state, gender, 'MP4')
+
+    def on_lifespan(self, state, gender, kind):
+        if not state:
+            return None, fail('Upload a photo first.')
+        try:
+            path = lifespan_animation(self.net_of(state), state['z'], gender_index(gender), self.work_dir,
+                                      kind.lower())
+            return path, f'{kind} of the whole lifespan, 0 to 100 years ({LIFESPAN_FRAMES} frames): ready to download.'
+        except utils.InputError as e:
+            return None, fail(e)
+
+    # ---------------------------------------------------------------- morph
+
+    def morph_tab(self, model):
+        gr = self.gr
+        state = gr.State(None, time_to_live=SESSION_TTL_S)
+        with gr.Row():
+            m1 = undecoded(gr.File(label='Photo 1', type='filepath', file_types=UPLOAD_TYPES, elem_id='morph-photo-1'))
+            m2 = undecoded(gr.File(label='Photo 2', type='filepath', file_types=UPLOAD_TYPES, elem_id='morph-photo-2'))
+        with gr.Row():
+            age1 = gr.Slider(0, 100, value=DEFAULT_AGE, step=0.5, label='Age of photo 1')
+            gender1 = gr.Radio(list(GENDERS), value=GENDERS[0], label='Gender of photo 1')
+            age2 = gr.Slider(0, 100, value=DEFAULT_AGE, step=0.5, label='Age of photo 2')
+            gender2 = gr.Radio(list(GENDERS), value=GENDERS[0], label='Gender of photo 2')
+        whole = gr.Checkbox(False, label='Use the whole image (when no face is found)')
+        message = gr.Markdown('Upload two photos.', elem_id='morph-message')
+        with gr.Row():
+            with gr.Column():
+                t = gr.Slider(0, 1, value=0.5, step=0.01, label='From photo 1 to photo 2', elem_id='morph-t')
+                steps = gr.Slider(2, 20, value=10, step=1, label='Steps in the strip')
+                button = gr.Button('Strip and GIF', elem_id='morph-button')
+            face = gr.Image(label='Between them', interactive=False, format='png', elem_id='morph-face', height=320)
+        strip = gr.Image(label='Morph strip', interactive=False, format='png', elem_id='morph-strip')
+        gif = gr.File(label='Morph GIF (download)', elem_id='morph-gif', height=100)
+
+        photos = [m1, m2, whole, model, t]
+        for trigger in (m1.change, m2.change, whole.input):
+            trigger(self.handled(self.on_morph_photos), photos, [state, face, age1, gender1, age2, gender2, message],
+                    **endpoint('morph' if trigger == m2.change else None))
+        for trigger in (age1.release, gender1.input, age2.release, gender2.input):
+            trigger(self.handled(self.on_morph_labels), photos + [age1, gender1, age2, gender2],
+                    [state, face, message], **endpoint(None))
+        t.change(self.handled(self.on_morph_t), [state, t], [face, message], trigger_mode='always_last',
+                 show_progress='hidden', **endpoint('morph_step'))
+        button.click(self.handled(self.on_morph_game), [state, steps], [strip, gif, message], **endpoint('morph_strip'))
+
+    def on_morph_photos(self, path1, path2, whole, model_name, t):
+        """Two new photos: their faces, labels read from UTKFace names (else DEFAULT_AGE, the first gender)."""
+        keep = (self.gr.update(),) * 4
+        if path1 is None or path2 is None:
+            return (None, None) + keep + ('Upload two photos.',)
+        try:
+            crops, labels = prepare_pair((path1, path2), whole)
+            ages = [float(a) if a is not None else DEFAULT_AGE for a, _ in labels]
+            genders = [GENDERS[g] if g is not None else GENDERS[0] for _, g in labels]
+            net = self.models.get(model_name)
+            state = morph_state(net, crops, model_name, ages, genders)
+            view = morph_view(net, state['z'], state['labels'], t)
+            return state, view, ages[0], genders[0], ages[1], genders[1], 'Ready: drag the slider.'
+        except utils.InputError as e:
+            return (None, None) + keep + (fail(e),)
+
+    def on_morph_labels(self, path1, path2, whole, model_name, t, age1, gender1, age2, gender2):
+        if path1 is None or path2 is None:
+            return None, None, 'Upload two photos.'
+        try:
+            crops, _ = prepare_pair((path1, path2), whole)
+            net = self.models.get(model_name)
+            state = morph_state(net, crops, model_name, (age1, age2), (gender1, gender2))
+            return state, morph_view(net, state['z'], state['labels'], t), 'Ready.'
+        except utils.InputError as e:
+            return None, None, fail(e)
+
+    def on_morph_t(self, state, t):
+        if not state:
+            return self.gr.update(), ''
+        return morph_view(self.models.get(state['model']), state['z'], state['labels'], t), f'{t:.0%} of the way.'
+
+    def on_morph_game(self, state, steps):
+        if not state:
+            return None, None, fail('Upload two photos first.')
+        z, labels = torch.stack(state['z']), torch.stack(state['labels'])
+        target = Path(self.work_dir) / f'morph_{uuid.uuid4().hex[:8]}'
+        png = games.morph_between(self.models.get(state['model']), z, labels, int(steps), str(target))
+        return png, gif_beside(png), 'The morph strip and its GIF.'
+
+    # ---------------------------------------------------------------- kids
+
+    def kids_tab(self, model):
+        gr = self.gr
+        with gr.Row():
+            k1 = undecoded(gr.File(label='Photo 1', type='filepath', file_types=UPLOAD_TYPES, elem_id='kids-photo-1'))
+            k2 = undecoded(gr.File(label='Photo 2', type='filepath', file_types=UPLOAD_TYPES, elem_id='kids-photo-2'))
+        with gr.Row():
+            count = gr.Slider(1, 16, value=8, step=1, label='Children', elem_id='kids-count')
+            seed = gr.Number(1, precision=0, label='Seed', elem_id='kids-seed')
+            whole = gr.Checkbox(False, label='Use the whole image (when no face is found)')
+        button = gr.Button('Children', elem_id='kids-button')
+        message = gr.Markdown('Upload two photos.', elem_id='kids-message')
+        row = gr.Image(label='The children', interactive=False, format='png', elem_id='kids-row')
+        gif = gr.File(label='Children GIF (download)', elem_id='kids-gif', height=100)
+        button.click(self.handled(self.on_kids), [k1, k2, whole, model, count, seed], [row, gif, message],
+                     **endpoint('kids'))
+
+    def on_kids(self, path1, path2, whole, model_name, count, seed):
+        if path1 is None or path2 is None:
+            return None, None, fail('Upload two photos.')
+        try:
+            crops, _ = prepare_pair((path1, path2), whole)
+            png, gif = play_game(self.models.get(model_name), 'kids', crops, self.work_dir, length=int(count),
+                                 seed=int(seed) if seed is not None else None)
+            return png, gif, f'{int(count)} children (seed {seed}); the GIF shows them one by one.'
+        except utils.InputError as e:
+            return None, None, fail(e)
+
+
+def build_page(models, work_dir, memory, threads=1):
+    """The gradio Blocks of the page (Page.build)."""
+    return Page(models, work_dir, memory, threads).build()
 
 
 def serve(host='127.0.0.1', port=7860, load=(), block=True, concurrency=2, threads=1):
     """Start the page in a temporary folder (removed on return when block=True); returns (page, url, folder)."""
-    limit_malloc_arenas()
+    web_server.limit_malloc_arenas()
     os.environ.setdefault('GRADIO_ANALYTICS_MAX_EVENTS', '256')  # gradio's in-memory per-event records (local only)
     os.environ.setdefault('GRADIO_ANALYTICS_CACHE_FREQUENCY', '100')  # and their pandas summary, not every event
     work = tempfile.TemporaryDirectory(prefix='caae-app-')
     os.environ['GRADIO_TEMP_DIR'] = os.path.join(work.name, 'uploads')  # gradio keeps uploads and outputs here
     os.environ['GRADIO_ANALYTICS_ENABLED'] = 'False'
-    harden_gradio()
+    web_server.harden_gradio()
     models = Models(find_models(load))
     if not models.names():
         raise utils.InputError(f'no model found in {MODELS_DIR} and no --load FOLDER given')
     models.get(models.default())  # load the default networks now, not on the first request
     out = os.path.join(work.name, 'out')
-    page = build_page(models, out, IdleMemoryTrim().start(), threads)
+    page = build_page(models, out, web_server.IdleMemoryTrim().start(), threads)
     os.makedirs(out)
     page.queue(default_concurrency_limit=concurrency, max_size=64)
     page.launch(server_name=host, server_port=port, share=False, inbrowser=False, quiet=True, ssr_mode=False,

@@ -3,6 +3,7 @@ faces, rendering continuous ages, pasting faces back, strips, lifespan animation
 
 app.py wires these functions to gradio components; tests call them without a browser.
 """
+import contextlib
 import importlib.util
 import os
 import threading
@@ -132,6 +133,84 @@ def draw_faces(photo, boxes, chosen, crop_box):
     return preview
 
 
+def gender_index(value):
+    """The gender code of a gender word of the page (GENDERS); the first for anything else."""
+    return GENDERS.index(value) if value in GENDERS else 0
+
+
+def face_choices(count):
+    """The face menu's entries for `count` faces found: '1 (largest)', '2', ..."""
+    return [f'{i + 1}' + (' (largest)' if i == 0 else '') for i in range(count)]
+
+
+def chosen_face(choice):
+    """The face index (0: the largest) of a face menu entry; 0 for none."""
+    return int(str(choice).split()[0]) - 1 if choice else 0
+
+
+class LoadedPhoto(NamedTuple):
+    """What the Aging tab shows once a photo is loaded: the session's state, the photo with its faces, the framed
+    face, the face at the slider's age, the face menu (entries, the chosen one), the labels and a message."""
+    state: dict
+    preview: Image.Image
+    face: Image.Image
+    aged: Image.Image
+    choices: list
+    chosen: str
+    age: float
+    gender: str
+    photo_age: float
+    message: str
+
+
+def load_photo(models, path, model_name, face_choice=None, whole=False, paste=False, labels=None, details=False,
+               photo_age=DEFAULT_AGE, personal=False):
+    """An upload (or a new face, model or Personalise for it) made ready to play: framed, encoded, personalised
+    when `personal`, and shown at the slider's age. `labels`: the (age, gender) to keep; None: read from a UTKFace
+    name (else DEFAULT_AGE, the first gender), the photo's age too. Raises utils.InputError, NoFaceInPhoto."""
+    prepared = prepare_upload(path, chosen_face(face_choice), whole)
+    net = models.get(model_name)
+    if labels is None:
+        name_age, name_gender = name_labels(path)
+        age = photo_age = float(name_age) if name_age is not None else DEFAULT_AGE
+        gender = GENDERS[name_gender] if name_gender is not None else GENDERS[0]
+    else:
+        age, gender = labels
+    state = {'path': path, 'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
+             'z': encode(net, prepared.crop), 'model': model_name}
+    if personal:
+        with all_cores():  # rare and long: 10 s instead of 21 on two cores
+            state['net'] = net = personalised_net(net, prepared.crop, photo_age, gender_index(gender))
+    choices = face_choices(len(prepared.boxes))
+    view = aged_view(net, state, age, gender_index(gender), paste, photo_age if details else None)
+    return LoadedPhoto(state, prepared.preview, show_face(np.asarray(prepared.crop)), view, choices,
+                       choices[prepared.face_index] if choices else None, min(max(age, 0), 100), gender, photo_age,
+                       f'Ready: {what_was_found(prepared, path, whole)}. Drag the age slider.')
+
+
+def what_was_found(prepared, path, whole):
+    """The page's words for the faces found in a prepared upload, and for its scaling."""
+    found = ('a UTKFace chip, used as it is' if align.is_utkface_chip(path) and not whole else
+             'the whole image is used' if not prepared.boxes else
+             f'{len(prepared.boxes)} faces found: face {prepared.face_index + 1} is used (pick another below)'
+             if len(prepared.boxes) > 1 else 'one face found')
+    if prepared.photo.size != prepared.upload_size:
+        found += ' (the photo, {}x{}, is worked on and pasted back at {}x{})'.format(*prepared.upload_size,
+                                                                                   *prepared.photo.size)
+    return found
+
+
+@contextlib.contextmanager
+def all_cores():
+    """Torch on every core for the block (the page renders on one thread a request), then as it was."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or 1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 # ---------------------------------------------------------------- models
 
 def find_models(extra=()):
@@ -259,6 +338,26 @@ def ffmpeg_available():
     """Whether imageio can write MP4s (imageio-ffmpeg brings its own ffmpeg); without it imageio would pick
     another writer for .mp4 and fail with an unrelated TypeError."""
     return importlib.util.find_spec('imageio_ffmpeg') is not None
+
+
+def prepare_pair(paths, whole=False):
+    """Two uploads framed (each detected once): (their 128x128 faces, their (age, gender) from UTKFace names).
+    Raises utils.InputError naming the photo."""
+    crops, labels = [], []
+    for i, path in enumerate(paths, 1):
+        try:
+            crops.append(prepare_upload(path, whole_image=whole).crop)
+        except utils.InputError as e:
+            raise utils.InputError(f'Photo {i}: {e}') from None
+        labels.append(name_labels(path))
+    return crops, labels
+
+
+def morph_state(net, crops, model_name, ages, genders):
+    """The Morph tab's state: the two faces' z and their labels at the given ages (years) and genders (words)."""
+    z = tuple(encode(net, crop)[0] for crop in crops)
+    labels = tuple(games.age_label(age, gender_index(gender)) for age, gender in zip(ages, genders))
+    return {'crops': crops, 'z': z, 'labels': labels, 'model': model_name}
 
 
 def morph_view(net, z_pair, labels, t):

@@ -20,6 +20,7 @@ from conftest import REPO, SAMPLE, hostile_files, strip_size
 import align
 import app  # importing the page's module must not start a server
 import web_games
+import web_server
 import games
 import utils
 import data
@@ -244,6 +245,29 @@ def test_every_bad_upload_is_one_clear_message(tmp_path, no_subprocess):
     assert no_subprocess == []
 
 
+def test_loading_a_photo_without_the_page(astronaut, tmp_path):
+    """web_games.load_photo, as an upload and as a reload that keeps the labels; and the handlers of a Page
+    answer without a server."""
+    models = web_games.Models(web_games.find_models())
+    if not models.names():
+        pytest.skip('the shipped model is not in trained_models/')
+    loaded = web_games.load_photo(models, str(astronaut), 'utkface_z50', paste=True)
+    assert loaded.message == 'Ready: one face found. Drag the age slider.' and loaded.choices == ['1 (largest)']
+    assert (loaded.age, loaded.gender, loaded.photo_age) == (web_games.DEFAULT_AGE, 'male', web_games.DEFAULT_AGE)
+    assert loaded.aged.size == (512, 512) and loaded.face.size == (256, 256) and loaded.state['z'].shape == (1, 50)
+    again = web_games.load_photo(models, str(astronaut), 'utkface_z50', labels=(61.0, 'female'), photo_age=35)
+    assert (again.age, again.gender, again.photo_age) == (61.0, 'female', 35) and again.aged.size == (256, 256)
+    chip = sample_faces(1)[0]
+    assert web_games.load_photo(models, str(chip), 'utkface_z50').age == web_games.name_labels(chip)[0]
+    with pytest.raises(utils.InputError, match='^Photo 2: This file is not an image'):
+        web_games.prepare_pair([chip, bad_files(tmp_path / 'bad')['not an image'][0]])
+    page = app.Page(models, str(tmp_path), web_server.IdleMemoryTrim(trim=lambda _: None))
+    assert page.on_age(None, 'utkface_z50', 40, 'male', False) == (None, '**No photo is loaded: upload a photo first.**')
+    shown, message = page.on_age(loaded.state, 'utkface_z50', 40, 'female', False)
+    assert shown.size == (256, 256) and message == 'Age 40 years.'
+    assert page.on_kids(None, chip, False, 'utkface_z50', 2, 1)[2] == '**Upload two photos.**'
+
+
 def test_several_faces_pick_which(astronaut, tmp_path):
     single = Image.open(astronaut)
     pair = Image.new('RGB', (2 * single.width, single.height))
@@ -356,7 +380,7 @@ def rss_mib(pid='self'):
 def resting_rss_mib(pid, seconds=3.0, every=0.05):
     """A process's resident memory at rest: the lowest of its samples over `seconds`. After answering a request
     gradio still does some of its work (the analytics summary, the output file), and the page gives freed memory
-    back once idle for a second (app.IdleMemoryTrim), so a single sample can land on a passing peak: 50-100 MiB
+    back once idle for a second (web_server.IdleMemoryTrim), so a single sample can land on a passing peak: 50-100 MiB
     above the floor, seen every few seconds on a loaded 2-core machine. A leak raises the floor itself."""
     samples = []
     for _ in range(max(1, round(seconds / every))):
@@ -499,7 +523,7 @@ def test_gradio_is_hardened_to_write_pictures_atomically_under_a_seed_of_the_run
     for name in ('hash_seed', 'save_pil_to_cache'):  # restored afterwards
         monkeypatch.setattr(processing_utils, name, getattr(processing_utils, name))
     installed_seed = processing_utils.hash_seed
-    app.harden_gradio()
+    web_server.harden_gradio()
     assert processing_utils.hash_seed != installed_seed
     replaced = []
     real_replace = os.replace
@@ -610,7 +634,7 @@ def test_200_requests_keep_memory_flat_and_every_answer_right(running_app, shipp
 
 def test_idle_memory_trim_waits_for_a_quiet_second_and_trims_once():
     trims = []
-    memory = app.IdleMemoryTrim(idle_s=0.2, trim=trims.append)
+    memory = web_server.IdleMemoryTrim(idle_s=0.2, trim=trims.append)
     assert not memory.trim_if_idle()  # nothing served since the last trim
     with memory.serving():
         time.sleep(0.3)

@@ -1,7 +1,7 @@
 """Time the web page: one slider position as the page calls it, slider moves through the running page from
 several clients at once, and the page's longest requests.
 
-    python tools/bench_app.py                 # median of 100 calls of app.aged_view (face, then pasted back)
+    python tools/bench_app.py                 # median of 100 calls of web_games.aged_view (face, then pasted back)
     python tools/bench_app.py --http          # also: 4 clients at once, 50 slider moves each, through app.py
     python tools/bench_app.py --http --longest    # also: the longest requests, one at a time
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import app  # noqa: E402
+import web_games  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / 'data' / 'UTKFace' / 'unlabeled'
@@ -50,14 +50,14 @@ def astronaut_photo(folder, size=None):
 
 def in_process(n, photo):
     """The page's own slider function, without the page."""
-    models = app.Models(app.find_models())
+    models = web_games.Models(web_games.find_models())
     net = models.get(models.default())
     for name, path, paste in (('UTKFace chip, face shown', FACE, False),
                               (f'{Path(photo).name}, pasted back', photo, True)):
-        prepared = app.prepare_upload(path)
+        prepared = web_games.prepare_upload(path)
         state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
-                 'z': app.encode(net, prepared.crop)}
-        ms = median_ms(lambda i: app.aged_view(net, state, (7 * i) % 101, i % 2, paste), n)
+                 'z': web_games.encode(net, prepared.crop)}
+        ms = median_ms(lambda i: web_games.aged_view(net, state, (7 * i) % 101, i % 2, paste), n)
         print(f'{name} ({prepared.photo.width}x{prepared.photo.height}): median {ms:.0f} ms of {n} slider positions')
 
 
@@ -130,7 +130,7 @@ def main():
     import torch
     torch.set_num_threads(args.threads)
     folder = tempfile.mkdtemp()
-    models = app.Models(app.find_models())
+    models = web_games.Models(web_games.find_models())
     model = models.default()
     print(f'model {model}, {"bf16 autocast" if models.get(model).autocast_dtype else "fp32"}, '
           f'{torch.get_num_threads()} torch thread(s)')
