@@ -11,7 +11,7 @@ Several machines: add --nnodes=2 --node_rank=K --master_addr=HOST --master_port=
 
 Play the games (each writes a PNG and an animated GIF beside it, and prints both paths):
     python main.py --mode test --input face.jpg --age 38 --gender f --watermark
-  (the aging game first fine-tunes a copy of G to the face, about 5 s: see personalise.py; --personalise 0 skips it)
+  (the aging game first fine-tunes a copy of G to the face, 5 to 20 s: see personalise.py; --personalise 0 skips it)
     python main.py --mode morph --input data/UTKFace/unlabeled/5_0_1_20170103205158426.jpg.chip.jpg \
                                         data/UTKFace/unlabeled/70_1_0_20170110124127878.jpg.chip.jpg
     python main.py --mode kids --input mother.jpg father.jpg --length 10 --seed 1
@@ -139,7 +139,7 @@ def build_parser():
                              'childhood); eval --estimators: judge those renders')
     parser.add_argument('--personalise', nargs='?', const=personalise.STEPS, default=None, type=steps_count,
                         metavar='STEPS', help=f'test: first fine-tune a copy of G to the input face for STEPS steps, so '
-                        f'every age keeps the person (None: {personalise.STEPS}, about 5 s on 2 CPU cores; 0: the '
+                        f'every age keeps the person (None: {personalise.STEPS}, 5 to 20 s on 2 CPU cores; 0: the '
                         'network as it is; see personalise.py); eval --estimators: judge such renders of each face '
                         '(None: the network as it is)')
     parser.add_argument('--length', default=10, type=positive_int, help='morph: steps from face 1 to face 2; kids: children')

@@ -20,6 +20,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -62,26 +63,41 @@ class TrainConfig:
     age_classifier: str = consts.AGE_ESTIMATORS  # the classifier of a recipe that needs one (the shipped one)
 
 
+@dataclass
+class Prepared:
+    """What run() prepares for the epoch loop: the faces, the held-out rows, the optimizers, the recipe's step and
+    its loss names, the output folder, and where the run starts (first epoch, loss history, the run record)."""
+    dataset: FaceDataset
+    valid_rows: torch.Tensor
+    optimizers: dict
+    step: Callable
+    loss_names: tuple
+    output: str
+    first_epoch: int = 1
+    history: dict = None
+    record: dict = None
+
+
 def run(net, config, rank=0, world_size=1):
     """Load the data and any checkpoint to continue from, build the optimizers, train; returns the LossTracker."""
-    is_main = rank == 0
     output = config.output or checkpoints.default_where_to_save()
     dataset = load_dataset(config.data, rank, world_size)
     started_from = config.load or config.init
     loaded_record = checkpoints.find_run_record(started_from) if started_from else None
     valid_rows = validation_rows(dataset, config, world_size, loaded_record)
     optimizers = make_optimizers(net, config)
-    step_fn, loss_names = training_step(net, optimizers, config, world_size)  # before restoring the generators
-    first_epoch, history = 1, None
+    step, loss_names = training_step(net, optimizers, config, world_size)  # before restoring the generators
+    prepared = Prepared(dataset, valid_rows, optimizers, step, loss_names, output)
     if config.init:
         net.load(config.init, slim=True)
     if config.load:
         net.load(config.load, slim=False)
-        first_epoch, history = max(checkpoints.epoch_number(config.load), 0) + 1, LossTracker.load(config.load)
-        restore_training_state(optimizers, checkpoints.load_training_state(config.load), config, is_main)
-    record = start_record(net, config, dataset, valid_rows, output, world_size) if is_main else None
-    return train(net, step_fn, loss_names, optimizers, dataset, valid_rows, config, output, record, first_epoch, history,
-                 rank, world_size)
+        prepared.first_epoch = max(checkpoints.epoch_number(config.load), 0) + 1
+        prepared.history = LossTracker.load(config.load)
+        restore_training_state(optimizers, checkpoints.load_training_state(config.load), config, rank == 0)
+    if rank == 0:
+        prepared.record = start_record(net, config, dataset, valid_rows, output, world_size)
+    return train_epochs(net, config, prepared, rank, world_size)
 
 
 def load_dataset(path, rank, world_size):
@@ -159,15 +175,17 @@ def sigterm_as_ctrl_c():
     return signal.signal(signal.SIGTERM, raise_ctrl_c)
 
 
-def train(net, step_fn, loss_names, optimizers, dataset, valid_rows, config, output, record=None, first_epoch=1,
-          history=None, rank=0, world_size=1):
+def train_epochs(net, config, prepared, rank=0, world_size=1):
     """The epoch loop: train, validate, write the epoch (in the background), keep checkpoints per policy."""
     is_main = rank == 0
+    dataset, valid_rows, optimizers = prepared.dataset, prepared.valid_rows, prepared.optimizers
+    output = prepared.output
     if net.device.type == 'cuda':
         dataset.to(net.device)
     valid_images, valid_labels = net.batch(dataset, valid_rows)
     train_rows = dataset.rows_except(valid_rows)
-    tracker = LossTracker(plot=config.should_plot and is_main, history=history)
+    tracker = LossTracker(plot=config.should_plot and is_main, history=prepared.history)
+    first_epoch, record = prepared.first_epoch, prepared.record
     last_epoch = first_epoch + config.epochs - 1
     writer = EpochWriter() if is_main else None
     net.train()
@@ -177,8 +195,9 @@ def train(net, step_fn, loss_names, optimizers, dataset, valid_rows, config, out
         for epoch in range(first_epoch, last_epoch + 1):
             batches = epoch_batches(train_rows, epoch, config, rank, world_size).to(net.device)
             start = time.perf_counter()
-            sums, outside = train_epoch(net, dataset, batches, step_fn, loss_names, f'Epoch {epoch}', is_main)
-            means = dict(zip(loss_names, reduce_mean(sums / len(batches), world_size).tolist()))
+            sums, outside = train_epoch(net, dataset, batches, prepared.step, prepared.loss_names, f'Epoch {epoch}',
+                                        is_main)
+            means = dict(zip(prepared.loss_names, reduce_mean(sums / len(batches), world_size).tolist()))
             if not is_main:
                 continue
             tick = time.perf_counter()

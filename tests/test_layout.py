@@ -1,0 +1,58 @@
+"""The layout: imports run one way, the networks' file sits at the bottom, no file or function grows too long."""
+import ast
+
+from conftest import REPO
+
+MODULES = {path.stem: path for path in REPO.glob('*.py')}
+FACADE_DELEGATES = {('model', 'teach'): {'train'}, ('model', 'test_single'): {'games'}, ('model', 'morph'): {'games'},
+                    ('model', 'kids'): {'games'}}  # the reference's Net methods reach up to training and the games
+
+
+def project_imports(nodes):
+    """The project modules that import statements among `nodes` name."""
+    found = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name in MODULES}
+        elif isinstance(node, ast.ImportFrom) and node.module in MODULES:
+            found.add(node.module)
+    return found
+
+
+def parsed(name):
+    return ast.parse(MODULES[name].read_text())
+
+
+def test_imports_run_one_way_without_a_circle():
+    graph = {name: project_imports(parsed(name).body) for name in MODULES}
+    done, path = set(), []
+
+    def visit(name):
+        assert name not in path, 'an import circle: ' + ' -> '.join(path[path.index(name):] + [name])
+        if name in done:
+            return
+        path.append(name)
+        for imported in graph[name]:
+            visit(imported)
+        path.pop()
+        done.add(name)
+    for name in sorted(graph):
+        visit(name)
+    assert graph['model'] <= {'checkpoints', 'consts', 'images', 'utils'}  # the networks import nothing above them
+    assert 'games' not in graph['metrics'] and 'personalise' not in graph['estimators']
+
+
+def test_no_project_import_inside_a_function_but_the_facade_delegates():
+    for name in MODULES:
+        for node in ast.walk(parsed(name)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inner = project_imports(ast.walk(node))
+                assert inner <= FACADE_DELEGATES.get((name, node.name), set()), (name, node.name, inner)
+
+
+def test_no_module_over_450_lines_and_no_function_over_80():
+    for name, path in MODULES.items():
+        assert len(path.read_text().splitlines()) <= 450, name
+        for node in ast.walk(parsed(name)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.end_lineno - node.lineno < 80, (name, node.name)
