@@ -108,7 +108,7 @@ class Page:
         with gr.Blocks(title='CAAE face aging', analytics_enabled=False, delete_cache=(600, 1800)) as page:
             gr.Markdown('# CAAE face aging\nUpload a photo (or take one with the webcam), then drag the age slider. '
                         'Everything runs on this computer; uploads are deleted when the app stops.')
-            model = gr.Dropdown(self.models.names(), value=self.models.default(), label='Model', elem_id='model')
+            model = gr.Dropdown(self.models.choices(), value=self.models.default(), label='Model', elem_id='model')
             with gr.Tabs():
                 with gr.Tab('Aging', id='aging'):
                     self.aging_tab(model)
@@ -147,8 +147,8 @@ class Page:
                                           elem_id='details')
                     photo_age = gr.Number(DEFAULT_AGE, minimum=0, maximum=100,
                                           label='Age of the person in the photo', elem_id='photo-age')
-                personal = gr.Checkbox(False, label='Personalise the generator to this photo (10-20 s): '
-                                       'every age keeps the person', elem_id='personalise')
+                personal = gr.Checkbox(False, label='Personalise the generator to this photo, the person being the '
+                                       'age above (10-20 s): every age keeps the person', elem_id='personalise')
             aged = gr.Image(label='At this age', interactive=False, format='png', elem_id='aged-face', height=384)
         with gr.Row():
             strip_button = gr.Button('The ten age groups', elem_id='strip-button')

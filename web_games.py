@@ -4,6 +4,7 @@ faces, rendering continuous ages, pasting faces back, strips, lifespan animation
 app.py wires these functions to gradio components; tests call them without a browser.
 """
 import contextlib
+import functools
 import importlib.util
 import os
 import threading
@@ -21,6 +22,7 @@ import estimators
 import games
 import personalise
 import utils
+import checkpoints
 from checkpoints import network_path
 from data import age_to_group, parse_utkface_name
 from images import (
@@ -170,9 +172,12 @@ def load_photo(models, path, model_name, face_choice=None, whole=False, paste=Fa
     name (else DEFAULT_AGE, the first gender), the photo's age too. Raises utils.InputError, NoFaceInPhoto."""
     prepared = prepare_upload(path, chosen_face(face_choice), whole)
     net = models.get(model_name)
+    estimate = None
     if labels is None:
         name_age, name_gender = name_labels(path)
-        age = photo_age = float(name_age) if name_age is not None else DEFAULT_AGE
+        if name_age is None:
+            estimate = estimated_age(prepared.crop)
+        age = photo_age = float(name_age if name_age is not None else estimate or DEFAULT_AGE)
         gender = GENDERS[name_gender] if name_gender is not None else GENDERS[0]
     else:
         age, gender = labels
@@ -185,7 +190,10 @@ def load_photo(models, path, model_name, face_choice=None, whole=False, paste=Fa
     view = aged_view(net, state, age, gender_index(gender), paste, photo_age if details else None)
     return LoadedPhoto(state, prepared.preview, show_face(np.asarray(prepared.crop)), view, choices,
                        choices[prepared.face_index] if choices else None, min(max(age, 0), 100), gender, photo_age,
-                       f'Ready: {what_was_found(prepared, path, whole)}. Drag the age slider.')
+                       f'Ready: {what_was_found(prepared, path, whole)}. Drag the age slider.'
+                       + (f' The person looks about {estimate:.0f} to the shipped age estimator (an estimate: '
+                          'correct "Age of the person in the photo" if you know it; personalising and keeping '
+                          'the details use it).' if estimate else ''))
 
 
 def what_was_found(prepared, path, whole):
@@ -198,6 +206,21 @@ def what_was_found(prepared, path, whole):
         found += ' (the photo, {}x{}, is worked on and pasted back at {}x{})'.format(*prepared.upload_size,
                                                                                    *prepared.photo.size)
     return found
+
+
+@functools.lru_cache(maxsize=1)
+def age_estimator(folder=consts.AGE_ESTIMATORS):
+    """The shipped evaluation age estimator (estimators.py), loaded once; None where it is missing."""
+    return estimators.load_if_present(folder)[1]
+
+
+def estimated_age(crop):
+    """The age in whole years the shipped estimator gives a framed face (PIL), or None without the estimator."""
+    estimator = age_estimator()
+    if estimator is None:
+        return None
+    logits = estimators.predict(estimator, pil_to_model_tensor_transform(crop)[None])
+    return float(round(estimator.ages(logits).item()))
 
 
 @contextlib.contextmanager
@@ -230,6 +253,19 @@ def find_models(extra=()):
     return found
 
 
+RECIPE_WORDS = {'plus': 'ages visibly', 'reference': "the paper's recipe"}  # the model menu's words for each
+
+
+def model_label(name, folder, default=False):
+    """The model menu's words for a model: its name and what its recipe does (from its run.json, where readable)."""
+    try:
+        recipe = (checkpoints.find_run_record(folder) or {}).get('config', {}).get('recipe')
+    except (OSError, ValueError, AttributeError):
+        recipe = None
+    words = f'{name}: {recipe}, {RECIPE_WORDS[recipe]}' if recipe in RECIPE_WORDS else name
+    return words + (' (default)' if default else '')
+
+
 class Models:
     """The networks, each loaded once (on first use) and kept: a slider move only runs the generator."""
 
@@ -240,6 +276,11 @@ class Models:
 
     def names(self):
         return list(self.folders)
+
+    def choices(self):
+        """(words, name) of each model for the page's menu, the default one said so."""
+        default = self.default()
+        return [(model_label(name, folder, name == default), name) for name, folder in self.folders.items()]
 
     def default(self):
         """The shipped model the games use (consts.SHIPPED_MODEL) when it is listed, else the first one."""
