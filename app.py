@@ -158,13 +158,15 @@ class Page:
         lifespan = gr.File(label='Lifespan animation (download)', elem_id='lifespan', height=100)
 
         shown = [state, preview, crop, aged, faces, age, gender, photo_age, message]
-        upload = self.handled(self.on_upload)
-        photo.change(upload, [photo, model, whole, paste, details, personal], shown, **endpoint('upload'))
-        webcam.change(upload, [webcam, model, whole, paste, details, personal], shown, **endpoint('webcam'))
+        upload, notice = self.handled(self.on_upload), self.handled(self.tuning_notice)
+        for source, name in ((photo, 'upload'), (webcam, 'webcam')):  # say so first when it will tune
+            source.change(notice, [personal], [message], **endpoint(None)).then(
+                upload, [source, model, whole, paste, details, personal], shown, **endpoint(name))
         reload = self.handled(self.on_reload)
         for trigger in (faces.input, whole.input, model.input, personal.input, photo_age.submit):  # personalise again
-            trigger(reload, [state, photo, model, faces, whole, paste, age, gender, details, photo_age, personal],
-                    shown, **endpoint('personalise' if trigger == personal.input else None))
+            trigger(notice, [personal], [message], **endpoint(None)).then(
+                reload, [state, photo, model, faces, whole, paste, age, gender, details, photo_age, personal], shown,
+                **endpoint('personalise' if trigger == personal.input else None))
         for trigger in (age.change, gender.input, paste.input, details.input):
             trigger(self.handled(self.on_age), [state, model, age, gender, paste, details, photo_age], [aged, message],
                     trigger_mode='always_last', show_progress='hidden',
@@ -173,6 +175,13 @@ class Page:
                            **endpoint('strip'))
         gif_button.click(self.handled(self.on_gif), [state, gender], [lifespan, message], **endpoint('gif'))
         mp4_button.click(self.handled(self.on_mp4), [state, gender], [lifespan, message], **endpoint('mp4'))
+
+    def tuning_notice(self, personal):
+        """The message while a photo loads: what is happening when it is personalised (the long part)."""
+        if not personal:
+            return self.gr.update()
+        return ('Personalising the generator to this photo, the person being the age above (10-20 s); '
+                'the face at the slider\'s age follows.')
 
     def on_upload(self, path, model_name, whole, paste, details, personal):
         return self.show_photo(path, model_name, None, whole, paste, None, details, DEFAULT_AGE, personal)

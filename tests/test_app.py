@@ -269,6 +269,7 @@ def test_loading_a_photo_without_the_page(astronaut, tmp_path):
     shown, message = page.on_age(loaded.state, 'utkface_z50', 40, 'female', False)
     assert shown.size == (256, 256) and message == 'Age 40 years.'
     assert page.on_kids(None, chip, False, 'utkface_z50', 2, 1)[2] == '**Upload two photos.**'
+    assert page.tuning_notice(True).startswith('Personalising the generator to this photo')
 
 
 def test_several_faces_pick_which(astronaut, tmp_path):

@@ -183,3 +183,12 @@ def test_morph_and_kids_tabs(page, served, tmp_path):
     assert kids_row.shape[:2][::-1] == strip_size(8, 128)
     assert page.locator('#kids-message').inner_text().startswith('8 children (seed 1)')
     screenshot(page, tmp_path, 'kids')
+
+
+def test_ticking_personalise_says_what_is_happening_until_the_face_is_ready(page):
+    page.locator('#photo input[type=file]').set_input_files(str(sample_faces(10)[3]))
+    page.wait_for_function('() => document.querySelector("#aging-message").innerText.includes("Ready")')
+    page.locator('#personalise input').check()
+    page.wait_for_function('() => document.querySelector("#aging-message").innerText'
+                           '.includes("Personalising the generator to this photo")')
+    page.wait_for_function('() => document.querySelector("#aging-message").innerText.includes("Ready")')
