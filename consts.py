@@ -17,6 +17,7 @@ AGE_GROUP_NAMES = ('0-5', '6-10', '11-15', '16-20', '21-30', '31-40', '41-50', '
 # The middle of each group's years (0-5 -> 2.5, ..., 61-70 -> 65.5); 71+ is open-ended: 80 is taken as its centre.
 AGE_GROUP_CENTRES = (2.5, 8.0, 13.0, 18.0, 25.5, 35.5, 45.5, 55.5, 65.5, 80.0)
 MAX_AGE = 120
+ADULT_GROUP = 4  # 21-30 and older: the adult groups (identity is judged on them; a photo keeps its detail there)
 
 UTKFACE_NAME = re.compile(r'^(?P<age>\d+)_(?P<gender>[01])_(?P<race>[0-4])_(?P<date>\d+)\.jpg\.chip\.jpg$')
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')

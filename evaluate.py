@@ -15,7 +15,7 @@ from data import label_tensor
 from games import render_every_age, with_details
 from images import to_model_range
 
-ADULT_GROUP = 4  # 21-30: identity is judged on adults' renders (group 4 and older)
+ADULT_GROUP = consts.ADULT_GROUP  # identity is judged on adults' renders
 
 
 def held_out_rows(dataset, model_folder, batch_size=128, seed=0):

@@ -36,11 +36,13 @@ import estimators
 import evaluate
 import games
 import personalise
+import photo_aging
+import photo_eval
 import recipes
 import train
 import utils
 from data import FaceDataset, age_to_group, parse_utkface_name
-from images import gif_beside, pil_to_model_tensor_transform
+from images import gif_beside, label_frame, load_image, pil_to_model_tensor_transform, save_gif, save_jpeg
 from model import Net
 
 GENDER_WORDS = {'m': consts.MALE, 'male': consts.MALE, '0': consts.MALE,
@@ -132,7 +134,8 @@ def build_parser():
     parser.add_argument('--watermark', action='store_true', help='test: write the gender and age on the input face')
     parser.add_argument('--smooth', type=positive_int, default=None, metavar='N',
                         help='test: also write an aging GIF of N frames from 0 to 100 years (ages between groups '
-                             'blend the neighbouring labels) beside the PNG')
+                             'blend the neighbouring labels) beside the PNG, and for a photo <stem>_aged_smooth.gif: '
+                             'the region around the face at the photo\'s own resolution')
     parser.add_argument('--keep-details', action='store_true',
                         help='test: draw each age as the input plus the change from its own age to that age, '
                              'keeping the photo\'s details (its fine detail inside the face fades towards '
@@ -147,6 +150,8 @@ def build_parser():
                         help='test, morph, kids: use each image as it is (only resized) instead of finding the face')
     parser.add_argument('--face-index', default=0, type=int, metavar='K',
                         help='test, morph, kids: which face to use when a photo has several (0: the largest)')
+    parser.add_argument('--photo-method', dest='photo_method', choices=list(photo_aging.METHODS), default='compose',
+                        help='eval on a folder of photos (with photos.csv): how the photo is aged (photo_aging.py)')
     parser.add_argument('--eval-all', action='store_true',
                         help="eval: use every image of --input (a set the model never saw), not only the trainer's "
                              'held-out validation batch')
@@ -177,8 +182,9 @@ def check_arguments(parser, args):
             parser.error(f'invalid weight {f"{name}={value:g}"!r}: give NAME=VALUE with NAME one of {", ".join(known)} '
                          f'(the weights of --recipe {args.recipe})')
     ages_a_face = game and game.ages_a_face
-    if args.personalise is not None and not (ages_a_face or args.mode == 'eval' and args.estimators):
-        parser.error('--personalise is for --mode test, and for --mode eval with --estimators')
+    photos = args.mode == 'eval' and args.input and photo_eval.is_photo_folder(args.input[0])
+    if args.personalise is not None and not (ages_a_face or args.mode == 'eval' and (args.estimators or photos)):
+        parser.error('--personalise is for --mode test, and for --mode eval with --estimators or photos')
     counted = ('input', 'age', 'gender') if game and game.needs_labels else ('input',)
     for name in counted:
         values = getattr(args, name)
@@ -305,6 +311,34 @@ def play(args, net):
     print(gif_beside(png))
     if game.ages_a_face and args.smooth:
         print(games.save_smooth_aging_gif(net, faces[0], genders[0], png[:-len('.png')] + '_smooth.gif', args.smooth))
+    photo = game.ages_a_face and framed_photo(args.input[0], args)
+    if photo:
+        for path in write_aged_photos(net, photo, faces[0], ages[0], genders[0], output, args):
+            print(path)
+
+
+def framed_photo(path, args):
+    """The photo of the aging game framed for aging at its own size (photo_aging), or None for a UTKFace chip or
+    --no-align, whose 128-px strip is the whole answer."""
+    if args.no_align or align.is_utkface_chip(path):
+        return None
+    return photo_aging.frame_photo(load_image(path), args.face_index)
+
+
+def write_aged_photos(net, framed, face, age, gender, output, args):
+    """Write the whole photo aged to each group, <stem>_aged_<k>.jpg (k = 0 for 0-5 ... 9 for 71+) at its own size,
+    and with --smooth the face region aging from 0 to 100 years as <stem>_aged_smooth.gif; returns the paths."""
+    stem = os.path.join(output, os.path.basename(args.input[0]).split('.')[0])
+    z = games.encode_face(net, face)
+    paths = [save_jpeg(photo, f'{stem}_aged_{k}.jpg')
+             for k, photo in enumerate(photo_aging.aged_photos(net, framed, z, age, gender))]
+    if args.smooth:
+        region = photo_aging.face_region(framed)
+        frames = photo_aging.aged_photos(net, framed, z, age, gender, games.smooth_ages(args.smooth))
+        captions = [f'{years:.0f} years' for years in games.smooth_ages(args.smooth)]
+        paths.append(save_gif([label_frame(frame.crop(region), caption) for frame, caption in zip(frames, captions)],
+                              f'{stem}_aged_smooth.gif', duration_ms=100))
+    return paths
 
 
 def personalised_net(net, face, age, gender, classifier_folder, steps):
@@ -321,6 +355,8 @@ def evaluate_command(args, net):
     model = game_model(args)
     net.load(model, slim=True)
     data = args.input[0] if args.input else consts.DEFAULT_DATASET
+    if photo_eval.is_photo_folder(data):
+        return evaluate_photos_command(args, net, model, data)
     dataset = FaceDataset.from_folder(data)
     if args.eval_all:
         idx, held_out = torch.arange(len(dataset)), 'every image'
@@ -333,6 +369,22 @@ def evaluate_command(args, net):
     require_output_folder(output)
     path = os.path.join(output, 'eval.json')
     checkpoints.save_json(result, path)
+    print_result(result, path)
+
+
+def evaluate_photos_command(args, net, model, folder):
+    """--mode eval on a folder of photos (photo_eval.py): the aged photos' numbers per group and a contact sheet."""
+    output = args.output or os.path.join(consts.GAMES_RESULTS, 'eval_photos')
+    require_output_folder(output)
+    steps = personalise.STEPS if args.personalise is None else args.personalise
+    result = photo_eval.evaluate_photos(net, folder, output, args.estimators or consts.AGE_ESTIMATORS, steps,
+                                        args.photo_method)
+    print_result({'model': model, 'data': folder, **result}, os.path.join(output, 'eval.json'))
+    print(os.path.join(output, 'contact_sheet.jpg'))
+
+
+def print_result(result, path):
+    """An eval's numbers as a two-column table, then the path of its eval.json."""
     width = max(map(len, result))
     print('\n'.join(f'{k:<{width}}  {v:.4f}' if isinstance(v, float) else f'{k:<{width}}  {v}'
                     for k, v in result.items()))

@@ -1,0 +1,129 @@
+"""The photo itself aged at its own size (photo_aging.py), from the command line and in --mode eval on photos."""
+import csv
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+import consts
+import main
+import photo_aging
+import photo_eval
+from model import Net
+
+SHIPPED = consts.SHIPPED_MODEL
+
+
+@pytest.fixture(scope='module')
+def astronaut_photo(tmp_path_factory):
+    """The scikit-image astronaut (a NASA portrait, public domain) as a JPEG photo file."""
+    path = tmp_path_factory.mktemp('photo') / 'astronaut.jpg'
+    Image.fromarray(data.astronaut()).save(path, quality=95)
+    return path
+
+
+@pytest.fixture(scope='module')
+def framed(astronaut_photo):
+    return photo_aging.frame_photo(Image.open(astronaut_photo))
+
+
+@pytest.fixture(scope='module')
+def shipped_net():
+    net = Net(precision='fp32')
+    net.load(SHIPPED, slim=True)
+    return net
+
+
+def outside_region(framed):
+    """A boolean mask of the photo's pixels outside the crop square's bounding box."""
+    x0, y0, x1, y1 = photo_aging.face_region(framed, margin=0)
+    outside = np.ones(framed.photo.size[::-1], bool)
+    outside[y0:y1 + 1, x0:x1 + 1] = False
+    return outside
+
+
+def test_cli_writes_the_photo_aged_to_every_group_at_its_own_size(games_checkpoint, astronaut_photo, tmp_path, capsys):
+    main.main(['--mode', 'test', '--load', games_checkpoint, '--input', str(astronaut_photo), '--age', '42',
+               '--gender', 'f', '--personalise', '0', '--smooth', '5', '--output', str(tmp_path)])
+    out = capsys.readouterr().out.split()
+    aged = [str(tmp_path / f'astronaut_aged_{k}.jpg') for k in range(consts.NUM_AGES)]
+    assert out == [str(tmp_path / f'out_female_42.{ext}') for ext in ('png', 'gif')] + [
+        str(tmp_path / 'out_female_42_smooth.gif')] + aged + [str(tmp_path / 'astronaut_aged_smooth.gif')]
+    photo = np.asarray(Image.open(astronaut_photo), dtype=float)
+    framed = photo_aging.frame_photo(Image.open(astronaut_photo))
+    outside = outside_region(framed)
+    for path in aged:
+        picture = np.asarray(Image.open(path), dtype=float)
+        assert picture.shape == photo.shape  # the photo's own size
+        assert np.abs(picture - photo)[outside].mean() < 1.5  # outside the face: the photo (JPEG noise only)
+    gif = Image.open(tmp_path / 'astronaut_aged_smooth.gif')
+    x0, y0, x1, y1 = photo_aging.face_region(framed)
+    assert (gif.n_frames, gif.size) == (5, (x1 - x0, y1 - y0))  # the face's region at the photo's resolution
+
+
+def test_pixels_outside_the_face_keep_their_exact_values_and_the_own_age_is_the_photo(framed):
+    rng = np.random.default_rng(0)
+    own = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
+    older = np.clip(own.astype(int) + rng.integers(-40, 40, own.shape), 0, 255).astype(np.uint8)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42)
+    photo = np.asarray(framed.photo)
+    assert np.array_equal(np.asarray(ager.aged(own, own, 42)), photo)  # no change asked: the photo, bit for bit
+    aged = np.asarray(ager.aged(older, own, 80))
+    assert np.array_equal(aged[outside_region(framed)], photo[outside_region(framed)])
+    assert np.abs(aged.astype(int) - photo).max() > 20  # the face did change
+
+
+def test_the_age_change_keeps_only_its_coarse_colour():
+    """G's blue eyes are a small patch of colour: gone; a change of the whole face's tone stays (scaled)."""
+    how = photo_aging.METHODS['compose']
+    tint, dot = np.zeros((128, 128, 3), np.float32), np.zeros((128, 128, 3), np.float32)
+    tint[..., 2] += 20
+    dot[60:66, 40:46, 2] += 60  # a blue iris, 6 px
+    chroma = lambda change: np.abs(change - change.mean(2, keepdims=True)).max()
+    assert chroma(photo_aging.coarse_colour(dot, how)) < chroma(dot) / 10
+    assert np.isclose(chroma(photo_aging.coarse_colour(tint, how)), how.chroma_gain * chroma(tint), rtol=0.05)
+    assert np.array_equal(photo_aging.coarse_colour(dot, photo_aging.METHODS['change']), dot)
+
+
+def test_the_aged_photo_is_as_sharp_as_the_photo_where_the_pasted_render_is_not(shipped_net, framed):
+    z = photo_aging.z_of(shipped_net, framed)
+    sharpness = {}
+    for method in ('compose', 'paste'):
+        aged = photo_aging.aged_photos(shipped_net, framed, z, 42, consts.FEMALE, method=method)
+        base = photo_eval.laplacian_variance(framed.photo, framed.box)
+        sharpness[method] = [photo_eval.laplacian_variance(photo, framed.box) / base for photo in aged]
+    assert min(sharpness['compose'][4:]) >= 0.9 and min(sharpness['compose']) >= 0.6
+    assert max(sharpness['paste']) < 0.7
+
+
+def write_photo_folder(folder, photo, rows):
+    folder.mkdir()
+    Image.open(photo).save(folder / 'astronaut.jpg')
+    (folder / 'photos.csv').write_text('file,age,gender\n' + ''.join(f'{row}\n' for row in rows))
+    return folder
+
+
+def test_eval_on_a_photo_folder_writes_numbers_per_group_and_a_contact_sheet(astronaut_photo, tmp_path, capsys):
+    folder = write_photo_folder(tmp_path / 'photos', astronaut_photo, ['astronaut.jpg,42,f'])
+    main.main(['--mode', 'eval', '--input', str(folder), '--personalise', '0', '--output', str(tmp_path / 'out')])
+    result = json.loads((tmp_path / 'out' / 'eval.json').read_text())
+    assert result['photos'] == 1 and result['method'] == 'compose'
+    assert len(result['sharpness_per_group']) == len(result['estimated_years_per_group']) == consts.NUM_AGES
+    years = result['estimated_years_per_group']
+    assert years[-1] > years[0]  # the estimator reads the oldest group older than the youngest
+    with open(tmp_path / 'out' / 'photo_eval.csv') as f:
+        assert [int(row['group']) for row in csv.DictReader(f)] == list(range(consts.NUM_AGES))
+    sheet = Image.open(tmp_path / 'out' / 'contact_sheet.jpg')
+    assert sheet.height == photo_eval.SHEET_HEIGHT + 4 and sheet.width > 10 * photo_eval.SHEET_HEIGHT
+    assert str(tmp_path / 'out' / 'contact_sheet.jpg') in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('row', ['astronaut.jpg,forty,f', 'astronaut.jpg,42,x', 'astronaut.jpg'])
+def test_a_bad_row_of_photos_csv_is_one_line(astronaut_photo, tmp_path, row):
+    folder = write_photo_folder(tmp_path / 'photos', astronaut_photo, [row])
+    with pytest.raises(SystemExit) as exit_info:
+        main.main(['--mode', 'eval', '--input', str(folder), '--personalise', '0', '--output', str(tmp_path / 'out')])
+    message = str(exit_info.value)
+    assert message.startswith(f'error: {folder / "photos.csv"}, line 2: give file,age,gender') and '\n' not in message
