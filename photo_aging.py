@@ -10,10 +10,11 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   chroma_gain): skin tone and grey hair come through, the generator's blue eyes and colour blotches do not;
 - strength: the change grows to old_gain (young_gain) three groups or more away from the photo's age, since an
   age estimator read the plain change as too little (71+ at 22-41 years on the astronaut);
-- the photo's own detail: its fine detail (finer than FINE_SIGMA face pixels: pores, lashes, grain) is kept at
-  every age; its middle band (wrinkles, the edges of adult features, up to games.DETAIL_SIGMA) fades in renders
+- the photo itself towards childhood: what the photo has beyond G's drawing of it at its own age (the photo minus
+  G(z, own age), but for its fine detail, finer than FINE_SIGMA face pixels: pores, lashes, grain) fades in renders
   younger than the photo and than 21 (consts.ADULT_GROUP), 1 / games.DETAIL_FADE_GROUPS per group, so a child is
-  not drawn over an adult's features while an adult photo made younger stays as sharp as the photo.
+  G's child with the photo's grain, not a child's change drawn over an adult's features (an estimator read such
+  0-5 photos as 29 years, now 12), while an adult photo made younger stays the photo.
 
 Pixels outside the mask keep their exact values. METHODS names this and the two candidates it is measured against
 (MODEL.md):
@@ -42,7 +43,7 @@ class Composition:
     chroma_gain: float = 0.7
     old_gain: float = 1.4  # the change is scaled up to this three or more groups older than the photo
     young_gain: float = 1.3  # ... and to this three or more groups younger
-    fade_detail: bool = True  # the photo's middle band fades towards younger ages
+    fade_detail: bool = True  # the photo (but its fine detail) fades towards G's child at younger ages
 
 
 METHODS = {
@@ -102,9 +103,7 @@ class PhotoAger:
         self.alpha = cv2.warpAffine(align.paste_mask(), self.matrix, size, flags=cv2.INTER_LINEAR, borderValue=0)
         self.alpha = self.alpha[..., None]
         roi = self.photo[y0:self.region[3], x0:self.region[2]].astype(np.float32)
-        fine_blur = cv2.GaussianBlur(roi, (0, 0), self.scale * FINE_SIGMA)
-        self.middle = fine_blur - cv2.GaussianBlur(roi, (0, 0), self.scale * games.DETAIL_SIGMA)
-        self.roi = roi
+        self.roi, self.coarse = roi, cv2.GaussianBlur(roi, (0, 0), self.scale * FINE_SIGMA)
 
     def aged(self, render, own_render, years):
         """The photo with the change from `own_render` (the photo's age) to `render` (`years` old; uint8 128x128x3
@@ -114,17 +113,24 @@ class PhotoAger:
         how, position = self.how, games.group_position(years)
         change = coarse_colour(render.astype(np.float32) - own_render.astype(np.float32), how)
         change *= change_gain(self.own_position - position, how)
-        x0, y0, x1, y1 = self.region
-        warped = cv2.warpAffine(change, self.matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_CUBIC,
-                                borderMode=cv2.BORDER_REPLICATE)
+        warped = self.warp(change)
         if how.sharpen:
             warped += how.sharpen * (warped - cv2.GaussianBlur(warped, (0, 0), self.scale))
         younger = min(self.own_position - position, consts.ADULT_GROUP - position)
         fade = min(max(younger / games.DETAIL_FADE_GROUPS, 0.0), 1.0) if how.fade_detail else 0.0
-        roi = self.roi + self.alpha * (warped - fade * self.middle)
+        if fade:
+            warped -= fade * (self.coarse - self.warp(own_render.astype(np.float32)))
+        roi = self.roi + self.alpha * warped
+        x0, y0, x1, y1 = self.region
         photo = self.photo.copy()
         photo[y0:y1, x0:x1] = roi.clip(0, 255).round().astype(np.uint8)
         return Image.fromarray(photo)
+
+    def warp(self, face):
+        """A float 128 x 128 x 3 face (or change) warped onto the face region of the photo."""
+        x0, y0, x1, y1 = self.region
+        return cv2.warpAffine(face, self.matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_CUBIC,
+                              borderMode=cv2.BORDER_REPLICATE)
 
 
 def renders_at(net, z, ages, photo_age, gender):

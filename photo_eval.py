@@ -10,7 +10,7 @@ import time
 import cv2
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 from tqdm import tqdm
 
 import consts
@@ -86,11 +86,21 @@ def judge(framed, aged, estimator, identity_model):
 
 
 def sheet_row(framed, aged):
-    """The photo's face region, then each aged version's, side by side, SHEET_HEIGHT tall: a PIL image."""
+    """The photo's face region, then each aged version's, side by side in SHEET_HEIGHT squares: a uint8 array."""
     region = photo_aging.face_region(framed)
-    tiles = [photo.crop(region) for photo in [framed.photo] + list(aged)]
-    width = round(SHEET_HEIGHT * tiles[0].width / tiles[0].height)
-    return np.concatenate([np.asarray(t.resize((width, SHEET_HEIGHT), Image.LANCZOS)) for t in tiles], axis=1)
+    side = (SHEET_HEIGHT, SHEET_HEIGHT)
+    return np.concatenate([np.asarray(ImageOps.fit(photo.crop(region), side, Image.LANCZOS))
+                           for photo in [framed.photo] + list(aged)], axis=1)
+
+
+def sheet_header(width):
+    """The contact sheet's first row: 'photo', then the ten groups' names over their columns."""
+    header = Image.new('RGB', (width, 24), 'white')
+    draw = ImageDraw.Draw(header)
+    for column, name in enumerate(('photo',) + consts.AGE_GROUP_NAMES):
+        draw.text((column * SHEET_HEIGHT + SHEET_HEIGHT // 2, 12), name, fill='black', anchor='mm',
+                  font=ImageFont.load_default(size=16))
+    return np.asarray(header)
 
 
 def per_group_summary(rows, seconds, ages):
@@ -136,6 +146,5 @@ def write_outputs(result, rows, sheet, output):
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    width = max(row.shape[1] for row in sheet)
-    padded = [np.pad(row, ((0, 4), (0, width - row.shape[1]), (0, 0))) for row in sheet]
-    save_jpeg(Image.fromarray(np.concatenate(padded)), os.path.join(output, 'contact_sheet.jpg'), quality=90)
+    rows = [sheet_header(sheet[0].shape[1])] + [np.pad(row, ((0, 4), (0, 0), (0, 0))) for row in sheet]
+    save_jpeg(Image.fromarray(np.concatenate(rows)), os.path.join(output, 'contact_sheet.jpg'), quality=90)
