@@ -4,13 +4,14 @@ Start it, then open the address it prints (nothing is opened for you, nothing is
     python app.py                                   # http://127.0.0.1:7860, the models in trained_models/
     python app.py --host 0.0.0.0 --port 8080 --load results/run1/epoch50
 
-Tabs: Aging (upload or webcam -> the framed face -> an age slider in years, the ten-group strip, a lifespan
-GIF or MP4, and the option to paste the face back into the photo), Morph (two photos and a slider between
-them) and Kids (two photos -> their children). Uploads and everything the page makes live in a temporary
-folder that is removed when the app stops; nothing is written into the repository or the models.
+Tabs: Aging (upload or webcam -> the framed face -> an age slider in years: the photo itself at that age at its
+own size, and the 128-px face; the ten-group strip of the aged photo's face, a lifespan GIF or MP4), Morph (two
+photos and a slider between them) and Kids (two photos -> their children). Uploads and everything the page makes
+live in a temporary folder that is removed when the app stops; nothing is written into the repository or the models.
 
-The page's logic is in web_games.py (read_upload, load_photo, render_age, ...), plain functions that tests call
-without a browser; here a Page builds each tab and wires its components to short handlers that call them.
+The page's logic is in web_games.py (read_upload, load_photo, ...) and web_photo.py (aged_view, group_strip), plain
+functions that tests call without a browser; here a Page builds each tab and wires its components to short handlers
+that call them.
 """
 import argparse
 import functools
@@ -34,13 +35,11 @@ from web_games import (
     GENDERS,
     LIFESPAN_FRAMES,
     MODELS_DIR,
-    WORK_MAX_SIDE,
     Models,
     NoFaceInPhoto,
-    aged_view,
     find_models,
     gender_index,
-    group_strip,
+    known_age,
     lifespan_animation,
     load_photo,
     morph_state,
@@ -50,9 +49,10 @@ from web_games import (
     read_upload,
     shrink,
 )
+from web_photo import SHOW_MAX_SIDE, aged_view, group_strip
 
 UPLOAD_TYPES = sorted({'.jpg', '.jpeg'} | {f'.{f.lower()}' for f in IMAGE_FORMATS})  # what the file pickers take
-SESSIONS = 64  # the sessions whose state (photo, face, personalised generator: up to about 13 MB) the page keeps
+SESSIONS = 64  # the sessions whose state (photo, its PhotoAger, personalised generator: tens of MB) the page keeps
 SESSION_TTL_S = 1800  # and a session's state is dropped this long after its last change
 
 
@@ -137,41 +137,42 @@ class Page:
                             format='png')
         message = gr.Markdown('Upload a photo to start.', elem_id='aging-message')
         with gr.Row():
-            with gr.Column():
+            with gr.Column(scale=1):
                 age = gr.Slider(0, 100, value=DEFAULT_AGE, step=0.5, label='Age (years)', elem_id='age')
                 gender = gr.Radio(list(GENDERS), value=GENDERS[0], label='Gender', elem_id='gender')
-                paste = gr.Checkbox(False, label=f'Paste the face back into the photo (scaled to at most '
-                                    f'{WORK_MAX_SIDE} px a side)', elem_id='paste')
-                with gr.Row():
-                    details = gr.Checkbox(False, label="Keep the photo's details: add only the age change",
-                                          elem_id='details')
-                    photo_age = gr.Number(DEFAULT_AGE, minimum=0, maximum=100,
-                                          label='Age of the person in the photo', elem_id='photo-age')
+                photo_age = gr.Number(DEFAULT_AGE, minimum=0, maximum=100, elem_id='photo-age',
+                                      label='Age of the person in the photo (the photo is aged from it)')
                 personal = gr.Checkbox(False, label='Personalise the generator to this photo, the person being the '
-                                       'age above (10-20 s): every age keeps the person', elem_id='personalise')
-            aged = gr.Image(label='At this age', interactive=False, format='png', elem_id='aged-face', height=384)
+                                       'age above (5-10 s): every age keeps the person', elem_id='personalise')
+                details = gr.Checkbox(False, label="The 128-px face below keeps the photo's details: only the age "
+                                      'change is added', elem_id='details')
+                aged_face = gr.Image(label='The 128-px face at this age', interactive=False, format='png',
+                                     elem_id='aged-face', height=256)
+            aged = gr.Image(label=f'The photo at this age (its own size, at most {SHOW_MAX_SIDE} px a side)',
+                            interactive=False, format='jpeg', elem_id='aged-photo', height=640, scale=2)
         with gr.Row():
             strip_button = gr.Button('The ten age groups', elem_id='strip-button')
             gif_button = gr.Button('Lifespan GIF', elem_id='gif-button')
             mp4_button = gr.Button('Lifespan MP4', elem_id='mp4-button')
-        strip = gr.Image(label='Ten age groups', interactive=False, format='png', elem_id='strip', height=180)
+        strip = gr.Image(label="Ten age groups: the aged photo's face", interactive=False, format='png',
+                         elem_id='strip', height=200)
         lifespan = gr.File(label='Lifespan animation (download)', elem_id='lifespan', height=100)
 
-        shown = [state, preview, crop, aged, faces, age, gender, photo_age, message]
+        shown = [state, preview, crop, aged, aged_face, faces, age, gender, photo_age, message]
         upload, notice = self.handled(self.on_upload), self.handled(self.tuning_notice)
         for source, name in ((photo, 'upload'), (webcam, 'webcam')):  # say so first when it will tune
             source.change(notice, [personal], [message], **endpoint(None)).then(
-                upload, [source, model, whole, paste, details, personal], shown, **endpoint(name))
+                upload, [source, model, whole, details, personal], shown, **endpoint(name))
         reload = self.handled(self.on_reload)
         for trigger in (faces.input, whole.input, model.input, personal.input, photo_age.submit):  # personalise again
             trigger(notice, [personal], [message], **endpoint(None)).then(
-                reload, [state, photo, model, faces, whole, paste, age, gender, details, photo_age, personal], shown,
+                reload, [state, photo, model, faces, whole, age, gender, details, photo_age, personal], shown,
                 **endpoint('personalise' if trigger == personal.input else None))
-        for trigger in (age.change, gender.input, paste.input, details.input):
-            trigger(self.handled(self.on_age), [state, model, age, gender, paste, details, photo_age], [aged, message],
-                    trigger_mode='always_last', show_progress='hidden',
+        for trigger in (age.change, gender.input, details.input):
+            trigger(self.handled(self.on_age), [state, model, age, gender, details, photo_age],
+                    [aged, aged_face, message], trigger_mode='always_last', show_progress='hidden',
                     **endpoint('render' if trigger == age.change else None))
-        strip_button.click(self.handled(self.on_strip), [state, gender, details, photo_age], [strip, message],
+        strip_button.click(self.handled(self.on_strip), [state, gender, photo_age], [strip, message],
                            **endpoint('strip'))
         gif_button.click(self.handled(self.on_gif), [state, gender], [lifespan, message], **endpoint('gif'))
         mp4_button.click(self.handled(self.on_mp4), [state, gender], [lifespan, message], **endpoint('mp4'))
@@ -180,57 +181,56 @@ class Page:
         """The message while a photo loads: what is happening when it is personalised (the long part)."""
         if not personal:
             return self.gr.update()
-        return ('Personalising the generator to this photo, the person being the age above (10-20 s); '
-                'the face at the slider\'s age follows.')
+        return ('Personalising the generator to this photo, the person being the age above (5-10 s); '
+                'the photo at the slider\'s age follows.')
 
-    def on_upload(self, path, model_name, whole, paste, details, personal):
-        return self.show_photo(path, model_name, None, whole, paste, None, details, DEFAULT_AGE, personal)
+    def on_upload(self, path, model_name, whole, details, personal):
+        return self.show_photo(path, model_name, None, whole, None, details, DEFAULT_AGE, personal)
 
-    def on_reload(self, state, path, model_name, face, whole, paste, age, gender, details, photo_age, personal):
+    def on_reload(self, state, path, model_name, face, whole, age, gender, details, photo_age, personal):
         """Another face, model, whole-image choice, Personalise or photo age for the loaded photo."""
         source, labels = (state['path'], (age, gender)) if state else (path, None)
-        return self.show_photo(source, model_name, face, whole, paste, labels, details, photo_age, personal)
+        return self.show_photo(source, model_name, face, whole, labels, details, known_age(photo_age), personal)
 
-    def show_photo(self, path, model_name, face, whole, paste, labels, details, photo_age, personal):
+    def show_photo(self, path, model_name, face, whole, labels, details, photo_age, personal):
         """The Aging tab's outputs for a photo (web_games.load_photo), or its message."""
         gr = self.gr
-        nothing = (None, None, None, None, gr.update(choices=[], value=None, visible=False))
+        nothing = (None, None, None, None, None, gr.update(choices=[], value=None, visible=False))
         keep = (gr.update(),) * 3
         if path is None:
             return nothing + keep + ('',)
         try:
-            loaded = load_photo(self.models, path, model_name, face, whole, paste, labels, details, photo_age,
-                                personal)
+            loaded = load_photo(self.models, path, model_name, face, whole, labels, details, photo_age, personal)
         except NoFaceInPhoto as e:  # show the photo anyway, so the user sees what was searched
             return (None, thumbnail(shrink(read_upload(path)), align.PREVIEW_MAX_SIDE)) + nothing[2:] + keep + (
                 fail(e),)
         except utils.InputError as e:
             return nothing + keep + (fail(e),)
         menu = gr.update(choices=loaded.choices, value=loaded.chosen, visible=len(loaded.choices) > 1)
-        return (loaded.state, loaded.preview, loaded.face, loaded.aged, menu, loaded.age, loaded.gender,
-                loaded.photo_age, loaded.message)
+        return (loaded.state, loaded.preview, loaded.face, loaded.aged, loaded.aged_face, menu, loaded.age,
+                loaded.gender, loaded.photo_age, loaded.message)
 
     def net_of(self, state):
         """The photo's personalised networks when it has them, else its model's."""
         return state.get('net') or self.models.get(state['model'])
 
-    def on_age(self, state, model_name, years, gender, paste, details=False, photo_age=DEFAULT_AGE):
-        """A slider move (or gender, paste, details): the face at that age; `model_name` is the state's own."""
+    def on_age(self, state, model_name, years, gender, details=False, photo_age=DEFAULT_AGE):
+        """A slider move (or gender, details): the photo and the face at that age; `model_name` is the state's own."""
         if not state:
-            return None, fail('No photo is loaded: upload a photo first.')
+            return None, None, fail('No photo is loaded: upload a photo first.')
         try:
-            view = aged_view(self.net_of(state), state, years, gender_index(gender), paste,
-                             photo_age if details else None)
-            return view, f'Age {years:g} years.'
+            photo, face = aged_view(self.net_of(state), state, years, gender_index(gender), details,
+                                    known_age(photo_age))
+            return photo, face, f'Age {years:g} years.'
         except utils.InputError as e:
-            return self.gr.update(), fail(e)
+            return self.gr.update(), self.gr.update(), fail(e)
 
-    def on_strip(self, state, gender, details=False, photo_age=DEFAULT_AGE):
+    def on_strip(self, state, gender, photo_age=DEFAULT_AGE):
         if not state:
             return None, fail('Upload a photo first.')
-        row = group_strip(self.net_of(state), state['z'], gender_index(gender), state['crop'],
-                          photo_age if details else None)
-        return row, 'The ten age groups: ' + ', '.join(consts.AGE_GROUP_NAMES) + ' (the input face first).'
+        row = group_strip(self.net_of(state), state, gender_index(gender), known_age(photo_age))
+        return row, ("The aged photo's face at the ten age groups: " + ', '.join(consts.AGE_GROUP_NAMES)
+                     + ' (the photo itself first).')
 
     def on_gif(self, state, gender):
         return self.on_lifespan(state, gender, 'GIF')

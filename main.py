@@ -11,7 +11,8 @@ Several machines: add --nnodes=2 --node_rank=K --master_addr=HOST --master_port=
 
 Play the games (each writes a PNG and an animated GIF beside it, and prints both paths):
     python main.py --mode test --input face.jpg --age 38 --gender f --watermark
-  (the aging game first fine-tunes a copy of G to the face, 5 to 20 s: see personalise.py; --personalise 0 skips it)
+  (the aging game first fine-tunes a copy of G to the face: 20 steps for a photo, 40 for a UTKFace chip, see
+   personalise.py; --personalise 0 skips it; a photo is also written aged to each group at its own size: photo_aging.py)
     python main.py --mode morph --input data/UTKFace/unlabeled/5_0_1_20170103205158426.jpg.chip.jpg \
                                         data/UTKFace/unlabeled/70_1_0_20170110124127878.jpg.chip.jpg
     python main.py --mode kids --input mother.jpg father.jpg --length 10 --seed 1
@@ -126,6 +127,18 @@ def build_parser():
     parser.add_argument('--output', '-o', default='',
                         help=f'results folder (train: ./trained_models/<date>/<time>; test, morph, kids: '
                              f'{consts.GAMES_RESULTS}/<mode>)')
+    add_game_arguments(parser)
+    parser.add_argument('-z', dest='z_channels', default=None, type=positive_int,
+                        help=f'length of z of a new run (None: {consts.NUM_Z_CHANNELS}); with --load and for the games '
+                             'and eval it is read from the checkpoint')
+    parser.add_argument('--seed', default=None, type=int,
+                        help='train: seed for the validation split and shuffling (None: 0); '
+                             'kids: seed for the children (None: a new family every run)')
+    return parser
+
+
+def add_game_arguments(parser):
+    """The options of the games and of --mode eval."""
     parser.add_argument('--age', nargs='+', type=age_years, metavar='YEARS',
                         help=f'test, morph: age of each input face, 0 to {consts.MAX_AGE} '
                              '(None: read from UTKFace file names)')
@@ -142,9 +155,10 @@ def build_parser():
                              'childhood); eval --estimators: judge those renders')
     parser.add_argument('--personalise', nargs='?', const=personalise.STEPS, default=None, type=steps_count,
                         metavar='STEPS', help=f'test: first fine-tune a copy of G to the input face for STEPS steps, so '
-                        f'every age keeps the person (None: {personalise.STEPS}, 5 to 20 s on 2 CPU cores; 0: the '
-                        'network as it is; see personalise.py); eval --estimators: judge such renders of each face '
-                        '(None: the network as it is)')
+                        f'every age keeps the person (None: {personalise.STEPS} for a UTKFace chip, '
+                        f'{photo_aging.PERSONALISE_STEPS} for a photo; 0: the network as it is; see personalise.py); '
+                        'eval --estimators: judge such renders of each face (None: the network as it is; on photos '
+                        f'{photo_aging.PERSONALISE_STEPS})')
     parser.add_argument('--length', default=10, type=positive_int, help='morph: steps from face 1 to face 2; kids: children')
     parser.add_argument('--no-align', action='store_true',
                         help='test, morph, kids: use each image as it is (only resized) instead of finding the face')
@@ -158,13 +172,6 @@ def build_parser():
     parser.add_argument('--estimators', default=None, metavar='FOLDER',
                         help='eval: also measure aging, identity, skin tone and realism with the age estimators of '
                              'FOLDER (e.g. trained_models/age_estimators; see estimators.py)')
-    parser.add_argument('-z', dest='z_channels', default=None, type=positive_int,
-                        help=f'length of z of a new run (None: {consts.NUM_Z_CHANNELS}); with --load and for the games '
-                             'and eval it is read from the checkpoint')
-    parser.add_argument('--seed', default=None, type=int,
-                        help='train: seed for the validation split and shuffling (None: 0); '
-                             'kids: seed for the children (None: a new family every run)')
-    return parser
 
 
 def check_arguments(parser, args):
@@ -301,7 +308,9 @@ def play(args, net):
     require_output_folder(output)
     faces = [read_face(path, args, output) for path in args.input]
     net.load(model, slim=True)
-    steps = personalise.STEPS if args.personalise is None else args.personalise
+    photo = game.ages_a_face and framed_photo(args.input[0], args)
+    steps = args.personalise if args.personalise is not None else (
+        photo_aging.PERSONALISE_STEPS if photo else personalise.STEPS)
     if game.ages_a_face and steps:
         net = personalised_net(net, faces[0], ages[0], genders[0], args.age_classifier, steps)
     options = games.GameOptions(watermark=args.watermark, keep_details=args.keep_details, length=args.length,
@@ -311,7 +320,6 @@ def play(args, net):
     print(gif_beside(png))
     if game.ages_a_face and args.smooth:
         print(games.save_smooth_aging_gif(net, faces[0], genders[0], png[:-len('.png')] + '_smooth.gif', args.smooth))
-    photo = game.ages_a_face and framed_photo(args.input[0], args)
     if photo:
         for path in write_aged_photos(net, photo, faces[0], ages[0], genders[0], output, args):
             print(path)
@@ -376,7 +384,7 @@ def evaluate_photos_command(args, net, model, folder):
     """--mode eval on a folder of photos (photo_eval.py): the aged photos' numbers per group and a contact sheet."""
     output = args.output or os.path.join(consts.GAMES_RESULTS, 'eval_photos')
     require_output_folder(output)
-    steps = personalise.STEPS if args.personalise is None else args.personalise
+    steps = photo_aging.PERSONALISE_STEPS if args.personalise is None else args.personalise
     result = photo_eval.evaluate_photos(net, folder, output, args.estimators or consts.AGE_ESTIMATORS, steps,
                                         args.photo_method)
     print_result({'model': model, 'data': folder, **result}, os.path.join(output, 'eval.json'))

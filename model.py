@@ -4,7 +4,10 @@ State_dict keys and shapes follow the reference implementation exactly (see test
 so checkpoints are interchangeable; only the way some layers are computed differs (faster, same math).
 Training lives in train.py, the games in games.py; Net keeps the reference's methods as one-line delegates.
 """
+import functools
 import os
+import statistics
+import time
 from collections import OrderedDict
 
 import torch
@@ -154,9 +157,10 @@ class Net:
     """E, G, Dz and Dimg on one device at one precision: save, load, encode, generate, and the reference's API."""
 
     def __init__(self, device=None, precision='auto', plain=False, z_channels=None):
-        """`precision`: see utils.autocast_dtype. `plain`: compute every layer the reference way, in the default
-        memory layout (the baseline that bench.py measures the fast path against). `z_channels`: the length of z
-        (None: consts.NUM_Z_CHANNELS as it is now, so `consts.NUM_Z_CHANNELS = 100; Net()` works)."""
+        """`precision`: 'fp32' or 'bf16' for everything, or 'auto': each workload ('train', 'personalise', 'render')
+        at the precision that runs it faster here (workload_dtype). `plain`: compute every layer the reference way,
+        in the default memory layout (the baseline that bench.py measures the fast path against). `z_channels`: the
+        length of z (None: consts.NUM_Z_CHANNELS as it is now, so `consts.NUM_Z_CHANNELS = 100; Net()` works)."""
         self.z_channels = z_channels or consts.NUM_Z_CHANNELS
         self.E = Encoder(self.z_channels)
         self.G = Generator(self.z_channels)
@@ -180,7 +184,7 @@ class Net:
         self.device = torch.device(device)
         for network in self.networks.values():
             network.to(self.device)
-        self.autocast_dtype = utils.autocast_dtype(self.device, self.precision)
+        self.dtypes = {}  # each workload's autocast dtype, found on first use (workload_dtype)
         if not self.plain:
             for network in (self.E, self.G, self.Dimg):
                 network.to(memory_format=torch.channels_last)
@@ -196,10 +200,22 @@ class Net:
         for network in self.networks.values():
             network.eval()
 
-    def autocast(self):
-        """bf16 autocast where it runs faster than fp32 (see utils.autocast_dtype), a no-op otherwise."""
-        return torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
-                              enabled=self.autocast_dtype is not None)
+    def workload_dtype(self, workload='train'):
+        """bf16 or None (fp32) for 'train', 'personalise' or 'render' (utils.autocast_dtype), found on first use."""
+        if workload not in self.dtypes:
+            measure = functools.partial(measure_precisions, workload, self.device, self.z_channels)
+            self.dtypes[workload] = utils.autocast_dtype(self.device, self.precision, workload, measure)
+        return self.dtypes[workload]
+
+    @property
+    def autocast_dtype(self):
+        """The training step's autocast dtype: bf16, or None (fp32)."""
+        return self.workload_dtype('train')
+
+    def autocast(self, workload='train'):
+        """bf16 autocast where `workload` runs faster in it (see workload_dtype), a no-op otherwise."""
+        dtype = self.workload_dtype(workload)
+        return torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
 
     def images_to_device(self, images):
         """uint8 or [-1, 1] float images -> float [-1, 1] on the device, channels_last on the fast path."""
@@ -232,11 +248,11 @@ class Net:
         return self
 
     def encode(self, images):
-        with torch.no_grad(), self.autocast():
+        with torch.no_grad(), self.autocast('render'):
             return self.E(self.images_to_device(images)).float()
 
     def generate(self, z, labels):
-        with torch.no_grad(), self.autocast():
+        with torch.no_grad(), self.autocast('render'):
             return self.G(torch.cat((z.to(self.device), labels.to(self.device)), dim=1)).float()
 
     def test_single(self, image_tensor, age, gender, target, watermark=False):
@@ -262,3 +278,56 @@ class Net:
                                    lr=lr, should_plot=should_plot, betas=betas, valid_size=valid_size,
                                    output=where_to_save, models_saving=models_saving)
         return train.run(self, config)
+
+
+def measure_precisions(workload, device, z_channels=None, turns=3):
+    """Median seconds of a small call like `workload`'s in fp32 and in bf16 autocast, taking turns after a warm-up
+    turn: (fp32, bf16). On fresh networks (speed does not depend on the weights); the global RNG is left as it was."""
+    device = torch.device(device)
+    with torch.random.fork_rng(devices=[]):
+        call = functools.partial(_WORKLOAD_CALLS[workload], *_measuring_inputs(device, z_channels))
+    times = {None: [], torch.bfloat16: []}
+    for turn in range(1 + turns):
+        for dtype, seconds in times.items():
+            start = time.perf_counter()
+            with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+                call()
+            if device.type == 'cuda':
+                torch.cuda.synchronize(device)
+            if turn:
+                seconds.append(time.perf_counter() - start)
+    return statistics.median(times[None]), statistics.median(times[torch.bfloat16])
+
+
+def _measuring_inputs(device, z_channels):
+    """A fresh fast-path fp32 Net, 8 random faces, NUM_AGES random labels and one random z on `device`."""
+    net = Net(device, precision='fp32', z_channels=z_channels)
+    faces = net.images_to_device(torch.rand(8, consts.IMAGE_DEPTH, consts.IMAGE_LENGTH, consts.IMAGE_LENGTH) * 2 - 1)
+    labels = torch.rand(consts.NUM_AGES, consts.LABEL_LEN) * 2 - 1
+    return net, faces, labels.to(device), (torch.rand(1, net.z_channels) * 2 - 1).to(device)
+
+
+def _train_call(net, faces, labels, _):
+    """A training step's forward and backward of the four networks at batch 8 (no optimizer)."""
+    with torch.enable_grad():
+        z = net.E(faces)
+        generated = net.G(torch.cat((z, labels[:len(z)]), dim=1))
+        scores = (net.Dimg(generated, labels[:len(z)]), net.Dimg(faces, labels[:len(z)]), net.Dz(z))
+        sum(score.float().mean() for score in scores).backward()
+
+
+def _personalise_call(net, faces, labels, z):
+    """A personalising step: G draws one z at 4 labels, backward into g_deconv_3 and later (personalise.py)."""
+    with torch.enable_grad():
+        renders = net.G(torch.cat((z.expand(4, -1), labels[:4]), dim=1)).float()
+        (renders - faces[:1].float()).abs().mean().backward(inputs=list(net.G.deconv_layers[2:].parameters()))
+
+
+def _render_call(net, faces, labels, _):
+    """An aging strip: encode one face, generate it at the NUM_AGES labels."""
+    with torch.no_grad():
+        z = net.E(faces[:1]).float().expand(len(labels), -1)
+        net.G(torch.cat((z, labels), dim=1))
+
+
+_WORKLOAD_CALLS = {'train': _train_call, 'personalise': _personalise_call, 'render': _render_call}

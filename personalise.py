@@ -53,7 +53,7 @@ def personalised(net, face, age_group, gender, classifier, steps=STEPS, seed=0):
         for _ in range(steps):
             others = (int(age_group) + 1 + torch.randperm(consts.NUM_AGES - 1)[:OTHER_AGES_PER_STEP]) % consts.NUM_AGES
             labels = torch.cat((own, label_tensor(others, torch.full_like(others, int(gender))).to(net.device)))
-            with net.autocast():
+            with net.autocast('personalise'):
                 renders = tuned.G(torch.cat((z.expand(len(labels), -1), labels), dim=1)).float()
                 age_logits = classifier(blur_and_shift(renders[1:]))
             loss = (F.l1_loss(renders[:1], face.float())

@@ -116,7 +116,7 @@ def per_group_summary(rows, seconds, ages):
             'seconds_per_photo_ten_ages': round(float(np.mean(seconds)), 2)}
 
 
-def evaluate_photos(net, folder, output, estimators_folder=estimators.DEFAULT_FOLDER, steps=personalise.STEPS,
+def evaluate_photos(net, folder, output, estimators_folder=estimators.DEFAULT_FOLDER, steps=photo_aging.PERSONALISE_STEPS,
                     method='compose'):
     """Age every photo of `folder` (PHOTOS_CSV) to the ten groups and judge it; write eval.json, photo_eval.csv and
     contact_sheet.jpg into `output`; returns eval.json's dict."""

@@ -1,5 +1,5 @@
 """What the web page does, without the page: reading and checking uploads, finding and loading models, framing
-faces, rendering continuous ages, pasting faces back, strips, lifespan animations and the games.
+faces, loading a photo, lifespan animations and the games (the Aging tab's pictures: web_photo.py).
 
 app.py wires these functions to gradio components; tests call them without a browser.
 """
@@ -21,13 +21,13 @@ import consts
 import estimators
 import games
 import personalise
+import photo_aging
 import utils
 import checkpoints
 from checkpoints import network_path
 from data import age_to_group, parse_utkface_name
 from images import (
     gif_beside,
-    image_strip,
     model_tensor_to_uint8,
     pil_to_model_tensor_transform,
     read_image,
@@ -35,14 +35,13 @@ from images import (
     thumbnail,
 )
 from model import Net
+from web_photo import DEFAULT_AGE, FACE_SHOW_SIDE, SHOW_MAX_SIDE, aged_view, show_face
 
 REPO = Path(__file__).resolve().parent
 MODELS_DIR = REPO / 'trained_models'
-WORK_MAX_SIDE = 1600  # photos are scaled down to this before detection, alignment and paste-back
-FACE_SHOW_SIDE = 256  # the rendered 128x128 face is shown (and downloaded) at this size
+WORK_MAX_SIDE = 1600  # photos are scaled down to this for detection and alignment (aged at SHOW_MAX_SIDE)
 LIFESPAN_FRAMES = 41
 GENDERS = ('male', 'female')
-DEFAULT_AGE = 30.0
 
 
 # ---------------------------------------------------------------- reading and checking an upload
@@ -84,9 +83,9 @@ def name_labels(name):
 
 
 class PreparedFace(NamedTuple):
-    """A photo ready to play with: the photo (scaled to WORK_MAX_SIDE), the 128x128 face cut from it, the
-    faces found (boxes, largest first), the one used, the crop's corners, the preview with the boxes drawn and
-    the size of the photo as uploaded."""
+    """A photo ready to play with: the photo (at its own size, at most SHOW_MAX_SIDE), the 128x128 face cut from it,
+    the faces found (boxes in the WORK_MAX_SIDE copy, largest first), the one used, the crop's corners in the photo,
+    the preview with the boxes drawn and the size of the photo as uploaded."""
     photo: Image.Image
     crop: Image.Image
     boxes: list
@@ -97,26 +96,34 @@ class PreparedFace(NamedTuple):
 
 
 def prepare_upload(path, face_index=0, whole_image=False, name=None):
-    """Read an upload and frame its face as align.prepare_face does (UTKFace chips and whole_image: resized only).
+    """Read an upload and frame its face as align.prepare_face does (UTKFace chips and whole_image: resized only),
+    on a copy of at most WORK_MAX_SIDE; the crop's corners are those in the photo kept at SHOW_MAX_SIDE at most.
 
     Raises utils.InputError for bad files, NoFaceInPhoto when no face is found."""
     upload = read_upload(path)
-    photo = shrink(upload)
+    photo = shrink(upload, SHOW_MAX_SIDE)
+    work = shrink(photo)
     if whole_image or align.is_utkface_chip(name or path):
         w, h = photo.size
-        crop = photo.resize((consts.IMAGE_LENGTH, consts.IMAGE_LENGTH), Image.BILINEAR)
-        crop_box = ((0, 0), (w, 0), (w, h), (0, h))
-        boxes, face_index = [], None
-    else:
-        boxes = align.detect_faces(photo)
-        if not boxes:
-            raise NoFaceInPhoto('No face found in this photo. Tick "Use the whole image" to age the picture as it '
-                                'is, or upload a photo where the face is clearly visible.')
-        face_index = min(max(int(face_index), 0), len(boxes) - 1)
-        matrix = align.chip_transform(boxes[face_index], align.find_eyes(photo, boxes[face_index]))
-        crop, crop_box = align.cut_chip(photo, matrix), align.crop_corners(matrix)
-    return PreparedFace(photo, crop, boxes, face_index, crop_box, draw_faces(photo, boxes, face_index, crop_box),
+        crop = work.resize((consts.IMAGE_LENGTH, consts.IMAGE_LENGTH), Image.BILINEAR)
+        return PreparedFace(photo, crop, [], None, ((0, 0), (w, 0), (w, h), (0, h)), draw_faces(work, [], None, ()),
+                            upload.size)
+    boxes = align.detect_faces(work)
+    if not boxes:
+        raise NoFaceInPhoto('No face found in this photo. Tick "Use the whole image" to age the picture as it '
+                            'is, or upload a photo where the face is clearly visible.')
+    face_index = min(max(int(face_index), 0), len(boxes) - 1)
+    matrix = align.chip_transform(boxes[face_index], align.find_eyes(work, boxes[face_index]))
+    corners = align.crop_corners(matrix)
+    return PreparedFace(photo, align.cut_chip(work, matrix), boxes, face_index,
+                        scaled_points(corners, work.size, photo.size), draw_faces(work, boxes, face_index, corners),
                         upload.size)
+
+
+def scaled_points(points, size, new_size):
+    """Pixel coordinates (x, y) in an image of `size` moved onto the same image resized to `new_size`."""
+    sx, sy = (new / old for new, old in zip(new_size, size))
+    return tuple(((x + 0.5) * sx - 0.5, (y + 0.5) * sy - 0.5) for x, y in points)
 
 
 def draw_faces(photo, boxes, chosen, crop_box):
@@ -145,6 +152,11 @@ def face_choices(count):
     return [f'{i + 1}' + (' (largest)' if i == 0 else '') for i in range(count)]
 
 
+def known_age(value):
+    """The photo's age as the page's field gives it (years): DEFAULT_AGE when the field is empty."""
+    return DEFAULT_AGE if value is None else float(value)
+
+
 def chosen_face(choice):
     """The face index (0: the largest) of a face menu entry; 0 for none."""
     return int(str(choice).split()[0]) - 1 if choice else 0
@@ -152,11 +164,13 @@ def chosen_face(choice):
 
 class LoadedPhoto(NamedTuple):
     """What the Aging tab shows once a photo is loaded: the session's state, the photo with its faces, the framed
-    face, the face at the slider's age, the face menu (entries, the chosen one), the labels and a message."""
+    face, the photo and the face at the slider's age, the face menu (entries, the chosen one), the labels and a
+    message."""
     state: dict
     preview: Image.Image
     face: Image.Image
     aged: Image.Image
+    aged_face: Image.Image
     choices: list
     chosen: str
     age: float
@@ -165,7 +179,7 @@ class LoadedPhoto(NamedTuple):
     message: str
 
 
-def load_photo(models, path, model_name, face_choice=None, whole=False, paste=False, labels=None, details=False,
+def load_photo(models, path, model_name, face_choice=None, whole=False, labels=None, details=False,
                photo_age=DEFAULT_AGE, personal=False):
     """An upload (or a new face, model or Personalise for it) made ready to play: framed, encoded, personalised
     when `personal`, and shown at the slider's age. `labels`: the (age, gender) to keep; None: read from a UTKFace
@@ -184,16 +198,16 @@ def load_photo(models, path, model_name, face_choice=None, whole=False, paste=Fa
     state = {'path': path, 'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
              'z': encode(net, prepared.crop), 'model': model_name}
     if personal:
-        with all_cores():  # rare and long: 10 s instead of 21 on two cores
+        with all_cores():  # rare and long: 5 s instead of 10 on two cores
             state['net'] = net = personalised_net(net, prepared.crop, photo_age, gender_index(gender))
     choices = face_choices(len(prepared.boxes))
-    view = aged_view(net, state, age, gender_index(gender), paste, photo_age if details else None)
-    return LoadedPhoto(state, prepared.preview, show_face(np.asarray(prepared.crop)), view, choices,
+    views = aged_view(net, state, age, gender_index(gender), details, photo_age)
+    return LoadedPhoto(state, prepared.preview, show_face(np.asarray(prepared.crop)), *views, choices,
                        choices[prepared.face_index] if choices else None, min(max(age, 0), 100), gender, photo_age,
                        f'Ready: {what_was_found(prepared, path, whole)}. Drag the age slider.'
                        + (f' The person looks about {estimate:.0f} to the shipped age estimator (an estimate: '
-                          'correct "Age of the person in the photo" if you know it; personalising and keeping '
-                          'the details use it).' if estimate else ''))
+                          'correct "Age of the person in the photo" if you know it; aging the photo and '
+                          'personalising use it).' if estimate else ''))
 
 
 def what_was_found(prepared, path, whole):
@@ -203,8 +217,7 @@ def what_was_found(prepared, path, whole):
              f'{len(prepared.boxes)} faces found: face {prepared.face_index + 1} is used (pick another below)'
              if len(prepared.boxes) > 1 else 'one face found')
     if prepared.photo.size != prepared.upload_size:
-        found += ' (the photo, {}x{}, is worked on and pasted back at {}x{})'.format(*prepared.upload_size,
-                                                                                   *prepared.photo.size)
+        found += ' (the photo, {}x{}, is shown aged at {}x{})'.format(*prepared.upload_size, *prepared.photo.size)
     return found
 
 
@@ -305,57 +318,12 @@ def personalised_net(net, crop, photo_age, gender, classifier_folder=consts.AGE_
     years old; the age classifier of `classifier_folder` judges the other ages."""
     classifier = estimators.load_or_explain('classifier', classifier_folder, 'Personalising needs the age classifier.')
     return personalise.personalised(net, pil_to_model_tensor_transform(crop), age_to_group(round(photo_age)), gender,
-                                    classifier)
+                                    classifier, photo_aging.PERSONALISE_STEPS)
 
 
 def encode(net, crop):
     """z of a prepared 128x128 face (PIL)."""
     return games.encode_face(net, pil_to_model_tensor_transform(crop))
-
-
-def render_age(net, z, years, gender):
-    """The face of z at an age in years (continuous, games.age_label): uint8 128x128x3."""
-    return model_tensor_to_uint8(games.render_ages(net, z, [years], gender))[0]
-
-
-def show_face(face):
-    """A rendered 128x128 face as the PIL image the page shows (FACE_SHOW_SIDE, bicubic)."""
-    return Image.fromarray(face).resize((FACE_SHOW_SIDE, FACE_SHOW_SIDE), Image.BICUBIC)
-
-
-def aged_view(net, state, years, gender, paste=False, photo_age=None):
-    """What the page shows for a slider position: the face at that age, or the photo with it pasted back.
-
-    `photo_age` (years): keep the photo's details, adding only the change from the render at that age
-    (games.with_details)."""
-    if photo_age is None:
-        face = render_age(net, state['z'], years, gender)
-    else:
-        crop = pil_to_model_tensor_transform(state['crop'])
-        face = model_tensor_to_uint8(details_kept(net, state['z'], crop, [years], photo_age, gender))[0]
-    if paste:
-        return align.paste_back(state['photo'], face, state['crop_box'], reference=state['crop'])
-    return show_face(face)
-
-
-def group_strip(net, z, gender, crop=None, photo_age=None):
-    """The ten age groups in one row (the input face first when given): uint8 array, like the aging game's.
-    `photo_age` (years, with `crop`): keep the photo's details, as aged_view."""
-    centres = list(games.AGE_GROUP_CENTRES)
-    if crop is None:
-        return image_strip(games.render_ages(net, z, centres, gender), padding=2)
-    face = pil_to_model_tensor_transform(crop)
-    faces = (games.render_ages(net, z, centres, gender) if photo_age is None
-             else details_kept(net, z, face, centres, photo_age, gender))
-    return image_strip(torch.cat((face[None], faces)), framed=(0,), padding=2)
-
-
-def details_kept(net, z, face, ages, photo_age, gender):
-    """The face (3x128x128, [-1, 1]) at each age in years with the photo's details kept (games.with_details), the
-    person in it being `photo_age` years old: N x 3 x 128 x 128."""
-    renders = games.render_ages(net, z, list(ages) + [photo_age], gender)
-    younger_by = games.group_position(photo_age) - torch.tensor([games.group_position(age) for age in ages])
-    return games.with_details(face, renders[:-1], renders[-1:], younger_by)
 
 
 def lifespan_animation(net, z, gender, folder, kind='gif', frames=LIFESPAN_FRAMES):

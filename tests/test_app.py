@@ -1,5 +1,6 @@
-"""The web page's functions without a browser: continuous ages, paste-back, bad uploads, the model picker,
-and the page under load (200 requests from several clients at once through its own queue)."""
+"""The web page's functions without a browser: continuous ages, the photo aged at its own size, paste-back, bad
+uploads, the model picker, and the page under load (200 requests from several clients at once through its own
+queue)."""
 import os
 import random
 import shutil
@@ -25,6 +26,8 @@ import games
 import utils
 import data
 import images
+import photo_aging
+import web_photo
 
 SHIPPED = REPO / 'trained_models' / 'utkface_z50'
 
@@ -49,6 +52,29 @@ def astronaut(tmp_path_factory):
     path = tmp_path_factory.mktemp('photos') / 'astronaut.jpg'
     Image.fromarray(data.astronaut()).save(path, quality=95)
     return path
+
+
+@pytest.fixture(scope='module')
+def games_models(games_checkpoint):
+    """web_games.Models with the briefly trained checkpoint as its one model, 'games'."""
+    return web_games.Models({'games': games_checkpoint})
+
+
+def portrait_photo(folder, size, name='portrait.jpg'):
+    """skimage's astronaut on a grey canvas of `size` (w, h), scaled to 3/4 of its height: a JPEG's path."""
+    from skimage import data
+    side = size[1] * 3 // 4
+    canvas = Image.new('RGB', size, 'grey')
+    canvas.paste(Image.fromarray(data.astronaut()).resize((side, side), Image.LANCZOS), ((size[0] - side) // 2, 0))
+    path = Path(folder) / name
+    canvas.save(path, quality=95)
+    return path
+
+
+def photo_state(net, prepared):
+    """A loaded photo's state as web_games.load_photo makes it, without the page's own entries."""
+    return {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
+            'z': web_games.encode(net, prepared.crop)}
 
 
 # ---------------------------------------------------------------- continuous ages
@@ -148,32 +174,92 @@ def test_colour_matching_moves_the_face_to_the_photos_colours():
     assert np.abs(matched.astype(int) - reference).max() <= 3
 
 
-def test_aged_view_with_paste_back_has_the_photo_size(net, astronaut):
-    prepared = web_games.prepare_upload(astronaut)
-    state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
-             'z': web_games.encode(net, prepared.crop)}
-    assert web_games.aged_view(net, state, 70, 1, paste=True).size == prepared.photo.size
-    assert web_games.aged_view(net, state, 70, 1).size == (web_games.FACE_SHOW_SIDE, web_games.FACE_SHOW_SIDE)
+def test_the_page_shows_the_photo_itself_at_its_own_size_and_only_its_face_changes(games_models, tmp_path):
+    """A 1200x900 photo comes back 1200x900 at every slider position (photo_aging.PhotoAger, the person being the
+    "Age of the person in the photo"): every pixel outside the face region is the photo's, the face changed; the
+    128-px face at that age is the secondary view."""
+    path = portrait_photo(tmp_path, (1200, 900))
+    loaded = web_games.load_photo(games_models, str(path), 'games', labels=(70.0, 'female'), photo_age=35)
+    assert loaded.message == 'Ready: one face found. Drag the age slider.'
+    assert loaded.aged.size == (1200, 900) and loaded.aged_face.size == (web_photo.FACE_SHOW_SIDE,) * 2
+    page = app.Page(games_models, str(tmp_path), web_server.IdleMemoryTrim(trim=lambda _: None))
+    photo = np.asarray(web_games.read_upload(path), dtype=int)
+    x0, y0, x1, y1 = web_photo.face_region(loaded.state)
+    outside = np.ones(photo.shape[:2], bool)
+    outside[y0:y1, x0:x1] = False
+    for years in (5, 70):
+        aged, face, message = page.on_age(loaded.state, 'games', years, 'female', False, 35)
+        aged = np.asarray(aged, dtype=int)
+        assert aged.shape == photo.shape and face.size == (web_photo.FACE_SHOW_SIDE,) * 2
+        assert np.array_equal(aged[outside], photo[outside]) and message == f'Age {years:g} years.'
+    assert np.abs(np.asarray(loaded.state['photo'], dtype=int) - photo).max() == 0
+    child = np.asarray(page.on_age(loaded.state, 'games', 5, 'female', False, 35)[0], dtype=int)
+    assert np.abs(child[~outside] - photo[~outside]).mean() > 0.5  # the face changed (its adult detail fades)
+    at_own_age, _ = web_photo.aged_view(games_models.get('games'), loaded.state, 35, 1, photo_age=35)
+    assert np.array_equal(np.asarray(at_own_age), np.asarray(loaded.state['photo']))  # no change at its own age
+
+
+def test_a_photo_over_the_cap_is_aged_at_the_cap_and_the_message_says_so(games_models, tmp_path):
+    """Detection and alignment run on a WORK_MAX_SIDE copy; the crop's corners are moved onto the photo kept at
+    SHOW_MAX_SIDE, so the face cut there is the framed face."""
+    path = portrait_photo(tmp_path, (5000, 3000))
+    prepared = web_games.prepare_upload(path)
+    assert prepared.photo.size == (web_photo.SHOW_MAX_SIDE, 1800) and prepared.upload_size == (5000, 3000)
+    framed = photo_aging.FramedPhoto(prepared.photo, prepared.crop, None, prepared.crop_box)
+    cut_again = np.asarray(photo_aging.face_chip(framed, prepared.photo), dtype=int)
+    assert np.abs(cut_again - np.asarray(prepared.crop, dtype=int)).mean() < 3
+    loaded = web_games.load_photo(games_models, str(path), 'games', labels=(50.0, 'female'), photo_age=35)
+    assert '(the photo, 5000x3000, is shown aged at 3000x1800)' in loaded.message
+    assert loaded.aged.size == (3000, 1800)
+
+
+def test_a_utkface_chip_and_the_whole_image_are_aged_whole(games_models, tmp_path):
+    from skimage import data
+    chip = sample_faces(1)[0]
+    loaded = web_games.load_photo(games_models, str(chip), 'games')
+    assert loaded.state['crop_box'] == ((0, 0), (200, 0), (200, 200), (0, 200)) and loaded.aged.size == (200, 200)
+    cat = tmp_path / 'cat.png'
+    Image.fromarray(data.chelsea()).save(cat)
+    loaded = web_games.load_photo(games_models, str(cat), 'games', whole=True, labels=(8.0, 'male'), photo_age=35)
+    assert loaded.state['crop_box'] == ((0, 0), (451, 0), (451, 300), (0, 300)) and loaded.aged.size == (451, 300)
+    assert loaded.message.startswith('Ready: the whole image is used.')
+
+
+def test_the_strip_is_the_aged_photos_face_region_the_photo_first(net, tmp_path):
+    """Eleven tiles of the face region (photo_aging.face_region), each STRIP_HEIGHT high: the photo's own, then the
+    photo aged to each group's centre as the slider shows it there."""
+    prepared = web_games.prepare_upload(portrait_photo(tmp_path, (1200, 900)))
+    state = photo_state(net, prepared)
+    strip = web_photo.group_strip(net, state, 1, 35)
+    region = web_photo.face_region(state)
+    height, pad = web_photo.STRIP_HEIGHT, web_photo.STRIP_PADDING
+    width = round((region[2] - region[0]) * height / (region[3] - region[1]))
+    assert strip.shape == (height + 2 * pad, 11 * (width + pad) + pad, 3)
+    tiles = [strip[pad:pad + height, pad + i * (width + pad):pad + i * (width + pad) + width].astype(int)
+             for i in range(11)]
+    shown = [prepared.photo] + [web_photo.aged_view(net, state, years, 1, photo_age=35)[0]
+                                for years in games.AGE_GROUP_CENTRES]
+    for tile, photo in zip(tiles, shown):
+        expected = np.asarray(photo.crop(region).resize((width, height), Image.LANCZOS), dtype=int)
+        assert np.abs(tile - expected).mean() < 0.5
+    assert np.abs(tiles[0] - tiles[1]).mean() > 0.5  # the face aged
+    assert (strip[:pad, :width + 2 * pad] == 255).all()  # the photo's own tile is framed in white
 
 
 def test_keep_details_on_the_page_gives_the_photo_at_its_own_age_and_the_games_change_elsewhere(net, astronaut):
-    """The slider at the photo's age shows the framed face itself; at a group centre, the aging game's keep-details
-    render of that group (games.with_details, the same fade); the page's strip is the aging game's keep-details row."""
+    """The 128-px face at the photo's age, keeping its details, is the framed face itself; at a group centre, the
+    aging game's keep-details render of that group (games.with_details, the same fade)."""
     prepared = web_games.prepare_upload(astronaut)
-    state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
-             'z': web_games.encode(net, prepared.crop)}
-    same = web_games.aged_view(net, state, 35.5, 1, photo_age=35.5)
-    assert same == web_games.show_face(np.asarray(prepared.crop))
+    state = photo_state(net, prepared)
+    _, same = web_photo.aged_view(net, state, 35.5, 1, details=True, photo_age=35.5)
+    assert same == web_photo.show_face(np.asarray(prepared.crop))
     crop = web_games.pil_to_model_tensor_transform(prepared.crop)
     renders = games.render_ages(net, state['z'], list(games.AGE_GROUP_CENTRES), 1)
     expected = games.with_details(crop, renders, renders[5], 5 - torch.arange(10))
-    young = np.asarray(web_games.aged_view(net, state, 8.0, 1, photo_age=35.5), dtype=int)
-    expected_view = web_games.show_face(images.model_tensor_to_uint8(expected[1:2])[0])
+    young = np.asarray(web_photo.aged_view(net, state, 8.0, 1, details=True, photo_age=35.5)[1], dtype=int)
+    expected_view = web_photo.show_face(images.model_tensor_to_uint8(expected[1:2])[0])
     assert np.abs(young - np.asarray(expected_view, dtype=int)).max() <= 1
-    assert np.abs(young - np.asarray(web_games.aged_view(net, state, 8.0, 1), dtype=int)).mean() > 1
-    strip = web_games.group_strip(net, state['z'], 1, prepared.crop, photo_age=35.5)
-    expected_strip = images.image_strip(torch.cat((crop[None], expected)), framed=(0,), padding=2)
-    assert np.abs(strip.astype(int) - expected_strip).max() <= 1
+    assert np.abs(young - np.asarray(web_photo.aged_view(net, state, 8.0, 1)[1], dtype=int)).mean() > 1
 
 
 def test_a_personalised_net_draws_the_framed_face_closer_at_its_age_and_needs_the_classifier(astronaut, tmp_path):
@@ -182,11 +268,10 @@ def test_a_personalised_net_draws_the_framed_face_closer_at_its_age_and_needs_th
     from model import Net
     plus = Net.from_checkpoint(str(REPO / consts.SHIPPED_MODEL))
     prepared = web_games.prepare_upload(astronaut)
-    state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
-             'z': web_games.encode(plus, prepared.crop)}
+    state = photo_state(plus, prepared)
     tuned = web_games.personalised_net(plus, prepared.crop, 35, consts.FEMALE)
-    photo = np.asarray(web_games.show_face(np.asarray(prepared.crop)), dtype=int)
-    error = [np.abs(np.asarray(web_games.aged_view(n, state, 35, consts.FEMALE), dtype=int) - photo).mean()
+    photo = np.asarray(web_photo.show_face(np.asarray(prepared.crop)), dtype=int)
+    error = [np.abs(np.asarray(web_photo.aged_view(n, state, 35, consts.FEMALE)[1], dtype=int) - photo).mean()
              for n in (plus, tuned)]
     assert error[1] < 0.8 * error[0]
     with pytest.raises(utils.InputError, match='Personalising needs the age classifier'):
@@ -251,23 +336,25 @@ def test_loading_a_photo_without_the_page(astronaut, tmp_path):
     models = web_games.Models(web_games.find_models())
     if not models.names():
         pytest.skip('the shipped model is not in trained_models/')
-    loaded = web_games.load_photo(models, str(astronaut), 'utkface_z50', paste=True)
+    loaded = web_games.load_photo(models, str(astronaut), 'utkface_z50')
     estimate = web_games.estimated_age(web_games.prepare_upload(astronaut).crop)
     assert loaded.message.startswith('Ready: one face found. Drag the age slider. The person looks about '
                                      f'{estimate:.0f} to the shipped age estimator (an estimate')
     assert loaded.choices == ['1 (largest)'] and 15 <= estimate <= 70
     assert (loaded.age, loaded.gender, loaded.photo_age) == (estimate, 'male', estimate)
-    assert loaded.aged.size == (512, 512) and loaded.face.size == (256, 256) and loaded.state['z'].shape == (1, 50)
+    assert loaded.aged.size == (512, 512) and loaded.face.size == loaded.aged_face.size == (256, 256)
+    assert loaded.state['z'].shape == (1, 50)
     again = web_games.load_photo(models, str(astronaut), 'utkface_z50', labels=(61.0, 'female'), photo_age=35)
-    assert (again.age, again.gender, again.photo_age) == (61.0, 'female', 35) and again.aged.size == (256, 256)
+    assert (again.age, again.gender, again.photo_age) == (61.0, 'female', 35) and again.aged.size == (512, 512)
     chip = sample_faces(1)[0]
     assert web_games.load_photo(models, str(chip), 'utkface_z50').age == web_games.name_labels(chip)[0]
     with pytest.raises(utils.InputError, match='^Photo 2: This file is not an image'):
         web_games.prepare_pair([chip, bad_files(tmp_path / 'bad')['not an image'][0]])
     page = app.Page(models, str(tmp_path), web_server.IdleMemoryTrim(trim=lambda _: None))
-    assert page.on_age(None, 'utkface_z50', 40, 'male', False) == (None, '**No photo is loaded: upload a photo first.**')
-    shown, message = page.on_age(loaded.state, 'utkface_z50', 40, 'female', False)
-    assert shown.size == (256, 256) and message == 'Age 40 years.'
+    assert page.on_age(None, 'utkface_z50', 40, 'male', False) == (None, None,
+                                                                   '**No photo is loaded: upload a photo first.**')
+    shown, face, message = page.on_age(loaded.state, 'utkface_z50', 40, 'female', False, None)  # the field empty
+    assert shown.size == (512, 512) and face.size == (256, 256) and message == 'Age 40 years.'
     assert page.on_kids(None, chip, False, 'utkface_z50', 2, 1)[2] == '**Upload two photos.**'
     assert page.tuning_notice(True).startswith('Personalising the generator to this photo')
 
@@ -293,7 +380,7 @@ def test_no_face_is_a_message_and_the_whole_image_can_be_used(tmp_path):
     with pytest.raises(web_games.NoFaceInPhoto, match='No face found.*whole image'):
         web_games.prepare_upload(cat)
     prepared = web_games.prepare_upload(cat, whole_image=True)
-    assert prepared.crop.size == (128, 128) and prepared.boxes == []
+    assert prepared.crop.size == (128, 128) and prepared.boxes == [] and prepared.photo.size == (451, 300)
 
 
 def test_a_utkface_chip_is_used_as_it_is_and_names_give_age_and_gender():
@@ -350,10 +437,10 @@ def test_the_real_picker_finds_the_shipped_model():
 
 
 def test_strip_lifespan_gif_and_mp4(net, tmp_path, monkeypatch):
-    crop = Image.open(sample_faces(1)[0]).convert('RGB').resize((128, 128))
-    z = web_games.encode(net, crop)
-    strip = web_games.group_strip(net, z, 0, crop)
-    assert strip.shape == (128 + 8, 11 * (128 + 4 + 2) + 2, 3)
+    state = photo_state(net, web_games.prepare_upload(sample_faces(1)[0]))
+    z = state['z']
+    strip = web_photo.group_strip(net, state, 0)
+    assert strip.shape == (web_photo.STRIP_HEIGHT + 4, 11 * (web_photo.STRIP_HEIGHT + 2) + 2, 3)  # square chips
     gif = web_games.lifespan_animation(net, z, 0, tmp_path, 'gif', frames=6)
     with Image.open(gif) as image:
         assert image.n_frames == 6
@@ -373,7 +460,7 @@ def test_morph_ends_are_the_two_faces(net):
     start = np.asarray(web_games.morph_view(net, z, labels, 0.0))
     end = np.asarray(web_games.morph_view(net, z, labels, 1.0))
     first = images.model_tensor_to_uint8(net.generate(z[0][None], labels[0][None]).cpu())[0]
-    assert np.array_equal(start, np.asarray(web_games.show_face(first)))
+    assert np.array_equal(start, np.asarray(web_photo.show_face(first)))
     assert not np.array_equal(start, end)
 
 
@@ -484,28 +571,33 @@ def test_bad_uploads_are_answered_in_the_page(running_app, tmp_path):
     cases = {**bad_files(tmp_path / 'bad'), 'no face': (cat, 'No face found')}
     for kind, (path, words) in cases.items():
         for endpoint in ('/upload', '/webcam'):
-            *_, message = c.predict(handle_file(str(path)), 'utkface_z50', False, False, False, False,
-                                    api_name=endpoint)
+            *_, message = c.predict(handle_file(str(path)), 'utkface_z50', False, False, False, api_name=endpoint)
             assert words in message and 'Traceback' not in message, (kind, endpoint, message)
-    shown, message = c.predict('utkface_z50', 40.0, 'male', False, False, 30, api_name='/render')
-    assert shown is None and 'upload a photo first' in message
-    *_, message = c.predict(handle_file(str(cat)), 'utkface_z50', True, False, False, False, api_name='/upload')
+    shown, face, message = c.predict('utkface_z50', 40.0, 'male', False, 30, api_name='/render')
+    assert shown is None and face is None and 'upload a photo first' in message
+    *_, message = c.predict(handle_file(str(cat)), 'utkface_z50', True, False, False, api_name='/upload')
     assert message.startswith('Ready: the whole image')
 
 
-def test_a_big_photo_is_pasted_back_at_the_size_the_page_states_and_a_huge_kids_seed_is_a_message(running_app,
-                                                                                                     tmp_path):
+def test_the_page_serves_the_photo_aged_at_its_own_size_and_a_huge_kids_seed_is_a_message(running_app, tmp_path):
+    """A 1920x1080 photo (over WORK_MAX_SIDE) comes back from the upload and from a slider move as a 1920x1080 JPEG,
+    the photo's own pixels outside the face region (up to JPEG noise), beside the 128-px face at that age."""
     from gradio_client import handle_file
-    from skimage import data
-    photo = Image.new('RGB', (1920, 1080), 'grey')
-    photo.paste(Image.fromarray(data.astronaut()).resize((900, 900)), (510, 90))
-    path = tmp_path / 'wide.jpg'
-    photo.save(path, quality=95)
+    path = portrait_photo(tmp_path, (1920, 1080), 'wide.jpg')
     c = client(running_app.url, tmp_path / 'downloads')
-    _, _, aged, *_, message = c.predict(handle_file(str(path)), 'utkface_z50', False, True, False, False,
-                                        api_name='/upload')
-    assert '(the photo, 1920x1080, is worked on and pasted back at 1600x900)' in message, message
-    assert Image.open(aged).size == (1600, 900)
+    _, _, aged, face, *_, message = c.predict(handle_file(str(path)), 'utkface_z50', False, False, False,
+                                              api_name='/upload')
+    assert message.startswith('Ready: one face found. Drag the age slider.'), message
+    assert Image.open(aged).size == (1920, 1080) and Image.open(face).size == (256, 256)
+    aged, face, message = c.predict('utkface_z50', 75.0, 'female', False, 35, api_name='/render')
+    assert aged.endswith('.jpeg') and Image.open(face).size == (256, 256) and message == 'Age 75 years.'
+    prepared = web_games.prepare_upload(path)
+    x0, y0, x1, y1 = web_photo.face_region(prepared._asdict())
+    shown, photo = (np.asarray(Image.open(p).convert('RGB'), dtype=int) for p in (aged, path))
+    assert shown.shape == photo.shape == (1080, 1920, 3)
+    outside = np.ones(photo.shape[:2], bool)
+    outside[y0:y1, x0:x1] = False
+    assert np.abs(shown - photo)[outside].mean() < 2 < np.abs(shown - photo)[~outside].mean()
     chips = [handle_file(str(p)) for p in sample_faces(2)]
     row, gif, message = c.predict(*chips, False, 'utkface_z50', 2, 2 ** 70, api_name='/kids')
     assert row is None and message.startswith('**The seed must be a whole number from 0 to'), message
@@ -604,10 +696,10 @@ def test_200_requests_keep_memory_flat_and_every_answer_right(running_app, shipp
     sessions = []
     for i, face in enumerate(sample_faces(clients)):
         c = client(running_app.url, tmp_path / f'downloads{i}')
-        c.predict(handle_file(str(face)), 'utkface_z50', False, False, False, False, api_name='/upload')
+        c.predict(handle_file(str(face)), 'utkface_z50', False, False, False, api_name='/upload')
         sessions.append((c, web_games.encode(shipped_net, web_games.prepare_upload(face).crop), web_games.name_labels(face)[1]))
     warm_up = [threading.Thread(target=lambda c=c, g=gender: [
-        c.predict('utkface_z50', float(years), web_games.GENDERS[g], False, False, 30, api_name='/render')
+        c.predict('utkface_z50', float(years), web_games.GENDERS[g], False, 30, api_name='/render')
         for years in range(0, 100, 4)])
         for c, _, gender in sessions]  # 100 requests: the server's worker threads and caches reach their size
     for thread in warm_up:
@@ -623,14 +715,17 @@ def test_200_requests_keep_memory_flat_and_every_answer_right(running_app, shipp
         for _ in range(total // clients):
             years = rng.randrange(0, 201) / 2
             tick = time.perf_counter()
-            path, message = c.predict('utkface_z50', years, web_games.GENDERS[gender], False, False, 30,
-                                      api_name='/render')
+            photo, path, message = c.predict('utkface_z50', years, web_games.GENDERS[gender], False, 30,
+                                             api_name='/render')
             times.append(time.perf_counter() - tick)
             shown = np.asarray(Image.open(path).convert('RGB'), dtype=int)
-            expected = np.asarray(web_games.show_face(web_games.render_age(shipped_net, z, years, gender)), dtype=int)
+            expected = np.asarray(web_photo.show_face(web_photo.render_age(shipped_net, z, years, gender)), dtype=int)
             if message != f'Age {years:g} years.' or np.abs(shown - expected).max() > 1:
                 errors.append((index, years, message))
+            if Image.open(photo).size != (200, 200):  # the chip itself, aged
+                errors.append((index, years, 'photo size'))
             os.remove(path)
+            os.remove(photo)
     threads = [threading.Thread(target=play, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
@@ -664,15 +759,13 @@ def test_idle_memory_trim_waits_for_a_quiet_second_and_trims_once():
 
 
 def test_one_slider_move_renders_in_under_300_ms(shipped_net):
-    """The page's own function for a slider move (render_age + the shown picture), median of 20."""
+    """The page's own function for a slider move (the photo and the face at that age), median of 20."""
     net = shipped_net
-    prepared = web_games.prepare_upload(sample_faces(1)[0])
-    state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
-             'z': web_games.encode(net, prepared.crop)}
+    state = photo_state(net, web_games.prepare_upload(sample_faces(1)[0]))
     times = []
     for i in range(20):
         tick = time.perf_counter()
-        web_games.aged_view(net, state, 5 * i + 0.5, i % 2)
+        web_photo.aged_view(net, state, 5 * i + 0.5, i % 2)
         times.append(time.perf_counter() - tick)
     assert np.median(times) < 0.3, times
 
@@ -682,13 +775,13 @@ def test_the_page_personalises_the_generator_to_an_uploaded_face(running_app, tm
     to the framed face than without it."""
     from gradio_client import handle_file
     face = SAMPLE / '38_1_0_20170105001437325.jpg.chip.jpg'
-    framed = np.asarray(web_games.show_face(np.asarray(web_games.prepare_upload(face).crop)), dtype=int)
+    framed = np.asarray(web_photo.show_face(np.asarray(web_games.prepare_upload(face).crop)), dtype=int)
     errors = []
     for personal in (False, True):
         c = client(running_app.url, tmp_path / f'downloads{personal}')
-        *_, message = c.predict(handle_file(str(face)), 'utkface_z50_plus', False, False, False, personal,
+        *_, message = c.predict(handle_file(str(face)), 'utkface_z50_plus', False, False, personal,
                                 api_name='/upload')
         assert message.startswith('Ready'), message
-        path, _ = c.predict('utkface_z50_plus', 38.0, 'female', False, False, 38, api_name='/render')
+        _, path, _ = c.predict('utkface_z50_plus', 38.0, 'female', False, 38, api_name='/render')
         errors.append(np.abs(np.asarray(Image.open(path).convert('RGB'), dtype=int) - framed).mean())
     assert errors[1] < 0.8 * errors[0]

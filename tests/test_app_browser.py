@@ -16,6 +16,7 @@ from conftest import strip_size
 from test_app import SHIPPED, RunningApp, sample_faces
 
 import web_games
+import web_photo
 
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -100,7 +101,7 @@ def test_aging_slider_from_young_to_old_shows_what_net_renders(page, served, tmp
         page.wait_for_function('y => document.querySelector("#aging-message").innerText.includes(y)',
                                arg=f'Age {years:g} years.')
         image, src = shown_image(page, '#aged-face', served.url)
-        expected = np.asarray(web_games.show_face(web_games.render_age(net, z, years, gender)), dtype=int)
+        expected = np.asarray(web_photo.show_face(web_photo.render_age(net, z, years, gender)), dtype=int)
         assert image.shape == expected.shape
         assert np.abs(image - expected).mean() < 1 and np.abs(image - expected).max() <= 3, years
         shown[years] = image
@@ -110,8 +111,9 @@ def test_aging_slider_from_young_to_old_shows_what_net_renders(page, served, tmp
     page.wait_for_function('old => { const i = document.querySelector("#aged-face img"); '
                            'return i && i.src && !i.src.includes(old); }', arg=src.split('/')[-2])
     image, src = shown_image(page, '#aged-face', served.url)
-    state = {'z': z, 'crop': web_games.prepare_upload(face).crop}
-    expected = np.asarray(web_games.aged_view(net, state, 90, gender, photo_age=age), dtype=int)
+    prepared = web_games.prepare_upload(face)
+    state = {'z': z, 'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box}
+    expected = np.asarray(web_photo.aged_view(net, state, 90, gender, True, age)[1], dtype=int)
     assert np.abs(image - expected).mean() < 1 and np.abs(image - expected).max() <= 3
     assert np.abs(image - shown[90]).mean() > 1
 
@@ -121,19 +123,29 @@ def test_aging_slider_from_young_to_old_shows_what_net_renders(page, served, tmp
     assert (tmp_path / 'aging.png').stat().st_size > 10_000
 
 
-def test_paste_back_and_lifespan_gif_in_the_page(page, tmp_path):
+def test_the_photo_at_its_own_size_and_lifespan_gif_in_the_page(page, tmp_path):
+    """The main picture is the photo itself at the slider's age (512x512, the astronaut's own size), the 128-px face
+    beside it; the strip shows the aged photo's face region, 11 tiles."""
     from skimage import data
     photo = tmp_path / 'astronaut.jpg'
     Image.fromarray(data.astronaut()).save(photo)
     page.locator('#photo input[type=file]').set_input_files(str(photo))
     page.wait_for_function('() => document.querySelector("#aging-message").innerText.includes("one face found")')
-    page.locator('#paste input').check()
+    page.wait_for_function('() => { const i = document.querySelector("#aged-photo img"); '
+                           'return i && i.naturalWidth == 512 && i.naturalHeight == 512; }')
     page.wait_for_function('() => { const i = document.querySelector("#aged-face img"); '
-                           'return i && i.naturalWidth == 512; }')
+                           'return i && i.naturalWidth == 256; }')
+    page.locator('#strip-button').click()
+    page.wait_for_function('() => document.querySelector("#aging-message").innerText.includes("ten age groups")')
+    page.wait_for_selector('#strip img')
+    width = page.evaluate('() => document.querySelector("#strip img").naturalWidth')
+    x0, y0, x1, y1 = web_photo.face_region(web_games.prepare_upload(photo)._asdict())
+    tile = round((x1 - x0) * web_photo.STRIP_HEIGHT / (y1 - y0))
+    assert width == 11 * (tile + web_photo.STRIP_PADDING) + web_photo.STRIP_PADDING
     page.locator('#gif-button').click()
     page.wait_for_function('() => document.querySelector("#aging-message").innerText.includes("ready to download")')
     assert page.locator('#lifespan').inner_text().count('.gif') >= 1
-    screenshot(page, tmp_path, 'aging_paste_back')
+    screenshot(page, tmp_path, 'aging_photo')
 
 
 def test_a_picture_without_a_face_and_a_file_that_is_no_image_get_a_message(page, tmp_path):

@@ -1,7 +1,7 @@
 """Time the web page: one slider position as the page calls it, slider moves through the running page from
 several clients at once, and the page's longest requests.
 
-    python tools/bench_app.py                 # median of 100 calls of web_games.aged_view (face, then pasted back)
+    python tools/bench_app.py                 # median of 100 calls of web_photo.aged_view (a chip, a 2000x1500 photo)
     python tools/bench_app.py --http          # also: 4 clients at once, 50 slider moves each, through app.py
     python tools/bench_app.py --http --longest    # also: the longest requests, one at a time
 """
@@ -17,6 +17,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import web_games  # noqa: E402
+import web_photo  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / 'data' / 'UTKFace' / 'unlabeled'
@@ -52,12 +53,11 @@ def in_process(n, photo):
     """The page's own slider function, without the page."""
     models = web_games.Models(web_games.find_models())
     net = models.get(models.default())
-    for name, path, paste in (('UTKFace chip, face shown', FACE, False),
-                              (f'{Path(photo).name}, pasted back', photo, True)):
+    for name, path in (('UTKFace chip', FACE), (f'{Path(photo).name}, the photo aged at its size', photo)):
         prepared = web_games.prepare_upload(path)
         state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
                  'z': web_games.encode(net, prepared.crop)}
-        ms = median_ms(lambda i: web_games.aged_view(net, state, (7 * i) % 101, i % 2, paste), n)
+        ms = median_ms(lambda i: web_photo.aged_view(net, state, (7 * i) % 101, i % 2, False, 30), n)
         print(f'{name} ({prepared.photo.width}x{prepared.photo.height}): median {ms:.0f} ms of {n} slider positions')
 
 
@@ -68,7 +68,7 @@ def clients_at_once(url, model, clients, moves, folder):
     sessions = []
     for face in faces:
         client = Client(url, verbose=False, download_files=tempfile.mkdtemp(dir=folder))
-        client.predict(handle_file(str(face)), model, False, False, False, False, api_name='/upload')
+        client.predict(handle_file(str(face)), model, False, False, False, api_name='/upload')
         sessions.append(client)
     times, errors = [], []
 
@@ -78,7 +78,7 @@ def clients_at_once(url, model, clients, moves, folder):
             years = float(rng.integers(0, 201) / 2)
             tick = time.perf_counter()
             try:
-                path, message = sessions[index].predict(model, years, 'male', False, False, 30, api_name='/render')
+                path, _, message = sessions[index].predict(model, years, 'male', False, 30, api_name='/render')
                 if message != f'Age {years:g} years.' or not Path(path).is_file():
                     errors.append(message)
             except Exception as e:  # counted, not raised: the figure is how many requests failed
@@ -99,12 +99,12 @@ def longest_requests(url, model, folder):
     big = astronaut_photo(folder, (7744, 5163))  # 40 megapixels, the largest photo the page reads
     chips = [handle_file(str(p)) for p in sorted(SAMPLE.iterdir())[::60][:2]]
     calls = {
-        'upload a 40-megapixel JPEG, paste back': lambda: client.predict(
-            handle_file(str(big)), model, False, True, False, False, api_name='/upload')[-1],
+        'upload a 40-megapixel JPEG (shown aged at 3000 px)': lambda: client.predict(
+            handle_file(str(big)), model, False, False, False, api_name='/upload')[-1],
         'upload a photo with Personalise ticked': lambda: client.predict(
-            handle_file(str(astronaut_photo(folder))), 'utkface_z50_plus', False, False, False, True,
+            handle_file(str(astronaut_photo(folder))), 'utkface_z50_plus', False, False, True,
             api_name='/upload')[-1],
-        'ten-group strip': lambda: client.predict('female', False, 35, api_name='/strip')[-1],
+        'ten-group strip': lambda: client.predict('female', 35, api_name='/strip')[-1],
         'lifespan GIF': lambda: client.predict('female', api_name='/gif')[-1],
         'lifespan MP4': lambda: client.predict('female', api_name='/mp4')[-1],
         '16 children': lambda: client.predict(*chips, False, model, 16, 1, api_name='/kids')[-1],
@@ -120,7 +120,8 @@ def longest_requests(url, model, folder):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('-n', type=int, default=100)
-    parser.add_argument('--photo', default=None, help='a photo for the paste-back timing (default: skimage astronaut)')
+    parser.add_argument('--photo', default=None, help='a photo for the photo timing (default: skimage astronaut on a '
+                        '2000x1500 canvas)')
     parser.add_argument('--http', action='store_true', help='also time slider moves through a running app.py')
     parser.add_argument('--clients', type=int, default=4, help='--http: gradio clients at once')
     parser.add_argument('--moves', type=int, default=50, help='--http: slider moves per client')
@@ -132,9 +133,9 @@ def main():
     folder = tempfile.mkdtemp()
     models = web_games.Models(web_games.find_models())
     model = models.default()
-    print(f'model {model}, {"bf16 autocast" if models.get(model).autocast_dtype else "fp32"}, '
+    print(f'model {model}, rendering in {models.get(model).workload_dtype("render") or "fp32"}, '
           f'{torch.get_num_threads()} torch thread(s)')
-    in_process(args.n, args.photo or astronaut_photo(folder))
+    in_process(args.n, args.photo or astronaut_photo(folder, (2000, 1500)))
     if not args.http:
         return
     sys.path.insert(0, str(REPO / 'tests'))
