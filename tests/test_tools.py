@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import data
 from conftest import REPO, load_tool
@@ -53,7 +54,21 @@ def test_bench_app_times_the_slider_in_process():
     if not (REPO / 'trained_models' / 'utkface_z50').is_dir():
         pytest.skip('the shipped models are not in trained_models/')
     out = run_script(sys.executable, 'tools/bench_app.py', '-n', 2)
-    assert 'UTKFace chip, face shown (200x200): median' in out and 'pasted back (512x512): median' in out
+    assert 'UTKFace chip (200x200): median' in out and 'the photo aged at its size (2000x1500): median' in out
+
+
+def test_doc_photos_cuts_the_readme_pictures_from_the_contact_sheets(tmp_path):
+    import photo_eval
+    rows = len((REPO / 'photos' / 'photos.csv').read_text().splitlines()) - 1
+    side = photo_eval.SHEET_HEIGHT
+    for method in ('paste', 'change', 'compose'):
+        (tmp_path / f'eval_{method}').mkdir()
+        sheet = np.full((24 + rows * (side + 4), 11 * side, 3), 30 * len(method), np.uint8)
+        Image.fromarray(sheet).save(tmp_path / f'eval_{method}' / 'contact_sheet.jpg')
+    out = run_script(sys.executable, 'tools/doc_photos.py', f'{tmp_path}/eval_', '--out', tmp_path).split()
+    assert out == [str(tmp_path / 'photo_aging.jpg'), str(tmp_path / 'photo_aging_candidates.jpg')]
+    assert Image.open(out[0]).size == (11 * side, 24 + 6 * (side + 4))
+    assert Image.open(out[1]).size == (11 * side, 24 + 3 * (side + 4))
 
 
 def test_ablation_table_reads_each_variants_eval(tmp_path, capsys):
