@@ -14,12 +14,15 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   G(z, own age), but for its fine detail, finer than FINE_SIGMA face pixels: pores, lashes, grain) fades in renders
   younger than the photo and than 21 (consts.ADULT_GROUP), 1 / games.DETAIL_FADE_GROUPS per group, so a child is
   G's child with the photo's grain, not a child's change drawn over an adult's features (an estimator read such
-  0-5 photos as 29 years, now 12), while an adult photo made younger stays the photo.
+  0-5 photos as 29 years, then 12), while an adult photo made younger stays the photo. The photo's own eyes stay
+  (eye_mask): G's eyes for 0-10 were dark holes at the photo's size; with the person's eyes the estimator reads
+  those faces older (0-5: 20 years), a trade measured in MODEL.md.
 
 Pixels outside the mask keep their exact values. METHODS names this and the two candidates it is measured against
 (MODEL.md):
 `python main.py --mode eval --input photos --estimators trained_models/age_estimators`.
 """
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -33,6 +36,7 @@ from images import model_tensor_to_uint8, pil_to_model_tensor_transform
 
 FINE_SIGMA = 0.7  # face pixels: the photo's detail finer than this stays at every age
 GAIN_GROUPS = 3  # the change's gain reaches its full value this many groups from the photo's age
+EYE_RADII = (8.0, 5.0)  # face pixels: the eye mask's Gaussian, wider than tall
 PERSONALISE_STEPS = 20  # a photo keeps its own person here, so G is tuned half as long as for a chip (personalise.STEPS)
 
 
@@ -66,6 +70,19 @@ def frame_photo(image, face_index=0):
     """A FramedPhoto of a PIL photo: its face number `face_index` (largest first) framed like a UTKFace chip."""
     crop, box, crop_box = align.align_face(image, face_index)
     return FramedPhoto(image.convert('RGB'), crop, box, crop_box)
+
+
+@functools.lru_cache(maxsize=1)
+def eye_mask(size=consts.IMAGE_LENGTH):
+    """float32 size x size: 1 on the two eyes of an aligned face (where align frames them), falling smoothly to 0."""
+    v, u = np.mgrid[0:size, 0:size] + 0.5
+    left = align.FACE_CENTER[0] - align.FACE_FRACTION / 2  # the face box in the aligned face, as align measured it
+    top = align.FACE_CENTER[1] - align.FACE_FRACTION / 2
+    mask = np.zeros((size, size))
+    for x, y in align.EYE_POSITIONS:
+        cx, cy = (left + x * align.FACE_FRACTION) * size, (top + y * align.FACE_FRACTION) * size
+        mask += np.exp(-((u - cx) / EYE_RADII[0]) ** 2 / 2 - ((v - cy) / EYE_RADII[1]) ** 2 / 2)
+    return np.clip(1.3 * mask, 0, 1).astype(np.float32)
 
 
 def change_gain(younger_by, how):
@@ -114,13 +131,14 @@ class PhotoAger:
         how, position = self.how, games.group_position(years)
         change = coarse_colour(render.astype(np.float32) - own_render.astype(np.float32), how)
         change *= change_gain(self.own_position - position, how)
-        warped = self.warp(change)
-        if how.sharpen:
-            warped += how.sharpen * (warped - cv2.GaussianBlur(warped, (0, 0), self.scale))
         younger = min(self.own_position - position, consts.ADULT_GROUP - position)
         fade = min(max(younger / games.DETAIL_FADE_GROUPS, 0.0), 1.0) if how.fade_detail else 0.0
+        keep = 1 - fade * eye_mask()  # the photo's own eyes stay where the photo fades
+        warped = self.warp(change * keep[..., None])
+        if how.sharpen:
+            warped += how.sharpen * (warped - cv2.GaussianBlur(warped, (0, 0), self.scale))
         if fade:
-            warped -= fade * (self.coarse - self.warp(own_render.astype(np.float32)))
+            warped -= fade * self.warp(keep)[..., None] * (self.coarse - self.warp(own_render.astype(np.float32)))
         roi = self.roi + self.alpha * warped
         x0, y0, x1, y1 = self.region
         photo = self.photo.copy()
