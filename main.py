@@ -21,6 +21,8 @@ Measure a model on faces it never trained on (prints a table, writes eval.json):
   with the age estimators (estimated ages of the renders, identity, skin tone, KID; see estimators.py):
     python main.py --mode eval --load trained_models/utkface_z50 --input ../shared/UTKFace \
                    --estimators trained_models/age_estimators --output results/eval_aging
+  on a folder of photos with their ages (photos.csv): the photo aged at its own size, per group, a contact sheet
+    python main.py --mode eval --input photos
 """
 import argparse
 import datetime
