@@ -8,6 +8,7 @@ import nbclient
 import nbformat
 import pytest
 import torch
+from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / 'data' / 'UTKFace' / 'unlabeled'
@@ -84,6 +85,15 @@ def games_checkpoint(tmp_path_factory):
     for _ in range(2):
         recipes.reference_step(net, optimizers, net.images_to_device(faces), labels.to(net.device))
     return net.save(str(tmp_path_factory.mktemp('games_checkpoint')), networks=('E', 'G'))
+
+
+@pytest.fixture(scope='session')
+def astronaut(tmp_path_factory):
+    """The scikit-image astronaut (a NASA portrait, public domain) as a JPEG photo file."""
+    from skimage import data
+    path = tmp_path_factory.mktemp('photos') / 'astronaut.jpg'
+    Image.fromarray(data.astronaut()).save(path, quality=95)
+    return path
 
 
 POSTSCRIPT = b'''%!PS-Adobe-3.0 EPSF-3.0

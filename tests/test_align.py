@@ -193,8 +193,9 @@ def test_game_modes_align_real_photos(astronaut, games_checkpoint, tmp_path, cap
     astronaut.save(photo)
     main.main(['--mode', 'test', '--load', games_checkpoint, '--input', str(photo), '--age', '60', '--gender', 'f',
                '--output', str(tmp_path / 'out')])
-    png, gif = capsys.readouterr().out.split()
+    png, gif, *aged = capsys.readouterr().out.split()
     assert Image.open(png).size == strip_size(11, AGING_TILE)
+    assert aged == [str(tmp_path / 'out' / f'astronaut_aged_{k}.jpg') for k in range(10)]  # the photo, aged
     assert (tmp_path / 'out' / 'astronaut_face.png').is_file()
     aligned = np.asarray(prepare_face(photo), dtype=float)
     first_tile = np.asarray(Image.open(png), dtype=float)[6:134, 6:134]

@@ -47,14 +47,6 @@ def net(games_checkpoint):
 
 
 @pytest.fixture(scope='module')
-def astronaut(tmp_path_factory):
-    from skimage import data
-    path = tmp_path_factory.mktemp('photos') / 'astronaut.jpg'
-    Image.fromarray(data.astronaut()).save(path, quality=95)
-    return path
-
-
-@pytest.fixture(scope='module')
 def games_models(games_checkpoint):
     """web_games.Models with the briefly trained checkpoint as its one model, 'games'."""
     return web_games.Models({'games': games_checkpoint})

@@ -5,7 +5,6 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from skimage import data
 
 import consts
 import main
@@ -17,16 +16,8 @@ SHIPPED = consts.SHIPPED_MODEL
 
 
 @pytest.fixture(scope='module')
-def astronaut_photo(tmp_path_factory):
-    """The scikit-image astronaut (a NASA portrait, public domain) as a JPEG photo file."""
-    path = tmp_path_factory.mktemp('photo') / 'astronaut.jpg'
-    Image.fromarray(data.astronaut()).save(path, quality=95)
-    return path
-
-
-@pytest.fixture(scope='module')
-def framed(astronaut_photo):
-    return photo_aging.frame_photo(Image.open(astronaut_photo))
+def framed(astronaut):
+    return photo_aging.frame_photo(Image.open(astronaut))
 
 
 @pytest.fixture(scope='module')
@@ -44,15 +35,15 @@ def outside_region(framed):
     return outside
 
 
-def test_cli_writes_the_photo_aged_to_every_group_at_its_own_size(games_checkpoint, astronaut_photo, tmp_path, capsys):
-    main.main(['--mode', 'test', '--load', games_checkpoint, '--input', str(astronaut_photo), '--age', '42',
+def test_cli_writes_the_photo_aged_to_every_group_at_its_own_size(games_checkpoint, astronaut, tmp_path, capsys):
+    main.main(['--mode', 'test', '--load', games_checkpoint, '--input', str(astronaut), '--age', '42',
                '--gender', 'f', '--personalise', '0', '--smooth', '5', '--output', str(tmp_path)])
     out = capsys.readouterr().out.split()
     aged = [str(tmp_path / f'astronaut_aged_{k}.jpg') for k in range(consts.NUM_AGES)]
     assert out == [str(tmp_path / f'out_female_42.{ext}') for ext in ('png', 'gif')] + [
         str(tmp_path / 'out_female_42_smooth.gif')] + aged + [str(tmp_path / 'astronaut_aged_smooth.gif')]
-    photo = np.asarray(Image.open(astronaut_photo), dtype=float)
-    framed = photo_aging.frame_photo(Image.open(astronaut_photo))
+    photo = np.asarray(Image.open(astronaut), dtype=float)
+    framed = photo_aging.frame_photo(Image.open(astronaut))
     outside = outside_region(framed)
     for path in aged:
         picture = np.asarray(Image.open(path), dtype=float)
@@ -105,8 +96,8 @@ def write_photo_folder(folder, photo, rows):
     return folder
 
 
-def test_eval_on_a_photo_folder_writes_numbers_per_group_and_a_contact_sheet(astronaut_photo, tmp_path, capsys):
-    folder = write_photo_folder(tmp_path / 'photos', astronaut_photo, ['astronaut.jpg,42,f'])
+def test_eval_on_a_photo_folder_writes_numbers_per_group_and_a_contact_sheet(astronaut, tmp_path, capsys):
+    folder = write_photo_folder(tmp_path / 'photos', astronaut, ['astronaut.jpg,42,f'])
     main.main(['--mode', 'eval', '--input', str(folder), '--personalise', '0', '--output', str(tmp_path / 'out')])
     result = json.loads((tmp_path / 'out' / 'eval.json').read_text())
     assert result['photos'] == 1 and result['method'] == 'compose'
@@ -121,8 +112,8 @@ def test_eval_on_a_photo_folder_writes_numbers_per_group_and_a_contact_sheet(ast
 
 
 @pytest.mark.parametrize('row', ['astronaut.jpg,forty,f', 'astronaut.jpg,42,x', 'astronaut.jpg'])
-def test_a_bad_row_of_photos_csv_is_one_line(astronaut_photo, tmp_path, row):
-    folder = write_photo_folder(tmp_path / 'photos', astronaut_photo, [row])
+def test_a_bad_row_of_photos_csv_is_one_line(astronaut, tmp_path, row):
+    folder = write_photo_folder(tmp_path / 'photos', astronaut, [row])
     with pytest.raises(SystemExit) as exit_info:
         main.main(['--mode', 'eval', '--input', str(folder), '--personalise', '0', '--output', str(tmp_path / 'out')])
     message = str(exit_info.value)
