@@ -16,7 +16,8 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   G's child with the photo's grain, not a child's change drawn over an adult's features (an estimator read such
   0-5 photos as 29 years, then 12), while an adult photo made younger stays the photo. The photo's own eyes stay
   (eye_mask): G's eyes for 0-10 were dark holes at the photo's size; with the person's eyes the estimator reads
-  those faces older (0-5: 20 years), a trade measured in MODEL.md.
+  those faces older (0-5: 20 years), a trade measured in MODEL.md. Towards old age most of G's change to the eyes
+  is left out too (OLD_EYES): it turned children's dark irises grey-blue.
 
 Pixels outside the mask keep their exact values. METHODS names this and the two candidates it is measured against
 (MODEL.md):
@@ -37,6 +38,7 @@ from images import model_tensor_to_uint8, pil_to_model_tensor_transform
 FINE_SIGMA = 0.7  # face pixels: the photo's detail finer than this stays at every age
 GAIN_GROUPS = 3  # the change's gain reaches its full value this many groups from the photo's age
 EYE_RADII = (8.0, 5.0)  # face pixels: the eye mask's Gaussian, wider than tall
+OLD_EYES = 0.8  # in renders two groups or more older, this much of G's change to the eyes is left out
 PERSONALISE_STEPS = 20  # a photo keeps its own person here, so G is tuned half as long as for a chip (personalise.STEPS)
 
 
@@ -49,11 +51,13 @@ class Composition:
     old_gain: float = 1.4  # the change is scaled up to this three or more groups older than the photo
     young_gain: float = 1.3  # ... and to this three or more groups younger
     fade_detail: bool = True  # the photo (but its fine detail) fades towards G's child at younger ages
+    keep_eyes: bool = True  # the photo's own eyes stay where it fades, and mostly where it grows old (eye_mask)
 
 
 METHODS = {
     'compose': Composition(),  # the default: this module's composition
-    'change': Composition(sharpen=0, chroma_sigma=0, chroma_gain=1, old_gain=1, young_gain=1, fade_detail=False),
+    'change': Composition(sharpen=0, chroma_sigma=0, chroma_gain=1, old_gain=1, young_gain=1, fade_detail=False,
+                          keep_eyes=False),
     'paste': None,  # the 128-px render pasted back (align.paste_back, colours matched): the page's old paste-back
 }
 
@@ -133,7 +137,9 @@ class PhotoAger:
         change *= change_gain(self.own_position - position, how)
         younger = min(self.own_position - position, consts.ADULT_GROUP - position)
         fade = min(max(younger / games.DETAIL_FADE_GROUPS, 0.0), 1.0) if how.fade_detail else 0.0
-        keep = 1 - fade * eye_mask()  # the photo's own eyes stay where the photo fades
+        older = min(max((position - self.own_position) / 2, 0.0), 1.0)
+        eyes = max(fade, OLD_EYES * older) if how.keep_eyes else 0.0
+        keep = 1 - eyes * eye_mask()  # the photo's own eyes, where it fades or grows old
         warped = self.warp(change * keep[..., None])
         if how.sharpen:
             warped += how.sharpen * (warped - cv2.GaussianBlur(warped, (0, 0), self.scale))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import align
 import consts
 import main
 import photo_aging
@@ -118,3 +119,19 @@ def test_a_bad_row_of_photos_csv_is_one_line(astronaut, tmp_path, row):
         main.main(['--mode', 'eval', '--input', str(folder), '--personalise', '0', '--output', str(tmp_path / 'out')])
     message = str(exit_info.value)
     assert message.startswith(f'error: {folder / "photos.csv"}, line 2: give file,age,gender') and '\n' not in message
+
+
+def test_the_photos_own_eyes_stay_towards_childhood_and_mostly_towards_old_age(framed):
+    """G's eyes were dark holes in children and turned dark irises grey-blue in old renders: the eyes keep the
+    photo's, the cheeks take the change."""
+    own = np.full((128, 128, 3), 100, np.uint8)
+    brighter = own + np.uint8(40)
+    mask = photo_aging.eye_mask()
+    eye, cheek = np.unravel_index(mask.argmax(), mask.shape), (90, 40)  # (row, column) in the 128-px face
+    to_photo = align.face_to_image_matrix(framed.crop_box)
+    at = lambda image, rc: np.asarray(image, float)[tuple(np.round(to_photo @ (rc[1], rc[0], 1)).astype(int)[::-1])]
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42)
+    for years, eye_share in ((80, 0.25), (2.5, 0.05)):
+        aged = ager.aged(brighter if years > 42 else own, own if years > 42 else brighter, years)
+        change = lambda rc: np.abs(at(aged, rc) - at(framed.photo, rc)).mean()
+        assert change(eye) < eye_share * change(cheek), years
