@@ -185,18 +185,23 @@ def save_preview(image, box, crop_box, path):
     save_png(preview, path)
 
 
-def prepare_face(path, align=True, face_index=0, preview_path=None):
-    """Load a photo and return the IMAGE_LENGTH square to encode; chips and align=False are only resized."""
+def frame_face(path, align=True, face_index=0, preview_path=None):
+    """Load a photo and frame its face: (the photo, its AlignedFace); chips and align=False are only resized."""
     image = load_image(path)
     if align and not is_utkface_chip(path):
-        crop, box, crop_box = align_face(image, face_index)
+        aligned = align_face(image, face_index)
     else:
-        crop = image.resize((IMAGE_LENGTH, IMAGE_LENGTH), Image.BILINEAR)
-        box = (0, 0, image.width, image.height)
-        crop_box = ((0, 0), (image.width, 0), (image.width, image.height), (0, image.height))
+        aligned = AlignedFace(image.resize((IMAGE_LENGTH, IMAGE_LENGTH), Image.BILINEAR),
+                              (0, 0, image.width, image.height),
+                              ((0, 0), (image.width, 0), (image.width, image.height), (0, image.height)))
     if preview_path is not None:
-        save_preview(image, box, crop_box, preview_path)
-    return crop
+        save_preview(image, aligned.box, aligned.crop_box, preview_path)
+    return image, aligned
+
+
+def prepare_face(path, align=True, face_index=0, preview_path=None):
+    """Load a photo and return the IMAGE_LENGTH square to encode; chips and align=False are only resized."""
+    return frame_face(path, align, face_index, preview_path)[1].crop
 
 
 # ---------------------------------------------------------------- paste-back: the inverse of the alignment warp

@@ -45,7 +45,7 @@ import recipes
 import train
 import utils
 from data import FaceDataset, age_to_group, parse_utkface_name
-from images import gif_beside, label_frame, load_image, pil_to_model_tensor_transform, save_gif, save_jpeg
+from images import gif_beside, label_frame, pil_to_model_tensor_transform, save_gif, save_jpeg
 from model import Net
 
 GENDER_WORDS = {'m': consts.MALE, 'male': consts.MALE, '0': consts.MALE,
@@ -268,16 +268,16 @@ def train_command(args, net, rank=0, world_size=1):
 
 def read_face(path, args, output):
     """The one place where the games read a user's image: find and frame the face (unless --no-align),
-    save a preview of the chosen face into `output`, return a 3x128x128 tensor in [-1, 1]."""
+    save a preview of the chosen face into `output`, return the framed photo (photo_aging.FramedPhoto)."""
     stem = os.path.basename(path).split('.')[0]
     try:
-        face = align.prepare_face(path, align=not args.no_align, face_index=args.face_index,
-                                  preview_path=os.path.join(output, f'{stem}_face.png'))
+        photo, aligned = align.frame_face(path, align=not args.no_align, face_index=args.face_index,
+                                          preview_path=os.path.join(output, f'{stem}_face.png'))
     except align.NoFaceError as e:
         raise utils.InputError(f'{path}: {e}') from None
     except ValueError as e:
         raise utils.InputError(str(e)) from None
-    return pil_to_model_tensor_transform(face)
+    return photo_aging.FramedPhoto(photo, *aligned)
 
 
 def face_labels(args):
@@ -308,9 +308,10 @@ def play(args, net):
     ages, genders = face_labels(args) if game.needs_labels else (None, None)
     output = args.output or os.path.join(consts.GAMES_RESULTS, args.mode)
     require_output_folder(output)
-    faces = [read_face(path, args, output) for path in args.input]
+    framed = [read_face(path, args, output) for path in args.input]
+    faces = [pil_to_model_tensor_transform(f.crop) for f in framed]
     net.load(model, slim=True)
-    photo = game.ages_a_face and framed_photo(args.input[0], args)
+    photo = framed[0] if game.ages_a_face and ages_the_photo(args.input[0], args) else None
     steps = args.personalise if args.personalise is not None else (
         photo_aging.PERSONALISE_STEPS if photo else personalise.STEPS)
     if game.ages_a_face and steps:
@@ -327,12 +328,10 @@ def play(args, net):
             print(path)
 
 
-def framed_photo(path, args):
-    """The photo of the aging game framed for aging at its own size (photo_aging), or None for a UTKFace chip or
+def ages_the_photo(path, args):
+    """Whether the aging game also ages the photo at its own size (photo_aging): not for a UTKFace chip or with
     --no-align, whose 128-px strip is the whole answer."""
-    if args.no_align or align.is_utkface_chip(path):
-        return None
-    return photo_aging.frame_photo(load_image(path), args.face_index)
+    return not (args.no_align or align.is_utkface_chip(path))
 
 
 def write_aged_photos(net, framed, face, age, gender, output, args):
@@ -343,7 +342,7 @@ def write_aged_photos(net, framed, face, age, gender, output, args):
     paths = [save_jpeg(photo, f'{stem}_aged_{k}.jpg')
              for k, photo in enumerate(photo_aging.aged_photos(net, framed, z, age, gender))]
     if args.smooth:
-        region = photo_aging.face_region(framed)
+        region = photo_aging.face_region(framed.crop_box, framed.photo.size)
         frames = photo_aging.aged_photos(net, framed, z, age, gender, games.smooth_ages(args.smooth))
         captions = [f'{years:.0f} years' for years in games.smooth_ages(args.smooth)]
         paths.append(save_gif([label_frame(frame.crop(region), caption) for frame, caption in zip(frames, captions)],

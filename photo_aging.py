@@ -181,12 +181,13 @@ def face_chip(framed, photo):
     return align.cut_chip(photo, matrix)
 
 
-def face_region(framed, margin=0.15):
-    """The box (left, top, right, bottom) around the crop square, `margin` of its side wider, inside the photo."""
-    corners = np.array(framed.crop_box)
+def face_region(crop_box, size, margin=0.15):
+    """The box (left, top, right, bottom) around the crop square (its corners), `margin` of its side wider, inside a
+    photo of `size` (w, h)."""
+    corners = np.array(crop_box)
     side = float(np.hypot(*(corners[1] - corners[0])))
     (x0, y0), (x1, y1) = corners.min(0) - margin * side, corners.max(0) + margin * side
-    w, h = framed.photo.size
+    w, h = size
     return (max(0, int(x0)), max(0, int(y0)), min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1))))
 
 

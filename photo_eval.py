@@ -87,7 +87,7 @@ def judge(framed, aged, estimator, identity_model):
 
 def sheet_row(framed, aged):
     """The photo's face region, then each aged version's, side by side in SHEET_HEIGHT squares: a uint8 array."""
-    region = photo_aging.face_region(framed)
+    region = photo_aging.face_region(framed.crop_box, framed.photo.size)
     side = (SHEET_HEIGHT, SHEET_HEIGHT)
     return np.concatenate([np.asarray(ImageOps.fit(photo.crop(region), side, Image.LANCZOS))
                            for photo in [framed.photo] + list(aged)], axis=1)

@@ -62,7 +62,7 @@ def aged_view(net, state, years, gender, details=False, photo_age=DEFAULT_AGE):
 
 def face_region(state):
     """The box (left, top, right, bottom) of the state's photo that the strip shows (photo_aging.face_region)."""
-    return photo_aging.face_region(photo_aging.FramedPhoto(state['photo'], state['crop'], None, state['crop_box']))
+    return photo_aging.face_region(state['crop_box'], state['photo'].size)
 
 
 def group_strip(net, state, gender, photo_age=DEFAULT_AGE):

@@ -30,7 +30,7 @@ def shipped_net():
 
 def outside_region(framed):
     """A boolean mask of the photo's pixels outside the crop square's bounding box."""
-    x0, y0, x1, y1 = photo_aging.face_region(framed, margin=0)
+    x0, y0, x1, y1 = photo_aging.face_region(framed.crop_box, framed.photo.size, margin=0)
     outside = np.ones(framed.photo.size[::-1], bool)
     outside[y0:y1 + 1, x0:x1 + 1] = False
     return outside
@@ -51,7 +51,7 @@ def test_cli_writes_the_photo_aged_to_every_group_at_its_own_size(games_checkpoi
         assert picture.shape == photo.shape  # the photo's own size
         assert np.abs(picture - photo)[outside].mean() < 1.5  # outside the face: the photo (JPEG noise only)
     gif = Image.open(tmp_path / 'astronaut_aged_smooth.gif')
-    x0, y0, x1, y1 = photo_aging.face_region(framed)
+    x0, y0, x1, y1 = photo_aging.face_region(framed.crop_box, framed.photo.size)
     assert (gif.n_frames, gif.size) == (5, (x1 - x0, y1 - y0))  # the face's region at the photo's resolution
 
 

@@ -47,7 +47,7 @@ def full_size(photo, aged_folder, groups=(0, 9)):
     """The photo's face region, then that of the command line's <stem>_aged_<k>.jpg for each group, at the photo's
     own resolution, side by side: a uint8 array."""
     framed = photo_aging.frame_photo(load_image(photo))
-    region = photo_aging.face_region(framed)
+    region = photo_aging.face_region(framed.crop_box, framed.photo.size)
     stem = Path(photo).name.split('.')[0]
     pictures = [framed.photo] + [load_image(Path(aged_folder) / f'{stem}_aged_{k}.jpg') for k in groups]
     return np.concatenate([np.asarray(p.crop(region)) for p in pictures], axis=1)
