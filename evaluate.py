@@ -15,8 +15,6 @@ from data import label_tensor
 from games import render_every_age, with_details
 from images import to_model_range
 
-ADULT_GROUP = consts.ADULT_GROUP  # identity is judged on adults' renders
-
 
 def held_out_rows(dataset, model_folder, batch_size=128, seed=0):
     """(rows, description) of the faces that training held out: those named in the model's run.json, or, for an
@@ -171,14 +169,14 @@ def identity_numbers(images, renders, own, age_groups):
     """dlib's verification of the adults' renders at the adult groups (and of their own-age renders) as the
     person in the photo."""
     model, reason = metrics.identity_model()
-    adults = (age_groups >= ADULT_GROUP).nonzero().flatten()
+    adults = (age_groups >= consts.ADULT_GROUP).nonzero().flatten()
     if model is None:
         return {'identity': reason}
     if not len(adults):
         return {}
-    older = consts.NUM_AGES - ADULT_GROUP
+    older = consts.NUM_AGES - consts.ADULT_GROUP
     inputs = metrics.face_descriptors(model, images[adults])
-    adult_renders = metrics.face_descriptors(model, renders[adults, ADULT_GROUP:].flatten(0, 1))
+    adult_renders = metrics.face_descriptors(model, renders[adults, consts.ADULT_GROUP:].flatten(0, 1))
     adult_renders = adult_renders.view(len(adults), older, inputs.shape[1])
     return {'identity_adults': len(adults),
             'identity_adult_renders_verified': metrics.verified_share(adult_renders.flatten(0, 1),
