@@ -13,10 +13,9 @@ import pytest
 from PIL import Image
 
 from conftest import strip_size
-from test_app import SHIPPED, RunningApp, sample_faces
+from test_app import SHIPPED, RunningApp, rendered_face, sample_faces
 
-import web_games
-import web_photo
+from web import actions, pictures
 
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -87,13 +86,13 @@ def test_aging_slider_from_young_to_old_shows_what_net_renders(page, served, tmp
     page.locator('#photo input[type=file]').set_input_files(str(face))
     page.wait_for_selector('#aged-face img')
     page.wait_for_function('() => document.querySelector("#aging-message").innerText.includes("Age")')
-    age, gender = web_games.name_labels(face)
+    age, gender = actions.name_labels(face)
     assert page.locator('#age input[type=number]').input_value() == f'{age}'
     assert page.locator('#gender input[value=female]').is_checked() == (gender == 1)
 
-    models = web_games.Models(web_games.find_models())
+    models = actions.Models(actions.find_models())
     net = models.get(models.default())  # the model the page opens on
-    z = web_games.encode(net, web_games.prepare_upload(face).crop)
+    z = actions.encode(net, actions.prepare_upload(face).crop)
     _, src = shown_image(page, '#aged-face', served.url)
     shown = {}
     for years in (2, 30.5, 90):
@@ -101,7 +100,7 @@ def test_aging_slider_from_young_to_old_shows_what_net_renders(page, served, tmp
         page.wait_for_function('y => document.querySelector("#aging-message").innerText.includes(y)',
                                arg=f'Age {years:g} years.')
         image, src = shown_image(page, '#aged-face', served.url)
-        expected = np.asarray(web_photo.show_face(web_photo.render_age(net, z, years, gender)), dtype=int)
+        expected = np.asarray(pictures.show_face(rendered_face(net, z, years, gender)), dtype=int)
         assert image.shape == expected.shape
         assert np.abs(image - expected).mean() < 1 and np.abs(image - expected).max() <= 3, years
         shown[years] = image
@@ -111,9 +110,9 @@ def test_aging_slider_from_young_to_old_shows_what_net_renders(page, served, tmp
     page.wait_for_function('old => { const i = document.querySelector("#aged-face img"); '
                            'return i && i.src && !i.src.includes(old); }', arg=src.split('/')[-2])
     image, src = shown_image(page, '#aged-face', served.url)
-    prepared = web_games.prepare_upload(face)
+    prepared = actions.prepare_upload(face)
     state = {'z': z, 'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box}
-    expected = np.asarray(web_photo.aged_view(net, state, 90, gender, True, age)[1], dtype=int)
+    expected = np.asarray(pictures.aged_view(net, state, 90, gender, True, age)[1], dtype=int)
     assert np.abs(image - expected).mean() < 1 and np.abs(image - expected).max() <= 3
     assert np.abs(image - shown[90]).mean() > 1
 
@@ -139,9 +138,9 @@ def test_the_photo_at_its_own_size_and_lifespan_gif_in_the_page(page, tmp_path):
     page.wait_for_function('() => document.querySelector("#aging-message").innerText.includes("ten age groups")')
     page.wait_for_selector('#strip img')
     width = page.evaluate('() => document.querySelector("#strip img").naturalWidth')
-    x0, y0, x1, y1 = web_photo.face_region(web_games.prepare_upload(photo)._asdict())
-    tile = round((x1 - x0) * web_photo.STRIP_HEIGHT / (y1 - y0))
-    assert width == 11 * (tile + web_photo.STRIP_PADDING) + web_photo.STRIP_PADDING
+    x0, y0, x1, y1 = pictures.face_region(actions.prepare_upload(photo)._asdict())
+    tile = round((x1 - x0) * pictures.STRIP_HEIGHT / (y1 - y0))
+    assert width == 11 * (tile + pictures.STRIP_PADDING) + pictures.STRIP_PADDING
     page.locator('#gif-button').click()
     page.wait_for_function('() => document.querySelector("#aging-message").innerText.includes("ready to download")')
     assert page.locator('#lifespan').inner_text().count('.gif') >= 1

@@ -3,7 +3,8 @@ import ast
 
 from conftest import REPO
 
-MODULES = {path.stem: path for path in REPO.glob('*.py')}
+MODULES = {path.stem: path for path in REPO.glob('*.py')} | {
+    'web' if path.stem == '__init__' else f'web.{path.stem}': path for path in (REPO / 'web').glob('*.py')}
 FACADE_DELEGATES = {('model', 'teach'): {'train'}, ('model', 'test_single'): {'games'}, ('model', 'morph'): {'games'},
                     ('model', 'kids'): {'games'}}  # the reference's Net methods reach up to training and the games
 
@@ -15,7 +16,8 @@ def project_imports(nodes):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names if alias.name in MODULES}
         elif isinstance(node, ast.ImportFrom) and node.module in MODULES:
-            found.add(node.module)
+            submodules = {f'{node.module}.{alias.name}' for alias in node.names} & MODULES.keys()
+            found |= submodules or {node.module}  # from web import actions: web.actions
     return found
 
 
@@ -40,6 +42,8 @@ def test_imports_run_one_way_without_a_circle():
         visit(name)
     assert graph['model'] <= {'checkpoints', 'consts', 'images', 'utils'}  # the networks import nothing above them
     assert 'games' not in graph['metrics'] and 'personalise' not in graph['estimators']
+    page = {name for name in MODULES if name.startswith('web')} | {'app'}
+    assert not any(graph[name] & page for name in MODULES.keys() - page)  # nothing below the page imports it
 
 
 def test_no_project_import_inside_a_function_but_the_facade_delegates():

@@ -12,15 +12,22 @@ from checkpoints import atomic_path
 
 
 def harden_gradio():
-    """Two changes to how gradio stores files, before it serves any. It names the folders of uploads and outputs by a
-    hash of their content seeded once per installation, so the same photo always landed at the same path: seed it
-    anew for each run. And it wrote output pictures in place, so two sessions showing the same picture at once
-    wrote one file together and a download could be cut short: write them atomically."""
+    """Two changes to how gradio (6.31) stores files, made before it serves any; gradio has no public setting for
+    either (GRADIO_TEMP_DIR, which app.serve sets, only moves the folder). tests/test_app.py pins both.
+
+    - gradio names the folder of each upload and output by sha256(processing_utils.hash_seed + its content), and
+      reads that seed once from gradio/hash_seed.txt, written at an installation's first run and kept: the same
+      photo landed at the same path in every run (and in every copy of an image built with that file). Here the
+      run draws a seed of its own.
+    - processing_utils.save_pil_to_cache, which stores every picture a component shows, writes the bytes in place
+      (Path.write_bytes; its save_file_to_cache, for files, already writes a copy and renames it): two sessions
+      showing the same picture at once wrote one file together and a download could be cut short. Here it writes
+      atomically (checkpoints.atomic_path), with gradio's parameters, so every caller's module lookup finds it."""
     from gradio import processing_utils
     processing_utils.hash_seed = secrets.token_bytes(32)
 
-    def save_pil_to_cache(image, cache_dir, name='image', format='webp'):
-        data = processing_utils.encode_pil_to_bytes(image, format)
+    def save_pil_to_cache(img, cache_dir, name='image', format='webp'):
+        data = processing_utils.encode_pil_to_bytes(img, format)
         path = Path(cache_dir) / processing_utils.hash_bytes(data) / f'{name}.{format}'
         with atomic_path(path) as tmp:
             Path(tmp).write_bytes(data)

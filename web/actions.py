@@ -1,7 +1,8 @@
-"""What the web page does, without the page: reading and checking uploads, finding and loading models, framing
-faces, loading a photo, lifespan animations and the games (the Aging tab's pictures: web_photo.py).
+"""What the web page does, without gradio: reading and checking uploads, finding and loading models, framing
+faces, loading a photo, lifespan animations and the games (the Aging tab's pictures: web.pictures).
 
-app.py wires these functions to gradio components; tests call them without a browser.
+The tabs (web.aging_tab, web.morph_tab, web.kids_tab) wire these functions to gradio components; tests call them
+without a browser.
 """
 import contextlib
 import functools
@@ -23,8 +24,7 @@ import games
 import personalise
 import photo_aging
 import utils
-import checkpoints
-from checkpoints import network_path
+from checkpoints import find_run_record, network_path
 from data import age_to_group, parse_utkface_name
 from images import (
     gif_beside,
@@ -35,9 +35,9 @@ from images import (
     thumbnail,
 )
 from model import Net
-from web_photo import DEFAULT_AGE, FACE_SHOW_SIDE, SHOW_MAX_SIDE, aged_view, show_face
+from web.pictures import DEFAULT_AGE, FACE_SHOW_SIDE, SHOW_MAX_SIDE, aged_view, show_face
 
-REPO = Path(__file__).resolve().parent
+REPO = Path(__file__).resolve().parents[1]
 MODELS_DIR = REPO / 'trained_models'
 WORK_MAX_SIDE = 1600  # photos are scaled down to this for detection and alignment (aged at SHOW_MAX_SIDE)
 LIFESPAN_FRAMES = 41
@@ -47,7 +47,12 @@ GENDERS = ('male', 'female')
 # ---------------------------------------------------------------- reading and checking an upload
 
 class NoFaceInPhoto(utils.InputError):
-    """The photo has no detectable face (the page offers to use the whole image)."""
+    """The photo has no detectable face (the page offers to use the whole image); `preview`: the photo as searched,
+    at most align.PREVIEW_MAX_SIDE, for the page to show."""
+
+    def __init__(self, message, preview=None):
+        super().__init__(message)
+        self.preview = preview
 
 
 def read_upload(path):
@@ -111,13 +116,11 @@ def prepare_upload(path, face_index=0, whole_image=False, name=None):
     boxes = align.detect_faces(work)
     if not boxes:
         raise NoFaceInPhoto('No face found in this photo. Tick "Use the whole image" to age the picture as it '
-                            'is, or upload a photo where the face is clearly visible.')
+                            'is, or upload a photo where the face is clearly visible.', draw_faces(work, [], None, ()))
     face_index = min(max(int(face_index), 0), len(boxes) - 1)
-    matrix = align.chip_transform(boxes[face_index], align.find_eyes(work, boxes[face_index]))
-    corners = align.crop_corners(matrix)
-    return PreparedFace(photo, align.cut_chip(work, matrix), boxes, face_index,
-                        scaled_points(corners, work.size, photo.size), draw_faces(work, boxes, face_index, corners),
-                        upload.size)
+    aligned = align.align_face(work, face_index)
+    return PreparedFace(photo, aligned.crop, boxes, face_index, scaled_points(aligned.crop_box, work.size, photo.size),
+                        draw_faces(work, boxes, face_index, aligned.crop_box), upload.size)
 
 
 def scaled_points(points, size, new_size):
@@ -158,8 +161,9 @@ def known_age(value):
 
 
 def chosen_face(choice):
-    """The face index (0: the largest) of a face menu entry; 0 for none."""
-    return int(str(choice).split()[0]) - 1 if choice else 0
+    """The face index (0: the largest) of a face menu entry ('1 (largest)', '2', ...); 0 for none or anything else."""
+    words = str(choice or '').split()
+    return int(words[0]) - 1 if words and words[0].isdigit() else 0
 
 
 class LoadedPhoto(NamedTuple):
@@ -214,7 +218,8 @@ def what_was_found(prepared, path, whole):
     """The page's words for the faces found in a prepared upload, and for its scaling."""
     found = ('a UTKFace chip, used as it is' if align.is_utkface_chip(path) and not whole else
              'the whole image is used' if not prepared.boxes else
-             f'{len(prepared.boxes)} faces found: face {prepared.face_index + 1} is used (pick another below)'
+             f'{len(prepared.boxes)} faces found; showing face {prepared.face_index + 1}'
+             + (' (the largest)' if prepared.face_index == 0 else '') + '; the Face menu picks another'
              if len(prepared.boxes) > 1 else 'one face found')
     if prepared.photo.size != prepared.upload_size:
         found += ' (the photo, {}x{}, is shown aged at {}x{})'.format(*prepared.upload_size, *prepared.photo.size)
@@ -272,7 +277,7 @@ RECIPE_WORDS = {'plus': 'ages visibly', 'reference': "the paper's recipe"}  # th
 def model_label(name, folder, default=False):
     """The model menu's words for a model: its name and what its recipe does (from its run.json, where readable)."""
     try:
-        recipe = (checkpoints.find_run_record(folder) or {}).get('config', {}).get('recipe')
+        recipe = (find_run_record(folder) or {}).get('config', {}).get('recipe')
     except (OSError, ValueError, AttributeError):
         recipe = None
     words = f'{name}: {recipe}, {RECIPE_WORDS[recipe]}' if recipe in RECIPE_WORDS else name
@@ -362,9 +367,10 @@ def prepare_pair(paths, whole=False):
     return crops, labels
 
 
-def morph_state(net, crops, model_name, ages, genders):
-    """The Morph tab's state: the two faces' z and their labels at the given ages (years) and genders (words)."""
-    z = tuple(encode(net, crop)[0] for crop in crops)
+def morph_state(net, crops, model_name, ages, genders, z=None):
+    """The Morph tab's state: the two faces' z (`z` where `net` has already encoded them) and their labels at the
+    given ages (years) and genders (words)."""
+    z = z or tuple(encode(net, crop)[0] for crop in crops)
     labels = tuple(games.age_label(age, gender_index(gender)) for age, gender in zip(ages, genders))
     return {'crops': crops, 'z': z, 'labels': labels, 'model': model_name}
 

@@ -1,7 +1,7 @@
 """The Aging tab's pictures: the photo at the slider's age at its own size (photo_aging.PhotoAger), the 128-px face
 at that age, and the ten age groups as the aged photo's face region.
 
-A photo's state (web_games.load_photo) holds the photo, its framed 128-px face ('crop'), the crop's corners in the
+A photo's state (web.actions.load_photo) holds the photo, its framed 128-px face ('crop'), the crop's corners in the
 photo ('crop_box') and z. The PhotoAger (one per photo and photo age) and the render at the photo's own age (one per
 net, photo age and gender) join it on first use, so a slider move runs the generator once and warps one change.
 """
@@ -18,11 +18,6 @@ FACE_SHOW_SIDE = 256  # the rendered 128x128 face is shown (and downloaded) at t
 STRIP_HEIGHT = 160  # each tile of the ten groups' strip: the face region at this height
 STRIP_PADDING = 2
 DEFAULT_AGE = 30.0
-
-
-def render_age(net, z, years, gender):
-    """The face of z at an age in years (continuous, games.age_label): uint8 128x128x3."""
-    return model_tensor_to_uint8(games.render_ages(net, z, [years], gender))[0]
 
 
 def show_face(face):
