@@ -268,16 +268,19 @@ def train_command(args, net, rank=0, world_size=1):
 
 def read_face(path, args, output):
     """The one place where the games read a user's image: find and frame the face (unless --no-align),
-    save a preview of the chosen face into `output`, return the framed photo (photo_aging.FramedPhoto)."""
+    save a preview of the chosen face into `output`, say what the user should know about it (align.notes), return
+    the framed photo (align.AlignedFace)."""
     stem = os.path.basename(path).split('.')[0]
     try:
-        photo, aligned = align.frame_face(path, align=not args.no_align, face_index=args.face_index,
-                                          preview_path=os.path.join(output, f'{stem}_face.png'))
-    except align.NoFaceError as e:
+        framed = align.frame_face(path, align=not args.no_align, face_index=args.face_index,
+                                  preview_path=os.path.join(output, f'{stem}_face.png'))
+    except (align.NoFaceError, align.FaceTooSmallError) as e:
         raise utils.InputError(f'{path}: {e}') from None
     except ValueError as e:
         raise utils.InputError(str(e)) from None
-    return photo_aging.FramedPhoto(photo, *aligned)
+    for note in align.notes(framed):
+        print(f'{path}: {note}', file=sys.stderr)
+    return framed
 
 
 def face_labels(args):

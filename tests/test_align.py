@@ -1,5 +1,8 @@
-"""Tests for align.py: face detection, UTKFace framing, input formats and chip pass-through."""
+"""Tests for align.py and face_detect.py: face detection on hard photos, UTKFace framing, input formats and chip
+pass-through."""
+import csv
 import random
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -8,7 +11,7 @@ from PIL import Image
 from skimage import data
 
 import align
-from align import NoFaceError, align_face, detect_faces, prepare_face
+from align import FaceTooSmallError, NoFaceError, align_face, detect_faces, prepare_face
 from conftest import AGING_TILE, SHARED_UTKFACE, strip_size
 from images import load_image as load_photo
 
@@ -51,7 +54,7 @@ def test_astronaut_face_is_found_and_framed_like_a_chip(astronaut):
         assert cv2.pointPolygonTest(polygon, point, False) > 0, point
 
 
-@pytest.mark.parametrize('tilt', [-10, 12])  # the Haar face cascade misses faces tilted much beyond 15 degrees
+@pytest.mark.parametrize('tilt', [-10, 12, 30, -45])  # a tilted head, as in a photo taken at an angle
 def test_tilted_face_is_levelled(astronaut, tilt):
     upright = crop_geometry(align_face(astronaut).crop_box)[2]
     tilted = astronaut.rotate(tilt, resample=Image.BILINEAR, center=ASTRO_CROP_CENTRE, fillcolor=(128, 128, 128))
@@ -228,11 +231,82 @@ def test_detection_in_threads_at_once_equals_detection_one_at_a_time(astronaut):
     chips = [load_photo(p).resize((400, 400)) for p in sorted(SAMPLE.iterdir())[::40][:6]]
     photos = [astronaut, pair] + chips
 
-    def faces_and_eyes(photo):
-        boxes = detect_faces(photo)
-        return boxes, [align.find_eyes(photo, box) for box in boxes]
-    one_at_a_time = [faces_and_eyes(p) for p in photos]
-    assert sum(len(boxes) for boxes, _ in one_at_a_time) >= len(photos) + 1
+    def faces_and_landmarks(photo):
+        return [(face.box, face.landmarks.round(3).tolist()) for face in align.find_faces(photo)]
+    one_at_a_time = [faces_and_landmarks(p) for p in photos]
+    assert sum(len(faces) for faces in one_at_a_time) >= len(photos) + 1
     with ThreadPoolExecutor(4) as pool:
-        at_once = list(pool.map(lambda i: faces_and_eyes(photos[i % len(photos)]), range(4 * len(photos))))
+        at_once = list(pool.map(lambda i: faces_and_landmarks(photos[i % len(photos)]), range(4 * len(photos))))
     assert at_once == one_at_a_time * 4
+
+
+FAIRFACE = Path(__file__).resolve().parent.parent / 'photos' / 'fairface'
+
+
+def eyes_in_chip(aligned):
+    """Where the framed face's eyes land in the 200-px chip (the landmarks taken through the framing)."""
+    matrix = align.chip_transform(aligned.landmarks)
+    return aligned.landmarks[:2] @ matrix[:, :2].T + matrix[:, 2]
+
+
+@pytest.mark.parametrize('name', ['fairface_0124.jpg', 'fairface_0509.jpg'], ids=['baby_0-2', 'elder_70+'])
+def test_a_baby_and_an_old_person_are_found_and_framed_like_utkface(name):
+    """The Haar cascade turned away a third of FairFace's babies and 40% of its people over 70."""
+    photo = load_photo(FAIRFACE / name)
+    aligned = align_face(photo)
+    w, h = photo.size
+    assert abs(aligned.box[0] + aligned.box[2] / 2 - w / 2) < w / 4  # FairFace's subject is in the middle
+    assert np.abs(eyes_in_chip(aligned) - align.TEMPLATE[:2] * align.CHIP_SIZE).max() < 8
+    assert aligned.crop.size == (128, 128) and not any('turned' in note for note in align.notes(aligned))
+
+
+def test_a_face_in_profile_is_aged_with_a_note():
+    aligned = align_face(load_photo(FAIRFACE / 'fairface_0379.jpg'))  # 70+, turned almost to profile
+    assert aligned.crop.size == (128, 128)
+    assert any('turned to one side' in note for note in align.notes(aligned))
+
+
+def test_every_face_of_the_fairface_sample_is_found():
+    """photos/fairface: 90 photos, 10 per age bin from 0-2 to 70+."""
+    with open(FAIRFACE / 'photos.csv', newline='') as f:
+        names = [row['file'] for row in csv.DictReader(f)]
+    missed = [name for name in names if not detect_faces(load_photo(FAIRFACE / name))]
+    assert len(names) == 90 and missed == []
+
+
+def test_framing_puts_the_landmarks_where_utkface_has_them(astronaut):
+    """A photo framed, then the detector run again on its chip: the eyes land within a few pixels of TEMPLATE."""
+    chip = align.cut_chip(astronaut, align.chip_transform(align.find_faces(astronaut)[0].landmarks))
+    chip = np.asarray(chip.resize((align.CHIP_SIZE, align.CHIP_SIZE), Image.BILINEAR))
+    found = align._ordered(align._detect(chip, 1.0, align.DETECT_PAD), align.CHIP_SIZE, align.CHIP_SIZE)
+    assert np.abs(found[0].landmarks[:2] - align.TEMPLATE[:2] * align.CHIP_SIZE).max() < 6
+
+
+def test_a_tiny_face_says_the_photo_is_too_small(astronaut, tmp_path):
+    small = astronaut.resize((180, 180), Image.BILINEAR)  # the face about 30 px wide
+    with pytest.raises(FaceTooSmallError, match=r'only \d+ pixels wide; a face needs at least 40') as raised:
+        align_face(small)
+    assert '\n' not in str(raised.value) and not isinstance(raised.value, NoFaceError)
+    assert align_face(astronaut.resize((300, 300), Image.BILINEAR)).box[2] >= align.MIN_FACE
+
+
+def test_notes_say_how_many_faces_and_when_the_head_is_turned(astronaut):
+    pair = Image.new('RGB', (1024, 512))
+    pair.paste(astronaut, (0, 0))
+    pair.paste(astronaut.transpose(Image.FLIP_LEFT_RIGHT).resize((384, 384)), (600, 60))
+    assert align.notes(align_face(pair)) == ['2 faces found; the largest, most central one is used']
+    assert align.notes(align_face(astronaut)) == []
+    frontal = align_face(astronaut).landmarks
+    turned = frontal.copy()
+    turned[2, 0] += 0.5 * (frontal[1, 0] - frontal[0, 0])  # the nose half the eyes' distance off their midline
+    assert align.turn(frontal) < 0.1 and align.turn(turned) > align.TURNED
+    assert 'turned to one side' in align.notes(align.AlignedFace(None, None, None, turned, 1))[0]
+
+
+def test_of_two_faces_of_about_one_size_the_central_one_goes_first(astronaut):
+    canvas = Image.new('RGB', (1500, 512), (120, 120, 120))
+    face = astronaut.crop((100, 0, 400, 300))
+    for x in (50, 600, 1150):  # three equal faces: the middle one is the subject
+        canvas.paste(face, (x, 100))
+    boxes = detect_faces(canvas)
+    assert len(boxes) == 3 and 600 < boxes[0][0] + boxes[0][2] / 2 < 900
