@@ -22,10 +22,10 @@ import torch
 import consts
 import recipes
 import train
-import utils
+import precision
 from data import FaceDataset, label_tensor
 from estimators import AgeClassifier
-from model import Net, measure_precisions
+from model import Net
 from personalise import personalised
 
 def build_parser():
@@ -82,12 +82,12 @@ def describe(device):
     with open('/proc/cpuinfo') as f:
         model = next((line.split(':', 1)[1].strip() for line in f if line.startswith('model name')), '')
     return (f'{model}, {torch.get_num_threads()} threads, AMX or AVX512-BF16 (auto measures): '
-            f'{utils.cpu_may_have_fast_bf16()}, precision cache {utils.precision_cache_path()}')
+            f'{precision.cpu_may_have_fast_bf16()}, precision cache {precision.precision_cache_path()}')
 
 
 def picks(net):
     """The dtype `net` runs each workload at, e.g. 'train bf16, personalise fp32, render fp32'."""
-    return ', '.join(f'{w} {"bf16" if net.workload_dtype(w) else "fp32"}' for w in utils.WORKLOADS)
+    return ', '.join(f'{w} {"bf16" if net.workload_dtype(w) else "fp32"}' for w in precision.WORKLOADS)
 
 
 def workloads(net, data, batch_size, args):
@@ -106,7 +106,7 @@ def main(argv=None):
     device = torch.device(args.device)
     torch.manual_seed(0)
     nets = {'plain fp32': Net(device, precision='fp32', plain=True)}
-    nets.update({f'fast {precision}': Net(device, precision=precision) for precision in args.precision})
+    nets.update({f'fast {forced}': Net(device, precision=forced) for forced in args.precision})
     data = synthetic_faces(4 * args.batch_size)
     calls = {name: workloads(net, data, args.batch_size, args) for name, net in nets.items()}
     figures = {name: {w: [] for w, *_ in calls[name]} for name in nets}
@@ -133,7 +133,7 @@ def report(figures, dtypes):
     print('\n| path | training img/s | vs plain | personalise ms/step | vs plain | aging strip ms | vs plain |'
           ' runs at |\n|---|---|---|---|---|---|---|---|')
     for name, by_workload in figures.items():
-        t, p, r = (statistics.median(by_workload[w]) for w in utils.WORKLOADS)
+        t, p, r = (statistics.median(by_workload[w]) for w in precision.WORKLOADS)
         print(f'| {name} | {t:.2f} | {t / base["train"]:.2f}x | {p:.0f} | {base["personalise"] / p:.2f}x '
               f'| {r:.0f} | {base["render"] / r:.2f}x | {dtypes[name]} |')
 
@@ -141,8 +141,8 @@ def report(figures, dtypes):
 def report_measurements(device, turns):
     """What --precision auto times on a CPU where bf16 may be fast: each workload's small call, fp32 and bf16."""
     print('\n| workload (auto\'s small call) | fp32 ms | bf16 ms | bf16 / fp32 |\n|---|---|---|---|')
-    for workload in utils.WORKLOADS:
-        fp32, bf16 = measure_precisions(workload, device, turns=turns)
+    for workload in precision.WORKLOADS:
+        fp32, bf16 = precision.measure_precisions(workload, functools.partial(Net, device, precision='fp32'), turns)
         print(f'| {workload} | {1000 * fp32:.0f} | {1000 * bf16:.0f} | {bf16 / fp32:.2f} |', flush=True)
 
 

@@ -6,8 +6,6 @@ Training lives in train.py, the games in games.py; Net keeps the reference's met
 """
 import functools
 import os
-import statistics
-import time
 from collections import OrderedDict
 
 import torch
@@ -16,7 +14,7 @@ import torch.nn.functional as F
 
 import checkpoints
 import consts
-import utils
+import precision
 from images import to_model_range
 
 
@@ -201,10 +199,11 @@ class Net:
             network.eval()
 
     def workload_dtype(self, workload='train'):
-        """bf16 or None (fp32) for 'train', 'personalise' or 'render' (utils.autocast_dtype), found on first use."""
+        """bf16 or None (fp32) for 'train', 'personalise' or 'render' (precision.autocast_dtype), found on first use."""
         if workload not in self.dtypes:
-            measure = functools.partial(measure_precisions, workload, self.device, self.z_channels)
-            self.dtypes[workload] = utils.autocast_dtype(self.device, self.precision, workload, measure)
+            new_net = functools.partial(Net, self.device, precision='fp32', z_channels=self.z_channels)
+            measure = functools.partial(precision.measure_precisions, workload, new_net)
+            self.dtypes[workload] = precision.autocast_dtype(self.device, self.precision, workload, measure)
         return self.dtypes[workload]
 
     @property
@@ -278,56 +277,3 @@ class Net:
                                    lr=lr, should_plot=should_plot, betas=betas, valid_size=valid_size,
                                    output=where_to_save, models_saving=models_saving)
         return train.run(self, config)
-
-
-def measure_precisions(workload, device, z_channels=None, turns=3):
-    """Median seconds of a small call like `workload`'s in fp32 and in bf16 autocast, taking turns after a warm-up
-    turn: (fp32, bf16). On fresh networks (speed does not depend on the weights); the global RNG is left as it was."""
-    device = torch.device(device)
-    with torch.random.fork_rng(devices=[]):
-        call = functools.partial(_WORKLOAD_CALLS[workload], *_measuring_inputs(device, z_channels))
-    times = {None: [], torch.bfloat16: []}
-    for turn in range(1 + turns):
-        for dtype, seconds in times.items():
-            start = time.perf_counter()
-            with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-                call()
-            if device.type == 'cuda':
-                torch.cuda.synchronize(device)
-            if turn:
-                seconds.append(time.perf_counter() - start)
-    return statistics.median(times[None]), statistics.median(times[torch.bfloat16])
-
-
-def _measuring_inputs(device, z_channels):
-    """A fresh fast-path fp32 Net, 8 random faces, NUM_AGES random labels and one random z on `device`."""
-    net = Net(device, precision='fp32', z_channels=z_channels)
-    faces = net.images_to_device(torch.rand(8, consts.IMAGE_DEPTH, consts.IMAGE_LENGTH, consts.IMAGE_LENGTH) * 2 - 1)
-    labels = torch.rand(consts.NUM_AGES, consts.LABEL_LEN) * 2 - 1
-    return net, faces, labels.to(device), (torch.rand(1, net.z_channels) * 2 - 1).to(device)
-
-
-def _train_call(net, faces, labels, _):
-    """A training step's forward and backward of the four networks at batch 8 (no optimizer)."""
-    with torch.enable_grad():
-        z = net.E(faces)
-        generated = net.G(torch.cat((z, labels[:len(z)]), dim=1))
-        scores = (net.Dimg(generated, labels[:len(z)]), net.Dimg(faces, labels[:len(z)]), net.Dz(z))
-        sum(score.float().mean() for score in scores).backward()
-
-
-def _personalise_call(net, faces, labels, z):
-    """A personalising step: G draws one z at 4 labels, backward into g_deconv_3 and later (personalise.py)."""
-    with torch.enable_grad():
-        renders = net.G(torch.cat((z.expand(4, -1), labels[:4]), dim=1)).float()
-        (renders - faces[:1].float()).abs().mean().backward(inputs=list(net.G.deconv_layers[2:].parameters()))
-
-
-def _render_call(net, faces, labels, _):
-    """An aging strip: encode one face, generate it at the NUM_AGES labels."""
-    with torch.no_grad():
-        z = net.E(faces[:1]).float().expand(len(labels), -1)
-        net.G(torch.cat((z, labels), dim=1))
-
-
-_WORKLOAD_CALLS = {'train': _train_call, 'personalise': _personalise_call, 'render': _render_call}
