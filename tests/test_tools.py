@@ -107,3 +107,13 @@ def test_gpu_train_script_trains_and_packs_what_travels_back(raw_faces, tmp_path
     with tarfile.open(out_folder / 'pictures.tgz') as tar:
         assert 'run.json' in {Path(name).name for name in tar.getnames()}
     assert 'done after' in (out_folder / 'device.txt').read_text()
+
+
+def test_detect_eval_tables_the_detectors_and_judges_the_framing():
+    from conftest import SHARED_UTKFACE
+    framing = ['--framing', SHARED_UTKFACE] if SHARED_UTKFACE.is_dir() else []
+    out = run_script(sys.executable, 'tools/detect_eval.py', 'photos/fairface', '--candidates', '--limit', 2,
+                     *framing, '--time', 'photos/obama_2012.jpg', '-n', 2)
+    assert '| align (MTCNN) | 2/2 | 2/2 |' in out and '| Haar alt2 (align before) |' in out
+    assert 'photos/obama_2012.jpg (910x1137): detection, landmarks and framing median' in out
+    assert not framing or 'the photos, framed by align' in out
