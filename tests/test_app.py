@@ -339,7 +339,7 @@ def test_loading_a_photo_without_the_page(astronaut, tmp_path):
     estimate = actions.estimated_age(actions.prepare_upload(astronaut).crop)
     assert loaded.message.startswith('Ready: one face found. Drag the age slider. The person looks about '
                                      f'{estimate:.0f} to the shipped age estimator (an estimate')
-    assert loaded.choices == ['1 (largest)'] and 15 <= estimate <= 70
+    assert loaded.choices == ['1 (largest, most central)'] and 15 <= estimate <= 70
     assert (loaded.age, loaded.gender, loaded.photo_age) == (estimate, 'male', estimate)
     assert loaded.aged.size == (512, 512) and loaded.face.size == loaded.aged_face.size == (256, 256)
     assert loaded.state['z'].shape == (1, 50)
@@ -389,14 +389,16 @@ def quiet_memory():
     return server.IdleMemoryTrim(trim=lambda _: None)
 
 
-def test_a_photo_with_two_faces_shows_the_largest_and_the_face_menu_picks_the_other(games_models, two_astronauts,
-                                                                                      tmp_path):
+def test_a_photo_with_two_faces_shows_the_first_and_the_face_menu_picks_the_other(games_models, two_astronauts,
+                                                                                    tmp_path):
     """The Aging tab says how many faces it found and which it shows; the Face menu's '2' frames the other face
     (align.align_face with face_index 1), on the other half of the photo; a menu entry that is no number is face 1."""
     tab = AgingTab(games_models, str(tmp_path), quiet_memory())
     state, _, _, aged, _, menu, *_, message = tab.on_upload(str(two_astronauts), 'games', False, False, False)
-    assert message.startswith('Ready: 2 faces found; showing face 1 (the largest); the Face menu picks another.')
-    assert (menu['choices'], menu['value'], menu['visible']) == (['1 (largest)', '2'], '1 (largest)', True)
+    assert message.startswith('Ready: 2 faces found; showing face 1 (the largest, most central); the Face menu picks '
+                              'another.')
+    first = '1 (largest, most central)'
+    assert (menu['choices'], menu['value'], menu['visible']) == ([first, '2'], first, True)
     assert aged.size == (1024, 512)
     other, *_, message = tab.on_reload(state, str(two_astronauts), 'games', '2', False, 40.0, 'female', False, 35,
                                        False)
@@ -430,6 +432,16 @@ def test_two_sessions_picking_faces_at_once_get_their_own(games_models, two_astr
     for thread in threads:
         thread.join()
     assert not errors and results == [True] * 4
+
+
+def test_a_face_too_small_to_age_is_a_message(games_models, astronaut, tmp_path):
+    small = tmp_path / 'small.jpg'
+    Image.open(astronaut).resize((180, 180), Image.BILINEAR).save(small)  # the face about 30 px wide
+    with pytest.raises(utils.InputError, match=r'^The face is only \d+ pixels wide; a face needs at least 40'):
+        actions.prepare_upload(small)
+    state, *_, message = AgingTab(games_models, str(tmp_path), quiet_memory()).on_upload(str(small), 'games', False,
+                                                                                          False, False)
+    assert state is None and message.startswith('**The face is only') and '\n' not in message
 
 
 def test_no_face_shows_the_photo_as_searched_read_once(games_models, tmp_path, monkeypatch):
@@ -719,12 +731,19 @@ def test_the_page_keeps_few_sessions_and_each_only_for_a_while(monkeypatch):
 
 
 def test_gradio_is_hardened_to_write_pictures_atomically_under_a_seed_of_the_run(tmp_path, monkeypatch):
+    """web.server.harden_gradio replaces two names of gradio's processing_utils (no public setting does what it
+    does); should a gradio release rename them or change the function's parameters, this fails instead of the patch
+    silently doing nothing."""
+    import inspect
     from gradio import processing_utils
     for name in ('hash_seed', 'save_pil_to_cache'):  # restored afterwards
         monkeypatch.setattr(processing_utils, name, getattr(processing_utils, name))
-    installed_seed = processing_utils.hash_seed
+    installed_seed, gradios = processing_utils.hash_seed, processing_utils.save_pil_to_cache
+    assert isinstance(installed_seed, bytes)
     server.harden_gradio()
     assert processing_utils.hash_seed != installed_seed
+    assert (list(inspect.signature(processing_utils.save_pil_to_cache).parameters)
+            == list(inspect.signature(gradios).parameters) == ['img', 'cache_dir', 'name', 'format'])
     replaced = []
     real_replace = os.replace
     monkeypatch.setattr(os, 'replace', lambda a, b: replaced.append(str(b)) or real_replace(a, b))

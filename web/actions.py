@@ -89,7 +89,7 @@ def name_labels(name):
 
 class PreparedFace(NamedTuple):
     """A photo ready to play with: the photo (at its own size, at most SHOW_MAX_SIDE), the 128x128 face cut from it,
-    the faces found (boxes in the WORK_MAX_SIDE copy, largest first), the one used, the crop's corners in the photo,
+    the faces found (boxes in the WORK_MAX_SIDE copy, in align.find_faces' order), the one used, the crop's corners in the photo,
     the preview with the boxes drawn and the size of the photo as uploaded."""
     photo: Image.Image
     crop: Image.Image
@@ -100,25 +100,30 @@ class PreparedFace(NamedTuple):
     upload_size: tuple
 
 
-def prepare_upload(path, face_index=0, whole_image=False, name=None):
+def prepare_upload(path, face_index=0, whole_image=False):
     """Read an upload and frame its face as align.prepare_face does (UTKFace chips and whole_image: resized only),
-    on a copy of at most WORK_MAX_SIDE; the crop's corners are those in the photo kept at SHOW_MAX_SIDE at most.
+    on a copy of at most WORK_MAX_SIDE, its faces found once; the crop's corners are those in the photo kept at
+    SHOW_MAX_SIDE at most. `face_index`: which face (align.find_faces' order), the last one where it is past them.
 
-    Raises utils.InputError for bad files, NoFaceInPhoto when no face is found."""
+    Raises utils.InputError for bad files and a face too small to age, NoFaceInPhoto when no face is found."""
     upload = read_upload(path)
     photo = shrink(upload, SHOW_MAX_SIDE)
     work = shrink(photo)
-    if whole_image or align.is_utkface_chip(name or path):
+    if whole_image or align.is_utkface_chip(path):
         w, h = photo.size
         crop = work.resize((consts.IMAGE_LENGTH, consts.IMAGE_LENGTH), Image.BILINEAR)
         return PreparedFace(photo, crop, [], None, ((0, 0), (w, 0), (w, h), (0, h)), draw_faces(work, [], None, ()),
                             upload.size)
-    boxes = align.detect_faces(work)
-    if not boxes:
+    faces = align.find_faces(work)
+    if not faces:
         raise NoFaceInPhoto('No face found in this photo. Tick "Use the whole image" to age the picture as it '
                             'is, or upload a photo where the face is clearly visible.', draw_faces(work, [], None, ()))
-    face_index = min(max(int(face_index), 0), len(boxes) - 1)
-    aligned = align.align_face(work, face_index)
+    face_index = min(max(int(face_index), 0), len(faces) - 1)
+    try:
+        aligned = align.align_face(work, face_index, faces)
+    except align.FaceTooSmallError as e:
+        raise utils.InputError(sentence(str(e))) from None
+    boxes = [tuple(round(v) for v in face.box) for face in faces]
     return PreparedFace(photo, aligned.crop, boxes, face_index, scaled_points(aligned.crop_box, work.size, photo.size),
                         draw_faces(work, boxes, face_index, aligned.crop_box), upload.size)
 
@@ -151,8 +156,9 @@ def gender_index(value):
 
 
 def face_choices(count):
-    """The face menu's entries for `count` faces found: '1 (largest)', '2', ..."""
-    return [f'{i + 1}' + (' (largest)' if i == 0 else '') for i in range(count)]
+    """The face menu's entries for `count` faces found (align.find_faces' order): '1 (largest, most central)', '2',
+    ..."""
+    return [f'{i + 1}' + (' (largest, most central)' if i == 0 else '') for i in range(count)]
 
 
 def known_age(value):
@@ -161,7 +167,8 @@ def known_age(value):
 
 
 def chosen_face(choice):
-    """The face index (0: the largest) of a face menu entry ('1 (largest)', '2', ...); 0 for none or anything else."""
+    """The face index (0: the first) of a face menu entry ('1 (largest, most central)', '2', ...); 0 for none or
+    anything else."""
     words = str(choice or '').split()
     return int(words[0]) - 1 if words and words[0].isdigit() else 0
 
@@ -219,7 +226,7 @@ def what_was_found(prepared, path, whole):
     found = ('a UTKFace chip, used as it is' if align.is_utkface_chip(path) and not whole else
              'the whole image is used' if not prepared.boxes else
              f'{len(prepared.boxes)} faces found; showing face {prepared.face_index + 1}'
-             + (' (the largest)' if prepared.face_index == 0 else '') + '; the Face menu picks another'
+             + (' (the largest, most central)' if prepared.face_index == 0 else '') + '; the Face menu picks another'
              if len(prepared.boxes) > 1 else 'one face found')
     if prepared.photo.size != prepared.upload_size:
         found += ' (the photo, {}x{}, is shown aged at {}x{})'.format(*prepared.upload_size, *prepared.photo.size)
