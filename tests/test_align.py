@@ -190,6 +190,7 @@ def test_command_line_writes_crop_and_preview(astronaut, tmp_path):
     assert (tmp_path / 'out_face.png').is_file()
 
 
+@pytest.mark.slow
 def test_game_modes_align_real_photos(astronaut, games_checkpoint, tmp_path, capsys):
     import main
     photo = tmp_path / 'astronaut.jpg'
@@ -205,6 +206,7 @@ def test_game_modes_align_real_photos(astronaut, games_checkpoint, tmp_path, cap
     assert np.abs(first_tile - aligned).mean() < 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('extra, message', [([], 'no face found'), (['--face-index', '3'], 'no face found')])
 def test_game_modes_explain_a_photo_without_a_face(extra, message, games_checkpoint, tmp_path):
     import main

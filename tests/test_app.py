@@ -261,6 +261,7 @@ def test_keep_details_on_the_page_gives_the_photo_at_its_own_age_and_the_games_c
     assert np.abs(young - np.asarray(pictures.aged_view(net, state, 8.0, 1)[1], dtype=int)).mean() > 1
 
 
+@pytest.mark.slow
 def test_a_personalised_net_draws_the_framed_face_closer_at_its_age_and_needs_the_classifier(astronaut, tmp_path):
     """The page's personalisation (personalise.py through web.actions.personalised_net) on a real photo with the
     shipped plus model; without the age classifier it says so in one sentence."""

@@ -65,6 +65,7 @@ def test_personalising_is_repeatable_and_leaves_the_global_random_state_alone(ne
     assert all(torch.equal(a, b) for a, b in zip(first.G.state_dict().values(), second.G.state_dict().values()))
 
 
+@pytest.mark.slow
 def test_a_personalised_face_still_ages_to_the_estimator_no_loss_saw(net, classifier, face):
     """The default 40 steps on a real face: much closer to the photo at its own age, a child at 0-5 and an old
     person at 71+ to the evaluation estimator."""
@@ -91,6 +92,7 @@ def test_personalised_renders_draw_each_face_with_its_own_personalised_g(net, cl
     assert not torch.allclose(renders[0], renders[1])
 
 
+@pytest.mark.slow
 def test_cli_aging_game_personalises_by_default_and_explains_a_missing_classifier(tmp_path, capsys):
     argv = ['--mode', 'test', '--input', FACE, '--output', str(tmp_path)]
     main.main(argv)
@@ -112,6 +114,7 @@ def test_cli_aging_game_personalises_by_default_and_explains_a_missing_classifie
     assert '--personalise is for --mode test' in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_eval_judges_personalised_renders(raw_faces, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(sys.modules, 'dlib', None)

@@ -52,6 +52,7 @@ def test_shipped_weights_are_fp16_state_dicts_with_the_reference_keys(net):
     assert all(p.dtype == torch.float32 for p in net.G.parameters())  # loading converts to fp32
 
 
+@pytest.mark.slow
 def test_shipped_model_reconstructs_better_than_the_average_face(net, sample):
     pixels, age_groups, genders = sample
     result = evaluate.reconstruction(net, pixels, age_groups, genders)
@@ -61,6 +62,7 @@ def test_shipped_model_reconstructs_better_than_the_average_face(net, sample):
     assert result['age_effect_pixels'] > 5
 
 
+@pytest.mark.slow
 def test_the_age_label_carries_the_age_of_the_face(net, sample):
     """Nearly every face comes back closer to itself when drawn at its own age group than at the farthest one
     (0-5 for the adults, 71+ for the children): the generator renders age from the label."""
@@ -92,6 +94,7 @@ def estimated_ages_of_renders(estimator, folder, pixels, genders, groups):
     return [estimator.ages(estimators.predict(estimator, faces)).mean().item() for faces in renders]
 
 
+@pytest.mark.slow
 def test_plus_model_renders_children_and_old_people_to_an_estimator_no_loss_saw(sample):
     """The plus model's 0-5 renders of the bundled faces read as small children and its 71+ renders as old people
     to the evaluation estimator (never a training loss); the reference model's 71+ renders stay middle-aged."""

@@ -40,16 +40,19 @@ def run_script(*args, env=None, timeout=600):
     return done.stdout
 
 
+@pytest.mark.slow
 def test_bench_compares_the_fast_path_with_plain_fp32_at_the_smallest_settings():
     out = run_script(sys.executable, 'bench.py', '--rounds', 1, '--steps', 1, '--strips', 1, '--batch-size', 2)
     assert '| plain fp32 | ' in out and '| 1.00x |' in out and '| fast auto' in out
 
 
+@pytest.mark.slow
 def test_profile_step_prints_the_layers_and_operators_at_the_smallest_settings():
     out = run_script(sys.executable, 'tools/profile_step.py', '--batch-size', 2, '--steps', 1)
     assert 'ms a step' in out and '| G.deconv_layers.' in out and '| aten::' in out
 
 
+@pytest.mark.slow
 def test_bench_app_times_the_slider_in_process():
     if not (REPO / 'trained_models' / 'utkface_z50').is_dir():
         pytest.skip('the shipped models are not in trained_models/')
@@ -109,6 +112,7 @@ def test_gpu_train_script_trains_and_packs_what_travels_back(raw_faces, tmp_path
     assert 'done after' in (out_folder / 'device.txt').read_text()
 
 
+@pytest.mark.slow
 def test_detect_eval_tables_the_detectors_and_judges_the_framing():
     from conftest import SHARED_UTKFACE
     framing = ['--framing', SHARED_UTKFACE] if SHARED_UTKFACE.is_dir() else []
