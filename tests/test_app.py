@@ -128,7 +128,8 @@ def test_smooth_aging_gif(net, tmp_path):
 def test_smooth_aging_gif_from_the_command_line(games_checkpoint, tmp_path, capsys):
     import main
     face = sample_faces(1)[0]
-    main.main(['--mode', 'test', '--input', str(face), '--smooth', '5', '--load', games_checkpoint, '-o', str(tmp_path)])
+    main.main(['--mode', 'test', '--input', str(face), '--smooth', '5', '--personalise', '0', '--load', games_checkpoint,
+               '-o', str(tmp_path)])
     png, gif, smooth = capsys.readouterr().out.split()
     assert smooth == png[:-len('.png')] + '_smooth.gif'
     with Image.open(smooth) as frames:

@@ -94,7 +94,7 @@ def run_main(argv, capsys):
 
 def test_cli_test_mode(games_checkpoint, tmp_path, capsys):
     out = run_main(['--mode', 'test', '--load', games_checkpoint, '--input', FACE_A, '--age', '38',
-                    '--gender', 'Female', '--watermark', '--output', str(tmp_path)], capsys)
+                    '--gender', 'Female', '--watermark', '--personalise', '0', '--output', str(tmp_path)], capsys)
     assert out == [str(tmp_path / 'out_female_38.png'), str(tmp_path / 'out_female_38.gif')]
     assert Image.open(out[0]).size == strip_size(11, AGING_TILE)
     assert gif_frames(out[0]) == 10

@@ -1,4 +1,5 @@
-"""The layout: imports run one way, the networks' file sits at the bottom, no file or function grows too long."""
+"""The layout: imports run one way, the networks' file sits at the bottom and the page at the top, no file, function
+or class of the page grows too long."""
 import ast
 
 from conftest import REPO
@@ -52,6 +53,13 @@ def test_no_project_import_inside_a_function_but_the_facade_delegates():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 inner = project_imports(ast.walk(node))
                 assert inner <= FACADE_DELEGATES.get((name, node.name), set()), (name, node.name, inner)
+
+
+def test_the_page_has_no_class_over_80_lines():
+    for name in [name for name in MODULES if name.startswith('web') or name == 'app']:
+        for node in ast.walk(parsed(name)):
+            if isinstance(node, ast.ClassDef):
+                assert node.end_lineno - node.lineno < 80, (name, node.name)
 
 
 def test_no_module_over_450_lines_and_no_function_over_80():

@@ -16,64 +16,9 @@ from web.pictures import DEFAULT_AGE, SHOW_MAX_SIDE, aged_view, group_strip
 from web.tab import Tab, endpoint, fail, undecoded
 
 
-class AgingTab(Tab):
-    title, id = 'Aging', 'aging'
-
-    def build(self, model):
-        gr = self.gr
-        state = self.state()
-        with gr.Row():
-            with gr.Column():
-                photo = self.upload('Photo (JPEG, PNG, WebP, BMP)', 'photo')
-                webcam = undecoded(gr.Image(sources=['webcam'], type='filepath', elem_id='webcam',
-                                            label='or take one with the webcam', height=160))
-                faces = gr.Dropdown([], label='Face (the numbers in the picture)', visible=False, elem_id='faces')
-                whole = gr.Checkbox(False, label='Use the whole image (when no face is found)', elem_id='whole')
-            preview = gr.Image(label='Detected faces (green: the one used, yellow: its crop)', interactive=False,
-                               elem_id='preview', height=320)
-            crop = gr.Image(label='The framed face that is used', interactive=False, elem_id='crop', height=320,
-                            format='png')
-        message = gr.Markdown('Upload a photo to start.', elem_id='aging-message')
-        with gr.Row():
-            with gr.Column(scale=1):
-                age = gr.Slider(0, 100, value=DEFAULT_AGE, step=0.5, label='Age (years)', elem_id='age')
-                gender = gr.Radio(list(GENDERS), value=GENDERS[0], label='Gender', elem_id='gender')
-                photo_age = gr.Number(DEFAULT_AGE, minimum=0, maximum=100, elem_id='photo-age',
-                                      label='Age of the person in the photo (the photo is aged from it)')
-                personal = gr.Checkbox(False, label='Personalise the generator to this photo, the person being the '
-                                       'age above (5-10 s): every age keeps the person', elem_id='personalise')
-                details = gr.Checkbox(False, label="The 128-px face below keeps the photo's details: only the age "
-                                      'change is added', elem_id='details')
-                aged_face = gr.Image(label='The 128-px face at this age', interactive=False, format='png',
-                                     elem_id='aged-face', height=256)
-            aged = gr.Image(label=f'The photo at this age (its own size, at most {SHOW_MAX_SIDE} px a side)',
-                            interactive=False, format='jpeg', elem_id='aged-photo', height=640, scale=2)
-        with gr.Row():
-            strip_button = gr.Button('The ten age groups', elem_id='strip-button')
-            gif_button = gr.Button('Lifespan GIF', elem_id='gif-button')
-            mp4_button = gr.Button('Lifespan MP4', elem_id='mp4-button')
-        strip = gr.Image(label="Ten age groups: the aged photo's face", interactive=False, format='png',
-                         elem_id='strip', height=200)
-        lifespan = gr.File(label='Lifespan animation (download)', elem_id='lifespan', height=100)
-
-        shown = [state, preview, crop, aged, aged_face, faces, age, gender, photo_age, message]
-        upload, notice = self.handled(self.on_upload), self.handled(self.tuning_notice)
-        for source, name in ((photo, 'upload'), (webcam, 'webcam')):  # say so first when it will tune
-            source.change(notice, [personal], [message], **endpoint(None)).then(
-                upload, [source, model, whole, details, personal], shown, **endpoint(name))
-        reload = self.handled(self.on_reload)
-        for trigger in (faces.input, whole.input, model.input, personal.input, photo_age.submit):  # personalise again
-            trigger(notice, [personal], [message], **endpoint(None)).then(
-                reload, [state, photo, model, faces, whole, age, gender, details, photo_age, personal], shown,
-                **endpoint('personalise' if trigger == personal.input else None))
-        for trigger in (age.change, gender.input, details.input):
-            trigger(self.handled(self.on_age), [state, model, age, gender, details, photo_age],
-                    [aged, aged_face, message], trigger_mode='always_last', show_progress='hidden',
-                    **endpoint('render' if trigger == age.change else None))
-        strip_button.click(self.handled(self.on_strip), [state, gender, photo_age], [strip, message],
-                           **endpoint('strip'))
-        gif_button.click(self.handled(self.on_gif), [state, gender], [lifespan, message], **endpoint('gif'))
-        mp4_button.click(self.handled(self.on_mp4), [state, gender], [lifespan, message], **endpoint('mp4'))
+class AgingHandlers(Tab):
+    """What the Aging tab answers to each of its events: plain methods on the components' values (tests call them
+    without gradio); AgingTab lays the components out and wires them here."""
 
     def tuning_notice(self, personal):
         """The message while a photo loads: what is happening when it is personalised (the long part)."""
@@ -145,3 +90,63 @@ class AgingTab(Tab):
             return path, f'{kind} of the whole lifespan, 0 to 100 years ({LIFESPAN_FRAMES} frames): ready to download.'
         except utils.InputError as e:
             return None, fail(e)
+
+
+class AgingTab(AgingHandlers):
+    title, id = 'Aging', 'aging'
+
+    def build(self, model):
+        gr = self.gr
+        state = self.state()
+        with gr.Row():
+            with gr.Column():
+                photo = self.upload('Photo (JPEG, PNG, WebP, BMP)', 'photo')
+                webcam = undecoded(gr.Image(sources=['webcam'], type='filepath', elem_id='webcam',
+                                            label='or take one with the webcam', height=160))
+                faces = gr.Dropdown([], label='Face (the numbers in the picture)', visible=False, elem_id='faces')
+                whole = gr.Checkbox(False, label='Use the whole image (when no face is found)', elem_id='whole')
+            preview = gr.Image(label='Detected faces (green: the one used, yellow: its crop)', interactive=False,
+                               elem_id='preview', height=320)
+            crop = gr.Image(label='The framed face that is used', interactive=False, elem_id='crop', height=320,
+                            format='png')
+        message = gr.Markdown('Upload a photo to start.', elem_id='aging-message')
+        with gr.Row():
+            with gr.Column(scale=1):
+                age = gr.Slider(0, 100, value=DEFAULT_AGE, step=0.5, label='Age (years)', elem_id='age')
+                gender = gr.Radio(list(GENDERS), value=GENDERS[0], label='Gender', elem_id='gender')
+                photo_age = gr.Number(DEFAULT_AGE, minimum=0, maximum=100, elem_id='photo-age',
+                                      label='Age of the person in the photo (the photo is aged from it)')
+                personal = gr.Checkbox(False, label='Personalise the generator to this photo, the person being the '
+                                       'age above (5-10 s): every age keeps the person', elem_id='personalise')
+                details = gr.Checkbox(False, label="The 128-px face below keeps the photo's details: only the age "
+                                      'change is added', elem_id='details')
+                aged_face = gr.Image(label='The 128-px face at this age', interactive=False, format='png',
+                                     elem_id='aged-face', height=256)
+            aged = gr.Image(label=f'The photo at this age (its own size, at most {SHOW_MAX_SIDE} px a side)',
+                            interactive=False, format='jpeg', elem_id='aged-photo', height=640, scale=2)
+        with gr.Row():
+            strip_button = gr.Button('The ten age groups', elem_id='strip-button')
+            gif_button = gr.Button('Lifespan GIF', elem_id='gif-button')
+            mp4_button = gr.Button('Lifespan MP4', elem_id='mp4-button')
+        strip = gr.Image(label="Ten age groups: the aged photo's face", interactive=False, format='png',
+                         elem_id='strip', height=200)
+        lifespan = gr.File(label='Lifespan animation (download)', elem_id='lifespan', height=100)
+
+        shown = [state, preview, crop, aged, aged_face, faces, age, gender, photo_age, message]
+        upload, notice = self.handled(self.on_upload), self.handled(self.tuning_notice)
+        for source, name in ((photo, 'upload'), (webcam, 'webcam')):  # say so first when it will tune
+            source.change(notice, [personal], [message], **endpoint(None)).then(
+                upload, [source, model, whole, details, personal], shown, **endpoint(name))
+        reload = self.handled(self.on_reload)
+        for trigger in (faces.input, whole.input, model.input, personal.input, photo_age.submit):  # personalise again
+            trigger(notice, [personal], [message], **endpoint(None)).then(
+                reload, [state, photo, model, faces, whole, age, gender, details, photo_age, personal], shown,
+                **endpoint('personalise' if trigger == personal.input else None))
+        for trigger in (age.change, gender.input, details.input):
+            trigger(self.handled(self.on_age), [state, model, age, gender, details, photo_age],
+                    [aged, aged_face, message], trigger_mode='always_last', show_progress='hidden',
+                    **endpoint('render' if trigger == age.change else None))
+        strip_button.click(self.handled(self.on_strip), [state, gender, photo_age], [strip, message],
+                           **endpoint('strip'))
+        gif_button.click(self.handled(self.on_gif), [state, gender], [lifespan, message], **endpoint('gif'))
+        mp4_button.click(self.handled(self.on_mp4), [state, gender], [lifespan, message], **endpoint('mp4'))
