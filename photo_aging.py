@@ -18,18 +18,26 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   (eye_mask): G's eyes for 0-10 were dark holes at the photo's size; with the person's eyes the estimator reads
   those faces older (0-5: 20 years), a trade measured in MODEL.md. Towards old age most of G's change to the eyes
   is left out too (OLD_EYES): it turned children's dark irises grey-blue.
+- the shape of age (Composition.warp, age_shape.py): the photo's face, its coarse band and G's two renders are moved
+  to the target age's landmarks (the photo's own plus the difference of real faces' median shapes between the two
+  ages, from UTKFace) by a thin-plate spline, before the bands are added, so every band lies on the same face; the
+  warp reaches beyond the face mask (chin, jaw) and fades to nothing at the edge of its own ellipse.
+- a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail (stubble, pores, lines; the
+  photo minus its coarse band, but its grain finer than SKIN_GRAIN photo pixels) fades too, and facial hair found on
+  the photo (age_shape.beard_mask, not on women) is replaced by its cheeks' colour, shaded as a child's lower face,
+  twice as fast (BEARD_FADE).
 
-Pixels outside the mask keep their exact values. METHODS names this and the two candidates it is measured against
-(MODEL.md):
+Pixels outside the mask (with the warp, outside its ellipse) keep their exact values. METHODS names these and the
+candidates they are measured against (MODEL.md):
 `python main.py --mode eval --input photos --estimators trained_models/age_estimators`.
 """
-import functools
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from PIL import Image
 
+import age_shape
 import align
 import consts
 import games
@@ -39,6 +47,9 @@ FINE_SIGMA = 0.7  # face pixels: the photo's detail finer than this stays at eve
 GAIN_GROUPS = 3  # the change's gain reaches its full value this many groups from the photo's age
 EYE_RADII = (8.0, 5.0)  # face pixels: the eye mask's Gaussian, wider than tall
 OLD_EYES = 0.8  # in renders two groups or more older, this much of G's change to the eyes is left out
+BEARD_FADE = 2  # facial hair fades twice as fast as the rest of the photo (none left two groups before adulthood)
+BEARD_GRAIN = 0.3  # this much of the hair's grain stays (as grain of the skin): the hair's own is coarse
+SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's grain) stays in a child's skin
 PERSONALISE_STEPS = 20  # a photo keeps its own person here, so G is tuned half as long as for a chip (personalise.STEPS)
 
 
@@ -52,39 +63,25 @@ class Composition:
     young_gain: float = 1.3  # ... and to this three or more groups younger
     fade_detail: bool = True  # the photo (but its fine detail) fades towards G's child at younger ages
     keep_eyes: bool = True  # the photo's own eyes stay where it fades, and mostly where it grows old (eye_mask)
+    warp: float = 0.0  # the photo, G's renders and the change moved to the age's shape (age_shape), this much of it
+    smooth_skin: bool = False  # where the photo fades, its skin's detail (stubble, pores, lines) fades too, but grain
 
 
 METHODS = {
     'compose': Composition(),  # the default: this module's composition
+    'warp': Composition(warp=1.0),  # and the face moved to the age's shape
+    'child': Composition(warp=1.0, smooth_skin=True),  # and the skin of a child towards childhood
     'change': Composition(sharpen=0, chroma_sigma=0, chroma_gain=1, old_gain=1, young_gain=1, fade_detail=False,
                           keep_eyes=False),
     'paste': None,  # the 128-px render pasted back (align.paste_back, colours matched): the page's old paste-back
 }
 
-@dataclass
-class FramedPhoto:
-    """A photo at its own size, the 128-px face cut from it, the face box and the crop square's four corners."""
-    photo: Image.Image
-    crop: Image.Image
-    box: tuple
-    crop_box: tuple
-
-
-def frame_photo(image, face_index=0):
-    """A FramedPhoto of a PIL photo: its face number `face_index` (largest first) framed like a UTKFace chip."""
-    crop, box, crop_box = align.align_face(image, face_index)
-    return FramedPhoto(image.convert('RGB'), crop, box, crop_box)
-
-
-@functools.lru_cache(maxsize=1)
-def eye_mask(size=consts.IMAGE_LENGTH):
-    """float32 size x size: 1 on the two eyes of an aligned face (where align frames them), falling smoothly to 0."""
-    v, u = np.mgrid[0:size, 0:size] + 0.5
-    left = align.FACE_CENTER[0] - align.FACE_FRACTION / 2  # the face box in the aligned face, as align measured it
-    top = align.FACE_CENTER[1] - align.FACE_FRACTION / 2
+def eye_mask(centres=age_shape.EYE_CENTRES, size=consts.IMAGE_LENGTH):
+    """float32 size x size: 1 on the two eyes of an aligned face, falling smoothly to 0; the eyes at `centres` (two
+    (x, y) in its pixels; by default where UTKFace chips have them)."""
+    v, u = np.mgrid[0:size, 0:size]
     mask = np.zeros((size, size))
-    for x, y in align.EYE_POSITIONS:
-        cx, cy = (left + x * align.FACE_FRACTION) * size, (top + y * align.FACE_FRACTION) * size
+    for cx, cy in centres:
         mask += np.exp(-((u - cx) / EYE_RADII[0]) ** 2 / 2 - ((v - cy) / EYE_RADII[1]) ** 2 / 2)
     return np.clip(1.3 * mask, 0, 1).astype(np.float32)
 
@@ -104,18 +101,22 @@ def coarse_colour(change, how):
 
 
 class PhotoAger:
-    """One photo ready to be aged: the face region's bands and mask are computed once; each age is then one warp
-    of the 128-px change and a sum (tens of milliseconds for a face of 500 px)."""
+    """One photo ready to be aged: the face region's bands, mask and landmarks are computed once; each age is then a
+    warp of the photo to the age's shape (age_shape), one of the 128-px change and a sum (about 0.1 s a face of
+    500 px). `gender` picks the shape prototypes (None: both genders' mean)."""
 
-    def __init__(self, photo, crop_box, photo_age, how=METHODS['compose']):
-        self.how, self.own_position = how, games.group_position(photo_age)
+    def __init__(self, photo, crop_box, photo_age, how=METHODS['compose'], gender=None):
+        self.how, self.own_position, self.gender = how, games.group_position(photo_age), gender
         self.photo = np.array(photo.convert('RGB'))
-        corners = np.array(crop_box)
+        matrix = align.face_to_image_matrix(crop_box)
+        pad = age_shape.PAD if how.warp else 0
+        corners = np.array([matrix @ (u, v, 1) for u in (-pad, consts.IMAGE_LENGTH + pad)
+                            for v in (-pad, consts.IMAGE_LENGTH + pad)])
         x0, y0 = np.floor(corners.min(0)).astype(int).clip(0, None)
         x1 = min(int(np.ceil(corners[:, 0].max())) + 1, self.photo.shape[1])
         y1 = min(int(np.ceil(corners[:, 1].max())) + 1, self.photo.shape[0])
         self.region = (x0, y0, max(x1, x0), max(y1, y0))
-        self.matrix = align.face_to_image_matrix(crop_box)
+        self.matrix = matrix
         self.matrix[:, 2] -= (x0, y0)
         self.scale = float(np.hypot(*self.matrix[:, 0]))  # photo pixels per face pixel
         size = (self.region[2] - x0, self.region[3] - y0)
@@ -126,6 +127,17 @@ class PhotoAger:
         self.alpha = self.alpha[..., None]
         roi = self.photo[y0:self.region[3], x0:self.region[2]].astype(np.float32)
         self.roi, self.coarse = roi, cv2.GaussianBlur(roi, (0, 0), self.scale * FINE_SIGMA)
+        if how.warp:
+            self.points = age_shape.landmarks(np.asarray(align.cut_chip(photo, face_to_chip_matrix(crop_box))))
+            grid = np.stack(np.meshgrid(np.arange(size[0]), np.arange(size[1])), -1).astype(np.float64)
+            self.face_xy = (grid @ cv2.invertAffineTransform(self.matrix)[:, :2].T
+                            + cv2.invertAffineTransform(self.matrix)[:, 2] + pad).astype(np.float32)
+            self.grid = grid.astype(np.float32)
+        if how.smooth_skin:  # facial hair is looked for on men and on faces of unknown gender
+            self.to_face = cv2.invertAffineTransform(self.matrix)
+            self.to_face[:, 2] += age_shape.PAD
+            self.beard = age_shape.beard_mask(self.padded_face(roi).clip(0, 255).astype(np.uint8), self.points,
+                                              age_shape.PAD) * (gender != consts.FEMALE)
 
     def aged(self, render, own_render, years):
         """The photo with the change from `own_render` (the photo's age) to `render` (`years` old; uint8 128x128x3
@@ -133,29 +145,89 @@ class PhotoAger:
         if self.empty:
             return Image.fromarray(self.photo)
         how, position = self.how, games.group_position(years)
-        change = coarse_colour(render.astype(np.float32) - own_render.astype(np.float32), how)
+        roi, coarse, render, own_render = self.roi, self.coarse, render.astype(np.float32), own_render.astype(np.float32)
+        eyes_at, target = age_shape.EYE_CENTRES, self.points if how.warp else None
+        beard = self.beard if how.smooth_skin else None
+        if how.warp and position != self.own_position:
+            target = age_shape.aged_landmarks(self.points, self.own_position, position, self.gender, how.warp)
+            flow = age_shape.displacement(self.points, target, age_shape.PAD)
+            roi, coarse = self.moved(flow)
+            beard = age_shape.warp_face(beard, flow, age_shape.PAD) if how.smooth_skin else None
+            render, own_render = (age_shape.warp_face(face, age_shape.displacement(moved_from(face, target), target))
+                                  for face in (render, own_render))
+            eyes_at = age_shape.eye_centres(target)
+        change = coarse_colour(render - own_render, how)
         change *= change_gain(self.own_position - position, how)
         younger = min(self.own_position - position, consts.ADULT_GROUP - position)
         fade = min(max(younger / games.DETAIL_FADE_GROUPS, 0.0), 1.0) if how.fade_detail else 0.0
         older = min(max((position - self.own_position) / 2, 0.0), 1.0)
         eyes = max(fade, OLD_EYES * older) if how.keep_eyes else 0.0
-        keep = 1 - eyes * eye_mask()  # the photo's own eyes, where it fades or grows old
+        keep = 1 - eyes * eye_mask(eyes_at)  # the photo's own eyes, where it fades or grows old
         warped = self.warp(change * keep[..., None])
         if how.sharpen:
             warped += how.sharpen * (warped - cv2.GaussianBlur(warped, (0, 0), self.scale))
         if fade:
-            warped -= fade * self.warp(keep)[..., None] * (self.coarse - self.warp(own_render.astype(np.float32)))
-        roi = self.roi + self.alpha * warped
+            warped -= fade * self.warp(keep)[..., None] * (coarse - self.warp(own_render))
+        if fade and how.smooth_skin:
+            skin = self.warp(age_shape.skin_mask(target))[..., None]
+            warped -= fade * skin * (cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN) - coarse)
+        roi = roi + self.alpha * warped
+        if fade and how.smooth_skin:
+            roi = self.shaved(roi, beard, min(1.0, BEARD_FADE * fade), target)
         x0, y0, x1, y1 = self.region
         photo = self.photo.copy()
         photo[y0:y1, x0:x1] = roi.clip(0, 255).round().astype(np.uint8)
         return Image.fromarray(photo)
+
+    def padded_face(self, roi):
+        """The face region (float, the photo's pixels) cut as the 128-px face with PAD face pixels around it."""
+        side = consts.IMAGE_LENGTH + 2 * age_shape.PAD
+        return cv2.warpAffine(cv2.GaussianBlur(roi, (0, 0), self.scale / 2), self.to_face, (side, side),
+                              flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    def shaved(self, roi, beard, strength, points):
+        """The face region with its facial hair (`beard`, padded_face's pixels) replaced by the colour of its cheeks
+        (landmarks `points`), shaded as a child's lower face and neck (age_shape.shading), and the photo's grain."""
+        cheeks = age_shape.cheek_mask(points, age_shape.PAD)
+        if not beard.any() or not cheeks.any():
+            return roi
+        skin = np.median(self.padded_face(roi)[cheeks], 0) * age_shape.shading(points, age_shape.PAD)[..., None]
+        x0, y0, x1, y1 = self.region
+        skin, beard = (cv2.warpAffine(face, cv2.invertAffineTransform(self.to_face), (x1 - x0, y1 - y0),
+                                      flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) for face in (skin, beard))
+        beard = beard[..., None]
+        grain = roi - cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN)
+        return roi + strength * beard * (skin + BEARD_GRAIN * grain - roi)
+
+    def moved(self, flow):
+        """The face region and its coarse band moved by a displacement of the face (age_shape.displacement, PAD)."""
+        face_flow = cv2.remap(flow, self.face_xy[..., 0], self.face_xy[..., 1], cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        read = self.grid + face_flow @ self.matrix[:, :2].T.astype(np.float32)
+        return [cv2.remap(image, read[..., 0], read[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+                for image in (self.roi, self.coarse)]
 
     def warp(self, face):
         """A float 128 x 128 x 3 face (or change) warped onto the face region of the photo."""
         x0, y0, x1, y1 = self.region
         return cv2.warpAffine(face, self.matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_CUBIC,
                               borderMode=cv2.BORDER_REPLICATE)
+
+
+def moved_from(face, target, most=0.15):
+    """A render's landmarks, each at most `most` of the eye distance from `target` (dlib misreads blurry renders)."""
+    points = age_shape.landmarks(face.clip(0, 255).astype(np.uint8))
+    left, right = age_shape.eye_centres(target)
+    limit = most * float(np.hypot(*(right - left)))
+    offset = points - target
+    length = np.maximum(np.hypot(offset[:, 0], offset[:, 1]), 1e-6)[:, None]
+    return target + offset * np.minimum(1, limit / length)
+
+
+def face_to_chip_matrix(crop_box):
+    """The chip_transform matrix of a crop: photo pixels to the CHIP_SIZE chip it cuts."""
+    chip_corners = np.float32([(0, 0), (align.CHIP_SIZE, 0), (align.CHIP_SIZE, align.CHIP_SIZE)])
+    return cv2.getAffineTransform(np.float32(crop_box[:3]), chip_corners).astype(np.float64)
 
 
 def renders_at(net, z, ages, photo_age, gender):
@@ -170,15 +242,13 @@ def aged_photos(net, framed, z, photo_age, gender, ages=consts.AGE_GROUP_CENTRES
     renders, own = renders_at(net, z, ages, photo_age, gender)
     if METHODS[method] is None:
         return [align.paste_back(framed.photo, render, framed.crop_box, reference=framed.crop) for render in renders]
-    ager = PhotoAger(framed.photo, framed.crop_box, photo_age, METHODS[method])
+    ager = PhotoAger(framed.photo, framed.crop_box, photo_age, METHODS[method], gender)
     return [ager.aged(render, own, years) for render, years in zip(renders, ages)]
 
 
 def face_chip(framed, photo):
     """The 128-px face of an aged `photo` (PIL), cut exactly where the framed photo's face was cut."""
-    chip_corners = np.float32([(0, 0), (align.CHIP_SIZE, 0), (align.CHIP_SIZE, align.CHIP_SIZE)])
-    matrix = cv2.getAffineTransform(np.float32(framed.crop_box[:3]), chip_corners).astype(np.float64)
-    return align.cut_chip(photo, matrix)
+    return align.cut_chip(photo, face_to_chip_matrix(framed.crop_box))
 
 
 def face_region(crop_box, size, margin=0.15):

@@ -13,6 +13,8 @@ import torch
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 from tqdm import tqdm
 
+import align
+import age_shape
 import consts
 import estimators
 import metrics
@@ -59,7 +61,7 @@ def laplacian_variance(photo, box):
 
 def age_one_photo(net, path, age, gender, classifier, steps, method):
     """(framed photo, its ten aged versions, seconds taken: personalising, encoding and composing)."""
-    framed = photo_aging.frame_photo(load_image(path))
+    framed = align.align_face(load_image(path))
     start = time.perf_counter()
     face = pil_to_model_tensor_transform(framed.crop)
     tuned = personalise.personalised(net, face, age_to_group(age), gender, classifier, steps) if steps else net
@@ -73,16 +75,18 @@ def chip_tensor(chip):
 
 
 def judge(framed, aged, estimator, identity_model):
-    """Per group: sharpness against the photo's, estimated years, dlib's distance to the photo's face (or None)."""
+    """Per group: sharpness against the photo's, estimated years, dlib's distance to the photo's face (or None), and
+    the face's shape (age_shape.lower_face; None without dlib)."""
     chips = torch.stack([chip_tensor(photo_aging.face_chip(framed, photo)) for photo in aged])
     years = estimator.ages(estimators.predict(estimator, chips)).tolist()
     base = laplacian_variance(framed.photo, framed.box)
     sharpness = [laplacian_variance(photo, framed.box) / base for photo in aged]
-    distances = [None] * len(aged)
+    distances, shapes = [None] * len(aged), [None] * len(aged)
     if identity_model is not None:
         own = metrics.face_descriptors(identity_model, chip_tensor(framed.crop)[None])
         distances = (metrics.face_descriptors(identity_model, chips) - own).norm(dim=1).tolist()
-    return sharpness, years, distances
+        shapes = [age_shape.lower_face(age_shape.landmarks(chip.permute(1, 2, 0).numpy())) for chip in chips]
+    return sharpness, years, distances, shapes
 
 
 def sheet_row(framed, aged):
@@ -103,6 +107,20 @@ def sheet_header(width):
     return np.asarray(header)
 
 
+def spearman(values):
+    """The rank correlation of values with their order (ties take their first rank)."""
+    ranks = np.argsort(np.argsort(values))
+    return float(np.corrcoef(ranks, np.arange(len(values)))[0, 1])
+
+
+def shape_summary(rows):
+    """The aged faces' lower face (age_shape.lower_face) per group, the photos' mean, beside UTKFace's faces'."""
+    shapes = np.array([r['lower_face'] for r in rows], dtype=float).reshape(-1, consts.NUM_AGES)
+    real = [np.mean([age_shape.lower_face(p) for p in group]) for group in age_shape.prototypes()]
+    return {'lower_face_per_group': np.round(np.nanmean(shapes, 0), 3).tolist(),
+            'lower_face_utkface_per_group': np.round(real, 3).tolist()}
+
+
 def per_group_summary(rows, seconds, ages):
     """eval.json's numbers: per group means over the photos, and the targets' figures."""
     table = np.array([[r['sharpness'], r['years']] for r in rows], dtype=float).reshape(-1, consts.NUM_AGES, 2)
@@ -113,6 +131,7 @@ def per_group_summary(rows, seconds, ages):
             'sharpness_min_over_photos_per_group': table[:, :, 0].min(0).round(3).tolist(),
             'estimated_years_per_group': table[:, :, 1].mean(0).round(1).tolist(),
             'identity_adult_groups_verified': float(np.mean(verified)) if verified else None,
+            'rank_correlation_years_per_photo': round(float(np.mean([spearman(row) for row in table[:, :, 1]])), 3),
             'seconds_per_photo_ten_ages': round(float(np.mean(seconds)), 2)}
 
 
@@ -128,13 +147,15 @@ def evaluate_photos(net, folder, output, estimators_folder=estimators.DEFAULT_FO
     for path, age, gender in tqdm(photos, desc='Aging photos', unit='photo'):
         framed, aged, took = age_one_photo(net, path, age, gender, classifier, steps, method)
         for group, numbers in enumerate(zip(*judge(framed, aged, estimator, identity_model))):
-            rows.append(dict(zip(('photo', 'age', 'gender', 'group', 'sharpness', 'years', 'distance'),
+            rows.append(dict(zip(('photo', 'age', 'gender', 'group', 'sharpness', 'years', 'distance', 'lower_face'),
                                  (os.path.basename(path), age, gender, group) + numbers)))
         seconds.append(took)
         sheet.append(sheet_row(framed, aged))
     result = {'method': method, 'personalise_steps': steps, **per_group_summary(rows, seconds, [a for _, a, _ in photos])}
     if identity_model is None:
         result['identity'] = reason
+    else:
+        result.update(shape_summary(rows))
     write_outputs(result, rows, sheet, output)
     return result
 

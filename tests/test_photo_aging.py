@@ -2,10 +2,12 @@
 import csv
 import json
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
+import age_shape
 import align
 import consts
 import main
@@ -18,7 +20,7 @@ SHIPPED = consts.SHIPPED_MODEL
 
 @pytest.fixture(scope='module')
 def framed(astronaut):
-    return photo_aging.frame_photo(Image.open(astronaut))
+    return align.align_face(Image.open(astronaut))
 
 
 @pytest.fixture(scope='module')
@@ -44,7 +46,7 @@ def test_cli_writes_the_photo_aged_to_every_group_at_its_own_size(games_checkpoi
     assert out == [str(tmp_path / f'out_female_42.{ext}') for ext in ('png', 'gif')] + [
         str(tmp_path / 'out_female_42_smooth.gif')] + aged + [str(tmp_path / 'astronaut_aged_smooth.gif')]
     photo = np.asarray(Image.open(astronaut), dtype=float)
-    framed = photo_aging.frame_photo(Image.open(astronaut))
+    framed = align.align_face(Image.open(astronaut))
     outside = outside_region(framed)
     for path in aged:
         picture = np.asarray(Image.open(path), dtype=float)
@@ -55,16 +57,52 @@ def test_cli_writes_the_photo_aged_to_every_group_at_its_own_size(games_checkpoi
     assert (gif.n_frames, gif.size) == (5, (x1 - x0, y1 - y0))  # the face's region at the photo's resolution
 
 
-def test_pixels_outside_the_face_keep_their_exact_values_and_the_own_age_is_the_photo(framed):
+@pytest.mark.parametrize('method', ['compose', 'child'])
+def test_pixels_outside_the_face_keep_their_exact_values_and_the_own_age_is_the_photo(framed, method):
     rng = np.random.default_rng(0)
     own = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
     older = np.clip(own.astype(int) + rng.integers(-40, 40, own.shape), 0, 255).astype(np.uint8)
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS[method], consts.FEMALE)
     photo = np.asarray(framed.photo)
+    outside = np.ones(photo.shape[:2], bool)
+    x0, y0, x1, y1 = ager.region
+    outside[y0:y1, x0:x1] = False
+    assert outside.mean() > 0.3
     assert np.array_equal(np.asarray(ager.aged(own, own, 42)), photo)  # no change asked: the photo, bit for bit
-    aged = np.asarray(ager.aged(older, own, 80))
-    assert np.array_equal(aged[outside_region(framed)], photo[outside_region(framed)])
-    assert np.abs(aged.astype(int) - photo).max() > 20  # the face did change
+    for years in (2.5, 80):
+        aged = np.asarray(ager.aged(older, own, years))
+        assert np.array_equal(aged[outside], photo[outside])
+        assert np.abs(aged.astype(int) - photo).max() > 20  # the face did change
+
+
+@pytest.mark.parametrize('name, age, older', [('fairface_0124.jpg', 1, True), ('fairface_0379.jpg', 75, False)])
+def test_a_baby_and_an_elder_age_to_every_group_and_their_faces_take_the_shape_of_age(shipped_net, name, age, older):
+    """A 0-2 photo aged to 71+ gets a longer lower face (no baby's face kept), a 71+ photo at 0-5 a shorter one."""
+    framed = align.align_face(Image.open(f'photos/fairface/{name}'))
+    z = photo_aging.z_of(shipped_net, framed)
+    aged = photo_aging.aged_photos(shipped_net, framed, z, age, consts.MALE, method='child')
+    assert len(aged) == consts.NUM_AGES and all(photo.size == framed.photo.size for photo in aged)
+    chip = lambda photo: np.asarray(photo_aging.face_chip(framed, photo))
+    lower = lambda photo: age_shape.lower_face(age_shape.landmarks(chip(photo)))
+    change = lower(aged[-1 if older else 0]) - lower(framed.photo)
+    assert change > 0.05 if older else change < -0.05
+
+
+@pytest.mark.parametrize('method, shaved', [('compose', False), ('child', True)])
+def test_facial_hair_fades_towards_childhood(framed, method, shaved):
+    """A dark patch on the lower face (a beard) that G draws at every age is gone from the child where the photo's
+    facial hair is looked for, and stays in the adult."""
+    points = age_shape.landmarks(np.asarray(framed.crop))
+    region = age_shape.lower_face_region(points, 0, 128)
+    photo = np.array(framed.photo)
+    hair = cv2.warpAffine(region, align.face_to_image_matrix(framed.crop_box), framed.photo.size) > 0.9
+    photo[hair] = (40, 30, 25)  # a dark beard over the chin and jaw
+    bearded = Image.fromarray(photo)
+    ager = photo_aging.PhotoAger(bearded, framed.crop_box, 42, photo_aging.METHODS[method], consts.MALE)
+    own = np.asarray(photo_aging.face_chip(framed, bearded))  # G drawing the bearded face, at every age
+    beard = lambda image: np.asarray(image, float)[hair].mean()
+    assert beard(ager.aged(own, own, 42)) < 60  # the adult keeps it
+    assert (beard(ager.aged(own, own, 2.5)) > 100) == shaved  # the child's skin is the cheeks'
 
 
 def test_the_age_change_keeps_only_its_coarse_colour():
@@ -126,12 +164,11 @@ def test_the_photos_own_eyes_stay_towards_childhood_and_mostly_towards_old_age(f
     photo's, the cheeks take the change."""
     own = np.full((128, 128, 3), 100, np.uint8)
     brighter = own + np.uint8(40)
-    mask = photo_aging.eye_mask()
-    eye, cheek = np.unravel_index(mask.argmax(), mask.shape), (90, 40)  # (row, column) in the 128-px face
+    eye, cheek = tuple(np.round(age_shape.EYE_CENTRES[0][::-1]).astype(int)), (90, 40)  # (row, column), 128-px face
     to_photo = align.face_to_image_matrix(framed.crop_box)
     at = lambda image, rc: np.asarray(image, float)[tuple(np.round(to_photo @ (rc[1], rc[0], 1)).astype(int)[::-1])]
     ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42)
-    for years, eye_share in ((80, 0.25), (2.5, 0.05)):
+    for years, eye_share in ((80, 0.3), (2.5, 0.05)):  # 1 - OLD_EYES of the change stays in the old eyes
         aged = ager.aged(brighter if years > 42 else own, own if years > 42 else brighter, years)
         change = lambda rc: np.abs(at(aged, rc) - at(framed.photo, rc)).mean()
         assert change(eye) < eye_share * change(cheek), years

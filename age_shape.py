@@ -1,0 +1,278 @@
+"""The shape of age: where a face's 68 landmarks move from one age group to another, and the warp that moves them.
+
+Real children's faces differ from adults' mostly in shape (a lower face about 15% shorter against the distance
+between the eyes, a short nose, larger eyes); the generator's renders move that way but about half as far, and
+towards old age the wrong way (../shared/README.md). So the shape comes from real faces, as in classic age
+progression (Kemelmacher-Shlizerman et al. 2014, the flow between age prototypes): PROTOTYPES holds the mean
+landmarks of UTKFace faces per age group and gender, each face first moved so that its eye centres sit at
+EYE_CENTRES (rebuilt by `python age_shape.py ../shared/UTKFace`). A face of one age gets the target age's shape
+by adding the prototypes' difference to its own landmarks (scaled to its own eyes), and an image is moved there by
+a thin-plate spline, its displacement faded to zero outside the warp's ellipse (warp_window), so nothing outside
+it moves and no seam shows.
+
+Landmarks are dlib's 68-point predictor (face-recognition-models; the model is licensed for non-commercial use),
+run on the 128-px aligned face in the fixed box FACE_BOX, where dlib's own detector puts UTKFace faces, so chips,
+aligned photos and the generator's renders are read alike and without a detector.
+"""
+import argparse
+import functools
+import importlib.util
+import os
+
+import cv2
+import numpy as np
+from PIL import Image
+
+import consts
+
+FACE_BOX = (8, 8, 115, 116)  # measured: dlib's frontal detector's median box on 388 UTKFace chips at 128 px
+EYE_CENTRES = ((38.0, 38.0), (88.0, 38.0))  # about where UTKFace chips (128 px) have them
+OUTLINE = slice(0, 17)  # the jaw line's landmarks
+PROTOTYPES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'age_shapes.npz')
+WARP_CENTRE = (0.49, 0.52)  # the warp's ellipse, relative to the aligned face's side: wider than the face, as UTKFace
+WARP_RADII = (0.62, 0.66)  # framing puts the jaw at the face's sides and the chin at its bottom edge
+WARP_FEATHER = 0.3  # the outer part of the ellipse (a fraction of its radius) where the displacement fades to 0
+ANCHORS = 24  # points on the ellipse that the spline keeps still
+SPLINE_STEP = 4  # face pixels between the points where the spline is evaluated
+BEARD_BEYOND = 0.2  # a beard's own colour is looked for this many eye distances beyond the jaw line
+BEARD_DISTANCE = 3.0  # hair is this many of the cheeks' spreads from their colour (in Lab), fully at twice that
+BEARD_AREA = 0.3  # a beard is looked for beyond the jaw line when this share of the lower face is hair
+BEARD_SPREAD = (3.0, 1.5, 1.5)  # the least spread of the cheeks' L, a, b (uniformly lit skin)
+CHIN_SHADE, NECK_SHADE = 0.92, 0.75
+FOREHEAD = 0.6  # the skin mask reaches this many eye distances above the brows
+PAD = 24  # face pixels: the warp's ellipse reaches this far beyond the 128-px face
+
+
+@functools.lru_cache(maxsize=1)
+def predictor():
+    """dlib's 68-point shape predictor (from face-recognition-models, found without importing it)."""
+    import dlib
+    folder = os.path.dirname(importlib.util.find_spec('face_recognition_models').origin)
+    return dlib.shape_predictor(os.path.join(folder, 'models', 'shape_predictor_68_face_landmarks.dat'))
+
+
+def landmarks(face):
+    """The 68 landmarks (x, y) of a uint8 128 x 128 x 3 aligned face: float32 68 x 2, in its pixels."""
+    import dlib
+    shape = predictor()(np.ascontiguousarray(face, np.uint8), dlib.rectangle(*FACE_BOX))
+    return np.array([(p.x, p.y) for p in shape.parts()], np.float32)
+
+
+def eye_centres(points):
+    """The centres of the image-left and image-right eyes of 68 landmarks."""
+    return points[36:42].mean(0), points[42:48].mean(0)
+
+
+def lower_face(points):
+    """The distance from the eyes' midpoint to the chin over the distance between the eyes: short in children."""
+    left, right = eye_centres(points)
+    return float(np.hypot(*(points[8] - (left + right) / 2)) / np.hypot(*(right - left)))
+
+
+def fit_similarity(source, target):
+    """2 x 3 matrix of the similarity (rotation, scale, shift) closest to moving the points `source` onto `target`."""
+    (a, b), (c, d) = source.mean(0), target.mean(0)
+    z, w = (source - (a, b)) @ (1, 1j), (target - (c, d)) @ (1, 1j)
+    k = (np.conj(z) @ w) / (np.conj(z) @ z).real
+    linear = np.array([[k.real, -k.imag], [k.imag, k.real]])
+    return np.hstack([linear, ((c, d) - linear @ (a, b))[:, None]])
+
+
+def similarity(points):
+    """2 x 3 matrix taking a face's landmarks to the prototypes' frame: its jaw line fitted onto theirs (OUTLINE),
+    so that the face's outline stays where it is and the age moves what lies inside it."""
+    return fit_similarity(points[OUTLINE], prototypes_file()['outline'])
+
+
+def to_frame(points, matrix):
+    return points @ matrix[:, :2].T + matrix[:, 2]
+
+
+@functools.lru_cache(maxsize=1)
+def prototypes_file():
+    return dict(np.load(PROTOTYPES))
+
+
+def prototypes():
+    """float32 NUM_AGES x NUM_GENDERS x 68 x 2: the median landmarks per group and gender, in their frame."""
+    return prototypes_file()['shapes']
+
+
+def prototype(position, gender):
+    """The prototype landmarks at a position on the group scale (games.group_position), between group centres;
+    gender None: both genders' mean."""
+    shapes = prototypes().mean(1) if gender is None else prototypes()[:, int(gender)]
+    low = int(np.clip(np.floor(position), 0, consts.NUM_AGES - 1))
+    high, t = min(low + 1, consts.NUM_AGES - 1), float(np.clip(position - low, 0, 1))
+    return (1 - t) * shapes[low] + t * shapes[high]
+
+
+def aged_landmarks(points, own_position, position, gender, strength=1.0):
+    """A face's landmarks moved from its own age to `position` by the prototypes' difference, scaled to its eyes."""
+    move = prototype(position, gender) - prototype(own_position, gender)
+    back = cv2.invertAffineTransform(similarity(points))
+    return points + strength * move @ back[:, :2].T
+
+
+def ellipse_points(n=ANCHORS):
+    """n points on the warp's ellipse, in face pixels."""
+    angles = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    centre, radii = np.array(WARP_CENTRE) * consts.IMAGE_LENGTH - 0.5, np.array(WARP_RADII) * consts.IMAGE_LENGTH
+    return centre + radii * np.stack([np.cos(angles), np.sin(angles)], 1)
+
+
+def face_grid(pad=0):
+    """float64 (128 + 2 pad)^2 x 2: the (x, y) of each pixel of the 128-px face, `pad` pixels beyond it each side."""
+    axis = np.arange(-pad, consts.IMAGE_LENGTH + pad, dtype=np.float64)
+    return np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2)
+
+
+def warp_window(points):
+    """1 inside the warp's ellipse, falling smoothly to exactly 0 at its edge, at `points` (N x 2, face pixels)."""
+    u, v = (points.T + 0.5) / consts.IMAGE_LENGTH
+    r = np.hypot((u - WARP_CENTRE[0]) / WARP_RADII[0], (v - WARP_CENTRE[1]) / WARP_RADII[1])
+    t = ((1 - r) / WARP_FEATHER).clip(0, 1)
+    return t * t * (3 - 2 * t)
+
+
+def thin_plate(source, target, points):
+    """The thin-plate spline f with f(target_i) = source_i, evaluated at `points` (N x 2)."""
+    def kernel(a, b):
+        r2 = np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None] - 2 * a @ b.T, 0)
+        return np.where(r2 > 0, 0.5 * r2 * np.log(np.maximum(r2, 1e-12)), 0.0)
+    n = len(target)
+    affine = np.hstack([np.ones((n, 1)), target])
+    system = np.zeros((n + 3, n + 3))
+    system[:n, :n], system[:n, n:], system[n:, :n] = kernel(target, target) + 1e-3 * np.eye(n), affine, affine.T
+    weights = np.linalg.solve(system, np.vstack([source, np.zeros((3, 2))]))
+    return kernel(points, target) @ weights[:n] + np.hstack([np.ones((len(points), 1)), points]) @ weights[n:]
+
+
+def displacement(source, target, pad=0):
+    """float32 (128 + 2 pad)^2 x 2 (face_grid's pixels): for each pixel of the moved face, where to read the face
+    minus where it is, so that landmarks at `source` move to `target` (face pixels); 0 outside the warp's ellipse.
+    The spline is evaluated every SPLINE_STEP pixels and interpolated between (it is smooth; 16 times faster)."""
+    side = consts.IMAGE_LENGTH + 2 * pad
+    axis = np.arange(-pad, side - pad + SPLINE_STEP, SPLINE_STEP, dtype=np.float64)
+    coarse = np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2)
+    still = ellipse_points()
+    read = thin_plate(np.vstack([source, still]), np.vstack([target, still]), coarse) - coarse
+    index = (np.arange(side) / SPLINE_STEP).astype(np.float32)
+    flow = cv2.remap(read.reshape(len(axis), len(axis), 2).astype(np.float32), *np.meshgrid(index, index),
+                     cv2.INTER_LINEAR)
+    grid = face_grid(pad)
+    return flow * warp_window(grid).reshape(side, side, 1).astype(np.float32)
+
+
+def warp_face(face, flow, pad=0):
+    """A float face (face_grid's pixels, 128 + 2 pad a side) moved by a displacement of the same layout."""
+    read = face_grid(pad).reshape(flow.shape).astype(np.float32) + flow + pad
+    return cv2.remap(face, read[..., 0], read[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def skin_mask(points, pad=0):
+    """float32 (128 + 2 pad)^2 (face_grid's pixels): 1 on the face's skin (inside the jaw line and a forehead above
+    the brows, less the eyes, brows and lips), its edges soft; where a child has no beard, stubble or lines."""
+    left, right = eye_centres(points)
+    up = np.array([right[1] - left[1], left[0] - right[0]]) * FOREHEAD  # perpendicular to the eyes, upwards
+    fixed = lambda part: np.round((part + pad) * 16).astype(np.int32)  # cv2's fixed point: 4 fraction bits
+    side = consts.IMAGE_LENGTH + 2 * pad
+    mask = np.zeros((side, side), np.uint8)
+    cv2.fillPoly(mask, [fixed(np.vstack([points[OUTLINE], points[26:16:-1] + up]))], 1, cv2.LINE_AA, 4)
+    for part in (points[36:42], points[42:48], points[48:60]):
+        cv2.fillPoly(mask, [fixed(part)], 0, cv2.LINE_AA, 4)
+        cv2.polylines(mask, [fixed(part)], True, 0, 6, cv2.LINE_AA, 4)
+    for brow in (points[17:22], points[22:27]):
+        cv2.polylines(mask, [fixed(brow)], False, 0, 6, cv2.LINE_AA, 4)
+    return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 2)
+
+
+def cheek_mask(points, pad=0):
+    """bool (128 + 2 pad)^2: the skin of the upper cheeks and nose (between the eyes and the nostrils): the skin's
+    colour, where a beard does not grow."""
+    left, right = eye_centres(points)
+    rows = np.arange(consts.IMAGE_LENGTH + 2 * pad)[:, None] - pad
+    below_eyes = (left[1] + right[1]) / 2 + 0.25 * float(np.hypot(*(right - left)))
+    return (skin_mask(points, pad) > 0.9) & (rows > below_eyes) & (rows < points[33, 1])
+
+
+def lower_face_region(points, pad, side, beyond=0.0):
+    """float32 side x side (the 128-px face's pixels + pad): the face below the nostrils, inside its jaw line pushed
+    out by `beyond` eye distances, less the lips."""
+    left, right = eye_centres(points)
+    centre, iod = points[OUTLINE].mean(0), float(np.hypot(*(right - left)))
+    out = (points[3:14] - centre) / np.hypot(*(points[3:14] - centre).T)[:, None]
+    inside = np.zeros((side, side), np.float32)
+    fixed = lambda part: np.round((part + pad) * 16).astype(np.int32)
+    cv2.fillPoly(inside, [fixed(np.vstack([points[3:14] + beyond * iod * out, points[35:30:-1]]))], 1, cv2.LINE_AA, 4)
+    cv2.fillPoly(inside, [fixed(points[48:60])], 0, cv2.LINE_AA, 4)
+    return inside
+
+
+def shading(points, pad=0):
+    """float32 (128 + 2 pad)^2: how much darker than the cheeks a child's skin is lit there: 1 down to the nostrils,
+    CHIN_SHADE at the chin, NECK_SHADE below the jaw line (what a shaved beard's skin takes)."""
+    side = consts.IMAGE_LENGTH + 2 * pad
+    rows = np.arange(side, dtype=np.float32)[:, None] - pad
+    down = ((rows - points[33, 1]) / max(points[8, 1] - points[33, 1], 1)).clip(0, 1)
+    face = cv2.GaussianBlur(lower_face_region(points, pad, side) + (rows < points[33, 1]), (0, 0), 3).clip(0, 1)
+    return face * (1 - (1 - CHIN_SHADE) * down) + (1 - face) * NECK_SHADE
+
+
+def beard_mask(face, points, pad=0):
+    """float32 (128 + 2 pad)^2: where a uint8 face (face_grid's pixels, landmarks in the 128-px face's) has facial
+    hair: the lower face (below the nostrils, inside the jaw line and a little beyond it, less the lips) where its
+    colour is far from the skin of its upper cheeks and nose."""
+    lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
+    cheeks = cheek_mask(points, pad)
+    left, right = eye_centres(points)
+    iod = float(np.hypot(*(right - left)))
+    if cheeks.sum() < 20:
+        return np.zeros(face.shape[:2], np.float32)
+    reference = np.median(lab[cheeks], 0)
+    spread = np.maximum(1.48 * np.median(np.abs(lab[cheeks] - reference), 0), BEARD_SPREAD)
+    distance = np.sqrt((((lab - reference) / spread) ** 2).sum(-1))
+    region = functools.partial(lower_face_region, points, pad, len(face))
+    hair = ((distance - BEARD_DISTANCE) / BEARD_DISTANCE).clip(0, 1) * region(0)
+    if (hair > 0.5).sum() > BEARD_AREA * region(0).sum():  # a beard goes on beyond the jaw line in its colour
+        colour = np.median(lab[hair > 0.5], 0)
+        spread = np.maximum(1.48 * np.median(np.abs(lab[hair > 0.5] - colour), 0), BEARD_SPREAD)
+        like = (BEARD_DISTANCE - np.sqrt((((lab - colour) / spread) ** 2).sum(-1)) / BEARD_DISTANCE).clip(0, 1)
+        hair = np.maximum(hair, like * (distance > BEARD_DISTANCE) * region(BEARD_BEYOND))
+    return cv2.GaussianBlur(cv2.dilate(hair, np.ones((3, 3), np.uint8)), (0, 0), 2.5)
+
+
+def measure(folder, per_cell=250, seed=0):
+    """PROTOTYPES' table from a folder of UTKFace chips: up to per_cell faces per group and gender."""
+    from data import age_to_group
+    cells = {}
+    for name in sorted(os.listdir(folder)):
+        parts = name.split('_')
+        if len(parts) >= 4 and parts[0].isdigit() and parts[1] in ('0', '1'):
+            cells.setdefault((age_to_group(int(parts[0])), int(parts[1])), []).append(name)
+    rng = np.random.default_rng(seed)
+    points = {}
+    for cell, names in sorted(cells.items()):
+        points[cell] = np.array([landmarks(np.asarray(Image.open(os.path.join(folder, n)).convert('RGB').resize(
+            (consts.IMAGE_LENGTH, consts.IMAGE_LENGTH), Image.BILINEAR))) for n in rng.permutation(names)[:per_cell]])
+    at_eyes = [to_frame(p, fit_similarity(np.array(eye_centres(p)), np.array(EYE_CENTRES)))
+               for faces in points.values() for p in faces]
+    outline = np.median(at_eyes, 0)[OUTLINE]  # the frame: the median jaw line of faces with their eyes at EYE_CENTRES
+    shapes = np.zeros((consts.NUM_AGES, consts.NUM_GENDERS, 68, 2), np.float32)
+    for (group, gender), faces in points.items():
+        shapes[group, gender] = np.median([to_frame(p, fit_similarity(p[OUTLINE], outline)) for p in faces], 0)
+    return shapes, outline, {f'{g}.{s}': len(faces) for (g, s), faces in points.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description='Measure the age prototypes (mean landmarks per group and gender).')
+    parser.add_argument('folder', help='a folder of UTKFace chips (age_gender_race_date.jpg.chip.jpg)')
+    parser.add_argument('--output', default=PROTOTYPES)
+    args = parser.parse_args(argv)
+    shapes, outline, counts = measure(args.folder)
+    np.savez_compressed(args.output, shapes=shapes, outline=outline)
+    print(args.output, counts)
+
+
+if __name__ == '__main__':
+    main()

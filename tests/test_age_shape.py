@@ -1,0 +1,47 @@
+"""The shape of age (age_shape.py): the prototypes, the warp that moves landmarks, the skin and beard masks."""
+import numpy as np
+import pytest
+
+import age_shape
+import consts
+
+pytest.importorskip('dlib')
+
+
+def test_the_prototypes_have_the_measured_shape_of_age():
+    """Real children's lower face is about 15% shorter than adults' against the eyes' distance (shared/README)."""
+    lower = [np.mean([age_shape.lower_face(p) for p in group]) for group in age_shape.prototypes()]
+    assert lower[0] < 0.9 * lower[consts.ADULT_GROUP]
+    assert lower[0] < lower[1] < lower[2] < lower[consts.ADULT_GROUP]
+
+
+def test_the_warp_moves_landmarks_where_they_are_asked_to_go_and_nothing_outside_its_ellipse():
+    """A synthetic pair: dots drawn at the source landmarks land on the target landmarks."""
+    source = age_shape.prototype(consts.ADULT_GROUP, consts.MALE)
+    target = age_shape.aged_landmarks(source, consts.ADULT_GROUP, 0, consts.MALE)
+    assert np.abs(target - source).max() > 3  # a child's shape is a visible move in a 128-px face
+    dots = [6, 30, 36, 45, 48, 54]  # jaw, nose, eye corners, mouth corners
+    face = np.zeros((128, 128), np.float32)
+    for x, y in np.round(source[dots]).astype(int):
+        face[y - 1:y + 2, x - 1:x + 2] = 1
+    moved = age_shape.warp_face(face, age_shape.displacement(source, target))
+    rows, columns = np.mgrid[0:128, 0:128]
+    for (x, y), offset in zip(target[dots], np.round(source[dots]) - source[dots]):
+        near = moved * (np.hypot(columns - x, rows - y) < 5)
+        centre = np.array([(near * columns).sum(), (near * rows).sum()]) / near.sum()
+        assert np.hypot(*(centre - (x, y) - offset)) < 0.5
+    flow = age_shape.displacement(source, target, age_shape.PAD)
+    outside = age_shape.warp_window(age_shape.face_grid(age_shape.PAD)).reshape(flow.shape[:2]) == 0
+    assert outside.mean() > 0.1 and np.abs(flow[outside]).max() == 0
+
+
+def test_the_beard_mask_finds_dark_hair_on_the_lower_face_and_nothing_on_plain_skin():
+    points = age_shape.prototype(consts.ADULT_GROUP, consts.MALE)
+    skin = np.full((176, 176, 3), (200, 150, 120), np.uint8)
+    assert age_shape.beard_mask(skin, points, age_shape.PAD).max() < 0.05
+    bearded = skin.copy()
+    lower = age_shape.lower_face_region(points, age_shape.PAD, 176) > 0.5
+    bearded[lower] = (50, 40, 35)
+    beard = age_shape.beard_mask(bearded, points, age_shape.PAD)
+    assert beard[lower].mean() > 0.9
+    assert beard[age_shape.cheek_mask(points, age_shape.PAD)].mean() < 0.15  # the upper cheeks: skin
