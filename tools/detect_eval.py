@@ -87,7 +87,7 @@ def detection_table(photos, detectors):
                 missed.append(os.path.basename(path))
         cells = ' | '.join(f'{found[b]}/{seen[b]}' for b in labels)
         print(f'| {name} | {cells} | {sum(found.values())}/{len(photos)} | {1000 * seconds / len(photos):.0f} |')
-        if missed:
+        if 0 < len(missed) <= 20:
             print(f'<!-- {name} missed: {" ".join(missed)} -->')
 
 
