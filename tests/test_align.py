@@ -268,12 +268,13 @@ def test_a_face_in_profile_is_aged_with_a_note():
     assert any('turned to one side' in note for note in align.notes(aligned))
 
 
-def test_every_face_of_the_fairface_sample_is_found():
-    """photos/fairface: 90 photos, 10 per age bin from 0-2 to 70+."""
-    with open(FAIRFACE / 'photos.csv', newline='') as f:
+@pytest.mark.parametrize('folder, count', [(FAIRFACE, 90), (FAIRFACE.parent, 25)], ids=['fairface', 'photos'])
+def test_every_face_of_the_photo_sets_is_found(folder, count):
+    """photos/fairface: 90 photos, 10 per age bin from 0-2 to 70+; photos/: 25 portraits and children."""
+    with open(folder / 'photos.csv', newline='') as f:
         names = [row['file'] for row in csv.DictReader(f)]
-    missed = [name for name in names if not detect_faces(load_photo(FAIRFACE / name))]
-    assert len(names) == 90 and missed == []
+    missed = [name for name in names if not detect_faces(load_photo(folder / name))]
+    assert len(names) == count and missed == []
 
 
 def test_framing_puts_the_landmarks_where_utkface_has_them(astronaut):
