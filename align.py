@@ -43,6 +43,8 @@ SURE = 0.95  # face_detect's score: weaker faces count only in a photo without a
 SIMILAR_SIZE = 0.8  # faces at least this fraction of the largest's width are as large: the most central goes first
 TURNED = 0.3  # the nose this far (x the eyes' distance) off the eyes' midline: the face is turned to one side
 PREVIEW_MAX_SIDE = 800
+TURNED_NOTE = ('the face is turned to one side; it is aged, but the model learnt from faces looking at the camera, '
+               'so expect a softer, less faithful result')
 
 
 class NoFaceError(ValueError):
@@ -124,6 +126,11 @@ def turn(landmarks):
     return abs(float(np.dot(nose - (left + right) / 2, across) / np.dot(across, across)))
 
 
+def is_turned(aligned):
+    """Whether a framed face (an AlignedFace) is turned further to one side than TURNED."""
+    return aligned.landmarks is not None and turn(aligned.landmarks) > TURNED
+
+
 def chip_transform(landmarks):
     """2x3 affine matrix taking image pixels to a CHIP_SIZE chip framed like UTKFace: the similarity transform
     putting the five landmarks nearest (least squares) to TEMPLATE."""
@@ -191,9 +198,8 @@ def notes(aligned):
     said = []
     if aligned.faces > 1:
         said.append(f'{aligned.faces} faces found; the largest, most central one is used')
-    if aligned.landmarks is not None and turn(aligned.landmarks) > TURNED:
-        said.append('the face is turned to one side; it is aged, but the model learnt from faces looking at the '
-                    'camera, so expect a softer, less faithful result')
+    if is_turned(aligned):
+        said.append(TURNED_NOTE)
     return said
 
 

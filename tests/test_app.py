@@ -205,7 +205,7 @@ def test_a_photo_over_the_cap_is_aged_at_the_cap_and_the_message_says_so(games_m
     path = portrait_photo(tmp_path, (5000, 3000))
     prepared = actions.prepare_upload(path)
     assert prepared.photo.size == (pictures.SHOW_MAX_SIDE, 1800) and prepared.upload_size == (5000, 3000)
-    framed = photo_aging.FramedPhoto(prepared.photo, prepared.crop, None, prepared.crop_box)
+    framed = align.AlignedFace(prepared.crop, None, prepared.crop_box, photo=prepared.photo)
     cut_again = np.asarray(photo_aging.face_chip(framed, prepared.photo), dtype=int)
     assert np.abs(cut_again - np.asarray(prepared.crop, dtype=int)).mean() < 3
     loaded = actions.load_photo(games_models, str(path), 'games', labels=(50.0, 'female'), photo_age=35)
@@ -444,6 +444,14 @@ def test_a_face_too_small_to_age_is_a_message(games_models, astronaut, tmp_path)
     state, *_, message = AgingTab(games_models, str(tmp_path), quiet_memory()).on_upload(str(small), 'games', False,
                                                                                           False, False)
     assert state is None and message.startswith('**The face is only') and '\n' not in message
+
+
+def test_a_face_turned_to_one_side_is_aged_with_a_note(games_models, astronaut, tmp_path):
+    profile = REPO / 'photos' / 'fairface' / 'fairface_0379.jpg'  # 70+, turned almost to profile
+    assert actions.prepare_upload(profile).turned and not actions.prepare_upload(astronaut).turned
+    state, *_, message = AgingTab(games_models, str(tmp_path), quiet_memory()).on_upload(str(profile), 'games', False,
+                                                                                         False, False)
+    assert state is not None and align.TURNED_NOTE in message
 
 
 def test_no_face_shows_the_photo_as_searched_read_once(games_models, tmp_path, monkeypatch):

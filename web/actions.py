@@ -90,7 +90,7 @@ def name_labels(name):
 class PreparedFace(NamedTuple):
     """A photo ready to play with: the photo (at its own size, at most SHOW_MAX_SIDE), the 128x128 face cut from it,
     the faces found (boxes in the WORK_MAX_SIDE copy, in align.find_faces' order), the one used, the crop's corners in the photo,
-    the preview with the boxes drawn and the size of the photo as uploaded."""
+    the preview with the boxes drawn, the size of the photo as uploaded and whether the face is turned to one side."""
     photo: Image.Image
     crop: Image.Image
     boxes: list
@@ -98,6 +98,7 @@ class PreparedFace(NamedTuple):
     crop_box: tuple
     preview: Image.Image
     upload_size: tuple
+    turned: bool = False
 
 
 def prepare_upload(path, face_index=0, whole_image=False):
@@ -125,7 +126,7 @@ def prepare_upload(path, face_index=0, whole_image=False):
         raise utils.InputError(sentence(str(e))) from None
     boxes = [tuple(round(v) for v in face.box) for face in faces]
     return PreparedFace(photo, aligned.crop, boxes, face_index, scaled_points(aligned.crop_box, work.size, photo.size),
-                        draw_faces(work, boxes, face_index, aligned.crop_box), upload.size)
+                        draw_faces(work, boxes, face_index, aligned.crop_box), upload.size, align.is_turned(aligned))
 
 
 def scaled_points(points, size, new_size):
@@ -228,6 +229,8 @@ def what_was_found(prepared, path, whole):
              f'{len(prepared.boxes)} faces found; showing face {prepared.face_index + 1}'
              + (' (the largest, most central)' if prepared.face_index == 0 else '') + '; the Face menu picks another'
              if len(prepared.boxes) > 1 else 'one face found')
+    if prepared.turned:
+        found += '; ' + align.TURNED_NOTE
     if prepared.photo.size != prepared.upload_size:
         found += ' (the photo, {}x{}, is shown aged at {}x{})'.format(*prepared.upload_size, *prepared.photo.size)
     return found
