@@ -39,6 +39,12 @@ BEARD_DISTANCE = 3.0  # hair is this many of the cheeks' spreads from their colo
 BEARD_AREA = 0.3  # a beard is looked for beyond the jaw line when this share of the lower face is hair
 BEARD_SPREAD = (3.0, 1.5, 1.5)  # the least spread of the cheeks' L, a, b (uniformly lit skin)
 CHIN_SHADE, NECK_SHADE = 0.92, 0.75
+HEAD_RADII = (1.6, 1.9)  # eye distances: the head's upper half-ellipse around the eyes' midpoint, where hair is
+HAIR_SPREAD = (6.0, 3.0, 3.0)  # the least spread of the background's L, a, b
+HAIR_GREY = 20.0  # Lab chroma under which hair counts as grey (OpenCV's scale: 128 is colourless) ...
+HAIR_GREY_FROM = 60.0  # ... and lightness over which (fully at twice this): black hair is not grey
+HAIR_LIGHTEN = 0.55  # fully greyed hair is this far from its own lightness to white
+HAIR_DARK = (0.35, 136.0, 140.0)  # the share of its lightness and the colour (Lab) a child's formerly grey hair takes
 FOREHEAD = 0.6  # the skin mask reaches this many eye distances above the brows
 PAD = 24  # face pixels: the warp's ellipse reaches this far beyond the 128-px face
 
@@ -240,6 +246,44 @@ def beard_mask(face, points, pad=0):
         like = (BEARD_DISTANCE - np.sqrt((((lab - colour) / spread) ** 2).sum(-1)) / BEARD_DISTANCE).clip(0, 1)
         hair = np.maximum(hair, like * (distance > BEARD_DISTANCE) * region(BEARD_BEYOND))
     return cv2.GaussianBlur(cv2.dilate(hair, np.ones((3, 3), np.uint8)), (0, 0), 2.5)
+
+
+def hair_mask(face, points, pad=0):
+    """float32 (128 + 2 pad)^2: the hair of a uint8 face (face_grid's pixels, landmarks in the 128-px face's): above
+    the eyes, around the head and outside its skin, where the colour is far from both the cheeks' and the
+    background's (the padded face's top corners)."""
+    lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
+    cheeks = cheek_mask(points, pad)
+    if cheeks.sum() < 20:
+        return np.zeros(face.shape[:2], np.float32)
+    corner = max(4, pad // 2)
+    background = np.concatenate([lab[:corner, :corner].reshape(-1, 3), lab[:corner, -corner:].reshape(-1, 3)])
+    far = np.ones(face.shape[:2], bool)
+    for sample, least in ((lab[cheeks], BEARD_SPREAD), (background, HAIR_SPREAD)):
+        reference = np.median(sample, 0)
+        spread = np.maximum(1.48 * np.median(np.abs(sample - reference), 0), least)
+        far &= np.sqrt((((lab - reference) / spread) ** 2).sum(-1)) > BEARD_DISTANCE
+    left, right = eye_centres(points)
+    iod = float(np.hypot(*(right - left)))
+    head = np.zeros(face.shape[:2], np.uint8)
+    centre = (left + right) / 2 + pad
+    axes = (int(HEAD_RADII[0] * iod), int(HEAD_RADII[1] * iod))
+    cv2.ellipse(head, (int(centre[0]), int(centre[1])), axes, 0, 180, 360, 1, -1)
+    hair = far & (head > 0) & (skin_mask(points, pad) < 0.1)
+    return cv2.GaussianBlur(hair.astype(np.float32), (0, 0), 1.5)
+
+
+def hair_colour(lab, amount):
+    """Lab hair (float, OpenCV's 0-255 scale) greyed by `amount` in [0, 1] (lighter, no colour), or, negative, its
+    grey (light and colourless) darkened towards a dark brown (HAIR_DARK), its texture kept."""
+    lightness = lab[..., :1]
+    if amount >= 0:
+        grey = np.concatenate([lightness * (1 - HAIR_LIGHTEN) + 255 * HAIR_LIGHTEN, np.full_like(lab[..., 1:], 128)], -1)
+        return lab + amount * (grey - lab)
+    chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
+    grey = ((1 - chroma / HAIR_GREY).clip(0, 1) * ((lab[..., 0] - HAIR_GREY_FROM) / HAIR_GREY_FROM).clip(0, 1))
+    dark = np.concatenate([lightness * HAIR_DARK[0], np.broadcast_to(HAIR_DARK[1:], lab[..., 1:].shape)], -1)
+    return lab - amount * grey[..., None] * (dark - lab)
 
 
 def measure(folder, per_cell=250, seed=0):

@@ -49,6 +49,7 @@ EYE_RADII = (8.0, 5.0)  # face pixels: the eye mask's Gaussian, wider than tall
 OLD_EYES = 0.8  # in renders two groups or more older, this much of G's change to the eyes is left out
 BEARD_FADE = 2  # facial hair fades twice as fast as the rest of the photo (none left two groups before adulthood)
 BEARD_GRAIN = 0.3  # this much of the hair's grain stays (as grain of the skin): the hair's own is coarse
+GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
 SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's grain) stays in a child's skin
 PERSONALISE_STEPS = 20  # a photo keeps its own person here, so G is tuned half as long as for a chip (personalise.STEPS)
 
@@ -65,12 +66,14 @@ class Composition:
     keep_eyes: bool = True  # the photo's own eyes stay where it fades, and mostly where it grows old (eye_mask)
     warp: float = 0.0  # the photo, G's renders and the change moved to the age's shape (age_shape), this much of it
     smooth_skin: bool = False  # where the photo fades, its skin's detail (stubble, pores, lines) fades too, but grain
+    hair: bool = False  # the photo's hair greys towards old age and, where grey, darkens towards childhood
 
 
 METHODS = {
     'compose': Composition(),  # the default: this module's composition
     'warp': Composition(warp=1.0),  # and the face moved to the age's shape
     'child': Composition(warp=1.0, smooth_skin=True),  # and the skin of a child towards childhood
+    'hair': Composition(warp=1.0, smooth_skin=True, hair=True),  # and hair that greys with age
     'change': Composition(sharpen=0, chroma_sigma=0, chroma_gain=1, old_gain=1, young_gain=1, fade_detail=False,
                           keep_eyes=False),
     'paste': None,  # the 128-px render pasted back (align.paste_back, colours matched): the page's old paste-back
@@ -133,11 +136,20 @@ class PhotoAger:
             self.face_xy = (grid @ cv2.invertAffineTransform(self.matrix)[:, :2].T
                             + cv2.invertAffineTransform(self.matrix)[:, 2] + pad).astype(np.float32)
             self.grid = grid.astype(np.float32)
-        if how.smooth_skin:  # facial hair is looked for on men and on faces of unknown gender
             self.to_face = cv2.invertAffineTransform(self.matrix)
             self.to_face[:, 2] += age_shape.PAD
-            self.beard = age_shape.beard_mask(self.padded_face(roi).clip(0, 255).astype(np.uint8), self.points,
-                                              age_shape.PAD) * (gender != consts.FEMALE)
+            self.masks = self.hair_masks()
+
+    def hair_masks(self):
+        """The photo's facial hair (looked for on men and faces of unknown gender) and hair, where the composition
+        asks for them: padded_face's pixels."""
+        face = self.padded_face(self.roi).clip(0, 255).astype(np.uint8)
+        masks = {}
+        if self.how.smooth_skin:
+            masks['beard'] = age_shape.beard_mask(face, self.points, age_shape.PAD) * (self.gender != consts.FEMALE)
+        if self.how.hair:
+            masks['hair'] = age_shape.hair_mask(face, self.points, age_shape.PAD)
+        return masks
 
     def aged(self, render, own_render, years):
         """The photo with the change from `own_render` (the photo's age) to `render` (`years` old; uint8 128x128x3
@@ -147,12 +159,12 @@ class PhotoAger:
         how, position = self.how, games.group_position(years)
         roi, coarse, render, own_render = self.roi, self.coarse, render.astype(np.float32), own_render.astype(np.float32)
         eyes_at, target = age_shape.EYE_CENTRES, self.points if how.warp else None
-        beard = self.beard if how.smooth_skin else None
+        masks = self.masks if how.warp else {}
         if how.warp and position != self.own_position:
             target = age_shape.aged_landmarks(self.points, self.own_position, position, self.gender, how.warp)
             flow = age_shape.displacement(self.points, target, age_shape.PAD)
             roi, coarse = self.moved(flow)
-            beard = age_shape.warp_face(beard, flow, age_shape.PAD) if how.smooth_skin else None
+            masks = {name: age_shape.warp_face(mask, flow, age_shape.PAD) for name, mask in masks.items()}
             render, own_render = (age_shape.warp_face(face, age_shape.displacement(moved_from(face, target), target))
                                   for face in (render, own_render))
             eyes_at = age_shape.eye_centres(target)
@@ -173,7 +185,9 @@ class PhotoAger:
             warped -= fade * skin * (cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN) - coarse)
         roi = roi + self.alpha * warped
         if fade and how.smooth_skin:
-            roi = self.shaved(roi, beard, min(1.0, BEARD_FADE * fade), target)
+            roi = self.shaved(roi, masks['beard'], min(1.0, BEARD_FADE * fade), target)
+        if how.hair:
+            roi = self.recoloured(roi, masks['hair'], hair_change(self.own_position, position, fade))
         x0, y0, x1, y1 = self.region
         photo = self.photo.copy()
         photo[y0:y1, x0:x1] = roi.clip(0, 255).round().astype(np.uint8)
@@ -199,6 +213,18 @@ class PhotoAger:
         grain = roi - cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN)
         return roi + strength * beard * (skin + BEARD_GRAIN * grain - roi)
 
+    def recoloured(self, roi, hair, amount):
+        """The face region with its hair (`hair`, padded_face's pixels) greyed by `amount`, or, negative, its grey
+        hair darkened (age_shape.hair_colour)."""
+        if amount == 0 or not hair.any():
+            return roi
+        x0, y0, x1, y1 = self.region
+        hair = cv2.warpAffine(hair, cv2.invertAffineTransform(self.to_face), (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                              borderValue=0)[..., None]
+        lab = cv2.cvtColor(roi.clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
+        coloured = age_shape.hair_colour(lab, amount).clip(0, 255).astype(np.uint8)
+        return roi + hair * (cv2.cvtColor(coloured, cv2.COLOR_LAB2RGB).astype(np.float32) - roi)
+
     def moved(self, flow):
         """The face region and its coarse band moved by a displacement of the face (age_shape.displacement, PAD)."""
         face_flow = cv2.remap(flow, self.face_xy[..., 0], self.face_xy[..., 1], cv2.INTER_LINEAR,
@@ -212,6 +238,20 @@ class PhotoAger:
         x0, y0, x1, y1 = self.region
         return cv2.warpAffine(face, self.matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_CUBIC,
                               borderMode=cv2.BORDER_REPLICATE)
+
+
+def greying(position):
+    """How grey hair is at a position on the group scale: none to 31-40, all at 71+ (GREY_FROM, GREY_AT)."""
+    return min(max((position - GREY_FROM) / (GREY_AT - GREY_FROM), 0.0), 1.0)
+
+
+def hair_change(own_position, position, fade):
+    """How much greyer hair gets from the photo's age to `position`, or, negative, how much of its grey darkens:
+    all of it by the age where hair is not grey yet, and where the photo fades (`fade`)."""
+    own, grey = greying(own_position), greying(position)
+    if position >= own_position:
+        return grey - own
+    return -max(fade, (own - grey) / own if own else 0.0)
 
 
 def moved_from(face, target, most=0.15):

@@ -136,10 +136,13 @@ def write_photo_folder(folder, photo, rows):
 
 
 def test_eval_on_a_photo_folder_writes_numbers_per_group_and_a_contact_sheet(astronaut, tmp_path, capsys):
-    folder = write_photo_folder(tmp_path / 'photos', astronaut, ['astronaut.jpg,42,f'])
+    from skimage import data
+    folder = write_photo_folder(tmp_path / 'photos', astronaut, ['astronaut.jpg,42,f', 'cat.png,5,m'])
+    Image.fromarray(data.chelsea()).save(folder / 'cat.png')  # no face: counted, named, skipped
     main.main(['--mode', 'eval', '--input', str(folder), '--personalise', '0', '--output', str(tmp_path / 'out')])
     result = json.loads((tmp_path / 'out' / 'eval.json').read_text())
-    assert result['photos'] == 1 and result['method'] == 'compose'
+    assert result['photos'] == 1 and result['method'] == 'compose' and result['faces_found'] == '1 of 2 photos'
+    assert result['no_face'] == ['cat.png: no face found in the image; use --no-align to use the image as it is']
     assert len(result['sharpness_per_group']) == len(result['estimated_years_per_group']) == consts.NUM_AGES
     years = result['estimated_years_per_group']
     assert years[-1] > years[0]  # the estimator reads the oldest group older than the youngest
@@ -172,3 +175,19 @@ def test_the_photos_own_eyes_stay_towards_childhood_and_mostly_towards_old_age(f
         aged = ager.aged(brighter if years > 42 else own, own if years > 42 else brighter, years)
         change = lambda rc: np.abs(at(aged, rc) - at(framed.photo, rc)).mean()
         assert change(eye) < eye_share * change(cheek), years
+
+
+def test_hair_greys_towards_old_age_and_grey_hair_darkens_towards_childhood(framed):
+    own = np.asarray(framed.crop)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['hair'], consts.FEMALE)
+    x0, y0, x1, y1 = ager.region
+    hair = cv2.warpAffine(ager.masks['hair'], cv2.invertAffineTransform(ager.to_face), (x1 - x0, y1 - y0)) > 0.9
+    assert hair.mean() > 0.02
+    lab = lambda image: cv2.cvtColor(np.asarray(image)[y0:y1, x0:x1], cv2.COLOR_RGB2LAB)[hair].astype(float)
+    chroma = lambda image: np.hypot(*(lab(image)[:, 1:] - 128).T).mean()
+    old = ager.aged(own, own, 80)
+    assert lab(old)[:, 0].mean() > lab(framed.photo)[:, 0].mean() + 20 and chroma(old) < chroma(framed.photo) / 2
+    hair_lab = lambda rgb: cv2.cvtColor(np.uint8([[rgb]]), cv2.COLOR_RGB2LAB).astype(np.float32)
+    grey, black = hair_lab((175, 175, 170)), hair_lab((30, 25, 20))
+    assert age_shape.hair_colour(grey, -1)[..., 0] < grey[..., 0] / 2  # grey hair darkens towards childhood
+    assert np.allclose(age_shape.hair_colour(black, -1), black)  # black hair is not grey

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import align  # noqa: E402
 import photo_aging  # noqa: E402
 import photo_eval  # noqa: E402
 from images import load_image, save_jpeg  # noqa: E402
@@ -46,7 +47,7 @@ def sheet_rows(sheet_path, order, names):
 def full_size(photo, aged_folder, groups=(0, 9)):
     """The photo's face region, then that of the command line's <stem>_aged_<k>.jpg for each group, at the photo's
     own resolution, side by side: a uint8 array."""
-    framed = photo_aging.frame_photo(load_image(photo))
+    framed = align.align_face(load_image(photo))
     region = photo_aging.face_region(framed.crop_box, framed.photo.size)
     stem = Path(photo).name.split('.')[0]
     pictures = [framed.photo] + [load_image(Path(aged_folder) / f'{stem}_aged_{k}.jpg') for k in groups]
