@@ -143,15 +143,23 @@ def evaluate_photos(net, folder, output, estimators_folder=estimators.DEFAULT_FO
     estimator = estimators.load_or_explain('estimator', estimators_folder, 'judging the aged photos needs it')
     classifier = estimators.load_or_explain('classifier', estimators_folder, 'personalising needs it') if steps else None
     identity_model, reason = metrics.identity_model()
-    rows, seconds, sheet = [], [], []
+    rows, seconds, sheet, ages, missed = [], [], [], [], []
     for path, age, gender in tqdm(photos, desc='Aging photos', unit='photo'):
-        framed, aged, took = age_one_photo(net, path, age, gender, classifier, steps, method)
+        try:
+            framed, aged, took = age_one_photo(net, path, age, gender, classifier, steps, method)
+        except (align.NoFaceError, align.FaceTooSmallError) as error:
+            missed.append(f'{os.path.basename(path)}: {error}')
+            continue
+        ages.append(age)
         for group, numbers in enumerate(zip(*judge(framed, aged, estimator, identity_model))):
             rows.append(dict(zip(('photo', 'age', 'gender', 'group', 'sharpness', 'years', 'distance', 'lower_face'),
                                  (os.path.basename(path), age, gender, group) + numbers)))
         seconds.append(took)
         sheet.append(sheet_row(framed, aged))
-    result = {'method': method, 'personalise_steps': steps, **per_group_summary(rows, seconds, [a for _, a, _ in photos])}
+    if not rows:
+        raise utils.InputError(f'{folder}: no face found in any of its {len(photos)} photos')
+    result = {'method': method, 'personalise_steps': steps, 'faces_found': f'{len(ages)} of {len(photos)} photos',
+              'no_face': missed, **per_group_summary(rows, seconds, ages)}
     if identity_model is None:
         result['identity'] = reason
     else:
