@@ -1,10 +1,10 @@
 """The README's pictures of aged photos, cut from the contact sheets that `--mode eval` on photos/ writes.
 
-    for m in compose change paste; do python main.py --mode eval --input photos --photo-method $m --output results/eval_photos_$m; done
+    for m in compose warp child hair; do python main.py --mode eval --input photos --photo-method $m --output results/eval_photos_$m; done
     python main.py --mode test --input photos/obama_2012.jpg --age 51 --gender m --output results/obama_2012
-    python tools/doc_photos.py results/eval_photos_ --aged results/obama_2012 --out doc
-writes doc/photo_aging.jpg (six photos at the ten ages, the composition), doc/photo_aging_candidates.jpg (one photo
-by each method) and doc/photo_aging_full_size.jpg (one photo's face region as it is, at 0-5 and at 71+, at the
+    python tools/doc_photos.py results/eval_photos_ --methods compose warp child hair --aged results/obama_2012 --out doc
+writes doc/photo_aging.jpg (six photos at the ten ages, by photo_aging's default method), doc/photo_aging_candidates.jpg
+(one photo by each method) and doc/photo_aging_full_size.jpg (one photo's face region as it is, at 0-5 and at 71+, at the
 photo's own resolution, as the command line writes them).
 """
 import argparse
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 HEADER = 24
 ROW = photo_eval.SHEET_HEIGHT + 4
 SIX = ('obama_2012.jpg', 'hopper_1984.jpg', 'waters_2022.jpg', 'kim_2022.jpg', 'frost_2022.jpg', 'fairface_0200.jpg')
-METHODS = ('paste', 'change', 'compose')
+METHODS = ('paste', 'change', 'compose')  # the candidates' picture's methods, unless --methods
 
 
 def photo_order(folder):
@@ -60,12 +60,14 @@ def main():
     parser.add_argument('--photos', default=str(REPO / 'photos'))
     parser.add_argument('--aged', default=None, help="the command line's output folder for SIX[0] (full-size picture)")
     parser.add_argument('--out', default=str(REPO / 'doc'))
+    parser.add_argument('--methods', nargs='+', default=METHODS, help="the candidates' picture's methods, in order")
     args = parser.parse_args()
     order = photo_order(args.photos)
     sheet = lambda method: f'{args.prefix}{method}/contact_sheet.jpg'
-    save_jpeg(Image.fromarray(sheet_rows(sheet('compose'), order, SIX)), f'{args.out}/photo_aging.jpg', quality=88)
-    candidates = [sheet_rows(sheet(method), order, SIX[:1])[HEADER:] for method in METHODS]
-    header = sheet_rows(sheet('compose'), order, [])
+    default = sheet(photo_aging.DEFAULT_METHOD)
+    save_jpeg(Image.fromarray(sheet_rows(default, order, SIX)), f'{args.out}/photo_aging.jpg', quality=88)
+    candidates = [sheet_rows(sheet(method), order, SIX[:1])[HEADER:] for method in args.methods]
+    header = sheet_rows(default, order, [])
     save_jpeg(Image.fromarray(np.concatenate([header] + candidates)), f'{args.out}/photo_aging_candidates.jpg', quality=88)
     print(f'{args.out}/photo_aging.jpg', f'{args.out}/photo_aging_candidates.jpg', sep='\n')
     if args.aged:
