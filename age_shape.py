@@ -43,6 +43,7 @@ HEAD_RADII = (1.6, 1.9)  # eye distances: the head's upper half-ellipse around t
 HAIR_SPREAD = (6.0, 3.0, 3.0)  # the least spread of the background's L, a, b
 HAIR_GREY = 20.0  # Lab chroma under which hair counts as grey (OpenCV's scale: 128 is colourless) ...
 HAIR_GREY_FROM = 60.0  # ... and lightness over which (fully at twice this): black hair is not grey
+HAIR_SMOOTH = 3.0  # photo pixels: the hair's lightness coarser than this is what greys or darkens
 HAIR_LIGHTEN = 0.55  # fully greyed hair is this far from its own lightness to white
 HAIR_DARK = (0.35, 136.0, 140.0)  # the share of its lightness and the colour (Lab) a child's formerly grey hair takes
 FOREHEAD = 0.6  # the skin mask reaches this many eye distances above the brows
@@ -275,15 +276,16 @@ def hair_mask(face, points, pad=0):
 
 def hair_colour(lab, amount):
     """Lab hair (float, OpenCV's 0-255 scale) greyed by `amount` in [0, 1] (lighter, no colour), or, negative, its
-    grey (light and colourless) darkened towards a dark brown (HAIR_DARK), its texture kept."""
-    lightness = lab[..., :1]
+    grey (light and colourless) darkened towards a dark brown (HAIR_DARK); only its coarse lightness moves, so the
+    strands keep their contrast."""
+    smooth = cv2.GaussianBlur(lab[..., 0], (0, 0), HAIR_SMOOTH)[..., None]
     if amount >= 0:
-        grey = np.concatenate([lightness * (1 - HAIR_LIGHTEN) + 255 * HAIR_LIGHTEN, np.full_like(lab[..., 1:], 128)], -1)
-        return lab + amount * (grey - lab)
+        grey = np.concatenate([smooth + HAIR_LIGHTEN * (255 - smooth), np.full_like(lab[..., 1:], 128)], -1)
+        return lab + amount * (grey - np.concatenate([smooth, lab[..., 1:]], -1))
     chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
     grey = ((1 - chroma / HAIR_GREY).clip(0, 1) * ((lab[..., 0] - HAIR_GREY_FROM) / HAIR_GREY_FROM).clip(0, 1))
-    dark = np.concatenate([lightness * HAIR_DARK[0], np.broadcast_to(HAIR_DARK[1:], lab[..., 1:].shape)], -1)
-    return lab - amount * grey[..., None] * (dark - lab)
+    dark = np.concatenate([smooth * HAIR_DARK[0], np.broadcast_to(HAIR_DARK[1:], lab[..., 1:].shape)], -1)
+    return lab - amount * grey[..., None] * (dark - np.concatenate([smooth, lab[..., 1:]], -1))
 
 
 def measure(folder, per_cell=250, seed=0):
