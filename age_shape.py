@@ -282,8 +282,9 @@ def hair_colour(lab, amount):
     if amount >= 0:
         grey = np.concatenate([smooth + HAIR_LIGHTEN * (255 - smooth), np.full_like(lab[..., 1:], 128)], -1)
         return lab + amount * (grey - np.concatenate([smooth, lab[..., 1:]], -1))
-    chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
-    grey = ((1 - chroma / HAIR_GREY).clip(0, 1) * ((lab[..., 0] - HAIR_GREY_FROM) / HAIR_GREY_FROM).clip(0, 1))
+    coarse = cv2.GaussianBlur(lab, (0, 0), HAIR_SMOOTH)  # whether hair is grey is judged on its coarse colour
+    chroma = np.hypot(coarse[..., 1] - 128, coarse[..., 2] - 128)
+    grey = ((1 - chroma / HAIR_GREY).clip(0, 1) * ((coarse[..., 0] - HAIR_GREY_FROM) / HAIR_GREY_FROM).clip(0, 1))
     dark = np.concatenate([smooth * HAIR_DARK[0], np.broadcast_to(HAIR_DARK[1:], lab[..., 1:].shape)], -1)
     return lab - amount * grey[..., None] * (dark - np.concatenate([smooth, lab[..., 1:]], -1))
 
