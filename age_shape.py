@@ -43,6 +43,7 @@ HEAD_RADII = (1.6, 1.9)  # eye distances: the head's upper half-ellipse around t
 HAIR_SPREAD = (6.0, 3.0, 3.0)  # the least spread of the background's L, a, b
 HAIR_GREY = 20.0  # Lab chroma under which hair counts as grey (OpenCV's scale: 128 is colourless) ...
 HAIR_GREY_FROM = 60.0  # ... and lightness over which (fully at twice this): black hair is not grey
+HAIR_EDGE = 12  # face pixels: the hair mask fades out this close to the padded face's edge (no seam where it ends)
 HAIR_SMOOTH = 3.0  # photo pixels: the hair's lightness coarser than this is what greys or darkens
 HAIR_LIGHTEN = 0.55  # fully greyed hair is this far from its own lightness to white
 HAIR_DARK = (0.35, 136.0, 140.0)  # the share of its lightness and the colour (Lab) a child's formerly grey hair takes
@@ -271,7 +272,8 @@ def hair_mask(face, points, pad=0):
     axes = (int(HEAD_RADII[0] * iod), int(HEAD_RADII[1] * iod))
     cv2.ellipse(head, (int(centre[0]), int(centre[1])), axes, 0, 180, 360, 1, -1)
     hair = far & (head > 0) & (skin_mask(points, pad) < 0.1)
-    return cv2.GaussianBlur(hair.astype(np.float32), (0, 0), 1.5)
+    edge = np.minimum.outer(*[np.minimum(np.arange(n), np.arange(n)[::-1]) for n in face.shape[:2]])
+    return cv2.GaussianBlur(hair.astype(np.float32), (0, 0), 1.5) * (edge / HAIR_EDGE).clip(0, 1)
 
 
 def hair_colour(lab, amount):

@@ -141,7 +141,7 @@ def test_eval_on_a_photo_folder_writes_numbers_per_group_and_a_contact_sheet(ast
     Image.fromarray(data.chelsea()).save(folder / 'cat.png')  # no face: counted, named, skipped
     main.main(['--mode', 'eval', '--input', str(folder), '--personalise', '0', '--output', str(tmp_path / 'out')])
     result = json.loads((tmp_path / 'out' / 'eval.json').read_text())
-    assert result['photos'] == 1 and result['method'] == 'compose' and result['faces_found'] == '1 of 2 photos'
+    assert result['photos'] == 1 and result['method'] == photo_aging.DEFAULT_METHOD and result['faces_found'] == '1 of 2 photos'
     assert result['no_face'] == ['cat.png: no face found in the image; use --no-align to use the image as it is']
     assert len(result['sharpness_per_group']) == len(result['estimated_years_per_group']) == consts.NUM_AGES
     years = result['estimated_years_per_group']
@@ -170,7 +170,7 @@ def test_the_photos_own_eyes_stay_towards_childhood_and_mostly_towards_old_age(f
     eye, cheek = tuple(np.round(age_shape.EYE_CENTRES[0][::-1]).astype(int)), (90, 40)  # (row, column), 128-px face
     to_photo = align.face_to_image_matrix(framed.crop_box)
     at = lambda image, rc: np.asarray(image, float)[tuple(np.round(to_photo @ (rc[1], rc[0], 1)).astype(int)[::-1])]
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['compose'])  # unwarped
     for years, eye_share in ((80, 0.3), (2.5, 0.05)):  # 1 - OLD_EYES of the change stays in the old eyes
         aged = ager.aged(brighter if years > 42 else own, own if years > 42 else brighter, years)
         change = lambda rc: np.abs(at(aged, rc) - at(framed.photo, rc)).mean()
