@@ -43,6 +43,7 @@ HEAD_RADII = (1.6, 1.9)  # eye distances: the head's upper half-ellipse around t
 HAIR_SPREAD = (6.0, 3.0, 3.0)  # the least spread of the background's L, a, b
 HAIR_GREY = 20.0  # Lab chroma under which hair counts as grey (OpenCV's scale: 128 is colourless) ...
 HAIR_GREY_FROM = 60.0  # ... and lightness over which (fully at twice this): black hair is not grey
+HAIR_FOREHEAD = 1.0  # eye distances above the brows where hair is not looked for (a forehead's light is not grey hair)
 HAIR_EDGE = 12  # face pixels: the hair mask fades out this close to the padded face's edge (no seam where it ends)
 HAIR_SMOOTH = 3.0  # photo pixels: the hair's lightness coarser than this is what greys or darkens
 HAIR_LIGHTEN = 0.55  # fully greyed hair is this far from its own lightness to white
@@ -178,11 +179,11 @@ def warp_face(face, flow, pad=0):
     return cv2.remap(face, read[..., 0], read[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def skin_mask(points, pad=0):
+def skin_mask(points, pad=0, forehead=None):
     """float32 (128 + 2 pad)^2 (face_grid's pixels): 1 on the face's skin (inside the jaw line and a forehead above
     the brows, less the eyes, brows and lips), its edges soft; where a child has no beard, stubble or lines."""
     left, right = eye_centres(points)
-    up = np.array([right[1] - left[1], left[0] - right[0]]) * FOREHEAD  # perpendicular to the eyes, upwards
+    up = np.array([right[1] - left[1], left[0] - right[0]]) * (forehead or FOREHEAD)  # perpendicular to the eyes, upwards
     fixed = lambda part: np.round((part + pad) * 16).astype(np.int32)  # cv2's fixed point: 4 fraction bits
     side = consts.IMAGE_LENGTH + 2 * pad
     mask = np.zeros((side, side), np.uint8)
@@ -271,7 +272,7 @@ def hair_mask(face, points, pad=0):
     centre = (left + right) / 2 + pad
     axes = (int(HEAD_RADII[0] * iod), int(HEAD_RADII[1] * iod))
     cv2.ellipse(head, (int(centre[0]), int(centre[1])), axes, 0, 180, 360, 1, -1)
-    hair = far & (head > 0) & (skin_mask(points, pad) < 0.1)
+    hair = far & (head > 0) & (skin_mask(points, pad, HAIR_FOREHEAD) < 0.1)
     edge = np.minimum.outer(*[np.minimum(np.arange(n), np.arange(n)[::-1]) for n in face.shape[:2]])
     return cv2.GaussianBlur(hair.astype(np.float32), (0, 0), 1.5) * (edge / HAIR_EDGE).clip(0, 1)
 

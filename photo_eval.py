@@ -136,7 +136,7 @@ def per_group_summary(rows, seconds, ages):
 
 
 def evaluate_photos(net, folder, output, estimators_folder=estimators.DEFAULT_FOLDER, steps=photo_aging.PERSONALISE_STEPS,
-                    method='compose'):
+                    method=photo_aging.DEFAULT_METHOD):
     """Age every photo of `folder` (PHOTOS_CSV) to the ten groups and judge it; write eval.json, photo_eval.csv and
     contact_sheet.jpg into `output`; returns eval.json's dict."""
     photos = photo_rows(folder)
