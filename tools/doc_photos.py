@@ -3,8 +3,8 @@
     for m in compose warp child hair; do python main.py --mode eval --input photos --photo-method $m --output results/eval_photos_$m; done
     python main.py --mode test --input photos/obama_2012.jpg --age 51 --gender m --output results/obama_2012
     python tools/doc_photos.py results/eval_photos_ --methods compose warp child hair --aged results/obama_2012 --out doc
-writes doc/photo_aging.jpg (six photos at the ten ages, by photo_aging's default method), doc/photo_aging_candidates.jpg
-(one photo by each method) and doc/photo_aging_full_size.jpg (one photo's face region as it is, at 0-5 and at 71+, at the
+writes doc/photo_aging.jpg (six photos at the ten ages, by the last method: photo_aging's default),
+doc/photo_aging_candidates.jpg (one photo by each method) and doc/photo_aging_full_size.jpg (one photo's face region as it is, at 0-5 and at 71+, at the
 photo's own resolution, as the command line writes them).
 """
 import argparse
@@ -60,11 +60,12 @@ def main():
     parser.add_argument('--photos', default=str(REPO / 'photos'))
     parser.add_argument('--aged', default=None, help="the command line's output folder for SIX[0] (full-size picture)")
     parser.add_argument('--out', default=str(REPO / 'doc'))
-    parser.add_argument('--methods', nargs='+', default=METHODS, help="the candidates' picture's methods, in order")
+    parser.add_argument('--methods', nargs='+', default=METHODS,
+                        help="the candidates' picture's methods, in order; the last (the default) makes the top picture")
     args = parser.parse_args()
     order = photo_order(args.photos)
     sheet = lambda method: f'{args.prefix}{method}/contact_sheet.jpg'
-    default = sheet(photo_aging.DEFAULT_METHOD)
+    default = sheet(args.methods[-1])
     save_jpeg(Image.fromarray(sheet_rows(default, order, SIX)), f'{args.out}/photo_aging.jpg', quality=88)
     candidates = [sheet_rows(sheet(method), order, SIX[:1])[HEADER:] for method in args.methods]
     header = sheet_rows(default, order, [])
