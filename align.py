@@ -74,7 +74,9 @@ def is_utkface_chip(path_or_name):
 
 def _rgb(image):
     """A PIL image or array as a uint8 RGB array."""
-    rgb = np.asarray(image.convert('RGB') if isinstance(image, Image.Image) else image, dtype=np.uint8)
+    if isinstance(image, Image.Image):
+        image = image if image.mode == 'RGB' else image.convert('RGB')
+    rgb = np.asarray(image, dtype=np.uint8)
     return cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB) if rgb.ndim == 2 else rgb
 
 
@@ -149,25 +151,33 @@ def crop_corners(matrix):
     return tuple(tuple((inverse @ (u, v, 1)).tolist()) for u, v in ((0, 0), (n, 0), (n, n), (0, n)))
 
 
-def cut_chip(image, matrix):
-    """Cut the chip a chip_transform matrix describes and resize it to IMAGE_LENGTH like a UTKFace chip."""
-    rgb = np.asarray(image.convert('RGB'))
-    shrink = min(1.0, 2 * math.hypot(*matrix[0, :2]))  # pre-shrink big faces so the warp does not alias
+def chip_pixels(image, matrix):
+    """The CHIP_SIZE chip a chip_transform matrix describes (uint8 RGB): only the region it covers is read, and a
+    big face is shrunk first so the warp does not alias."""
+    rgb = _rgb(image)
+    corners = np.array(crop_corners(matrix))
+    x0, y0 = np.clip(np.floor(corners.min(0)).astype(int) - 2, 0, None)
+    x1, y1 = np.ceil(corners.max(0)).astype(int) + 3
+    if x1 > x0 and y1 > y0 and x0 < rgb.shape[1] and y0 < rgb.shape[0]:
+        rgb = rgb[y0:y1, x0:x1]
+        matrix = np.hstack([matrix[:, :2], matrix[:, 2:] + matrix[:, :2] @ [[x0], [y0]]])
+    shrink = min(1.0, 2 * math.hypot(*matrix[0, :2]))
     if shrink < 1:
         rgb = cv2.resize(rgb, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
         matrix = np.hstack([matrix[:, :2] / shrink, matrix[:, 2:]])
-    chip = cv2.warpAffine(rgb, matrix, (CHIP_SIZE, CHIP_SIZE), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
-    return Image.fromarray(chip).resize((IMAGE_LENGTH, IMAGE_LENGTH), Image.BILINEAR)
+    return cv2.warpAffine(rgb, matrix, (CHIP_SIZE, CHIP_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def cut_chip(image, matrix):
+    """Cut the chip a chip_transform matrix describes and resize it to IMAGE_LENGTH like a UTKFace chip."""
+    return Image.fromarray(chip_pixels(image, matrix)).resize((IMAGE_LENGTH, IMAGE_LENGTH), Image.BILINEAR)
 
 
 def refined_landmarks(image, landmarks):
     """The landmarks found again on the chip they frame (the head levelled, the face at chip size), mapped back to
     the image: landmarks on a tilted head are off by a few degrees; the first ones are kept if this finds no face."""
     matrix = chip_transform(landmarks)
-    chip = cv2.warpAffine(_rgb(image), matrix, (CHIP_SIZE, CHIP_SIZE), flags=cv2.INTER_AREA,
-                          borderMode=cv2.BORDER_REPLICATE)
-    faces = _ordered(_detect(chip, 1.0, DETECT_PAD), CHIP_SIZE, CHIP_SIZE)
+    faces = _ordered(_detect(chip_pixels(image, matrix), 1.0, DETECT_PAD), CHIP_SIZE, CHIP_SIZE)
     if not faces:
         return landmarks
     inverse = cv2.invertAffineTransform(matrix)
@@ -177,7 +187,8 @@ def refined_landmarks(image, landmarks):
 def align_face(image, face_index=0, faces=None):
     """Find the faces (find_faces' order; or take `faces`, found already), take number face_index and frame it like a
     UTKFace chip."""
-    faces = find_faces(image) if faces is None else faces
+    rgb = _rgb(image)
+    faces = find_faces(rgb) if faces is None else faces
     if not faces:
         raise NoFaceError('no face found in the image; use --no-align to use the image as it is')
     if not 0 <= face_index < len(faces):
@@ -187,10 +198,11 @@ def align_face(image, face_index=0, faces=None):
     if face.box[2] < MIN_FACE:
         raise FaceTooSmallError(f'the face is only {face.box[2]:.0f} pixels wide; a face needs at least {MIN_FACE}: '
                                 f'use a larger photo, or one taken closer')
-    landmarks = refined_landmarks(image, face.landmarks)
+    landmarks = refined_landmarks(rgb, face.landmarks)
     matrix = chip_transform(landmarks)
-    return AlignedFace(cut_chip(image, matrix), tuple(round(v) for v in face.box), crop_corners(matrix), landmarks,
-                       len(faces), image.convert('RGB'))
+    photo = image if image.mode == 'RGB' else image.convert('RGB')
+    return AlignedFace(cut_chip(rgb, matrix), tuple(round(v) for v in face.box), crop_corners(matrix), landmarks,
+                       len(faces), photo)
 
 
 def notes(aligned):
