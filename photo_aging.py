@@ -51,6 +51,7 @@ BEARD_FADE = 2  # facial hair fades twice as fast as the rest of the photo (none
 BEARD_GRAIN = 0.3  # this much of the hair's grain stays (as grain of the skin): the hair's own is coarse
 GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
 SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's grain) stays in a child's skin
+REGION_MARGIN = 0.2  # of the crop's side, each side: face_region, beyond the warp's and the hair's reach (age_shape.PAD)
 PERSONALISE_STEPS = 20  # a photo keeps its own person here, so G is tuned half as long as for a chip (personalise.STEPS)
 
 
@@ -293,9 +294,9 @@ def face_chip(framed, photo):
     return align.cut_chip(photo, face_to_chip_matrix(framed.crop_box))
 
 
-def face_region(crop_box, size, margin=0.15):
+def face_region(crop_box, size, margin=REGION_MARGIN):
     """The box (left, top, right, bottom) around the crop square (its corners), `margin` of its side wider, inside a
-    photo of `size` (w, h)."""
+    photo of `size` (w, h): by default all that PhotoAger may change."""
     corners = np.array(crop_box)
     side = float(np.hypot(*(corners[1] - corners[0])))
     (x0, y0), (x1, y1) = corners.min(0) - margin * side, corners.max(0) + margin * side
