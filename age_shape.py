@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image
 
 import consts
+from data import age_to_group
 
 FACE_BOX = (8, 8, 115, 116)  # measured: dlib's frontal detector's median box on 388 UTKFace chips at 128 px
 EYE_CENTRES = ((38.0, 38.0), (88.0, 38.0))  # about where UTKFace chips (128 px) have them
@@ -294,7 +295,6 @@ def hair_colour(lab, amount):
 
 def measure(folder, per_cell=250, seed=0):
     """PROTOTYPES' table from a folder of UTKFace chips: up to per_cell faces per group and gender."""
-    from data import age_to_group
     cells = {}
     for name in sorted(os.listdir(folder)):
         parts = name.split('_')
