@@ -66,8 +66,8 @@ class Composition:
     fade_detail: bool = True  # the photo (but its fine detail) fades towards G's child at younger ages
     keep_eyes: bool = True  # the photo's own eyes stay where it fades, and mostly where it grows old (eye_mask)
     warp: float = 0.0  # the photo, G's renders and the change moved to the age's shape (age_shape), this much of it
-    smooth_skin: bool = False  # where the photo fades, its skin's detail (stubble, pores, lines) fades too, but grain
-    hair: bool = False  # the photo's hair greys towards old age and, where grey, darkens towards childhood
+    smooth_skin: bool = False  # where the photo fades, its skin's detail and beard fade too, but grain (needs warp)
+    hair: bool = False  # the photo's hair greys towards old age and, where grey, darkens towards childhood (needs warp)
 
 
 METHODS = {
@@ -106,9 +106,9 @@ def coarse_colour(change, how):
 
 
 class PhotoAger:
-    """One photo ready to be aged: the face region's bands, mask and landmarks are computed once; each age is then a
-    warp of the photo to the age's shape (age_shape), one of the 128-px change and a sum (about 0.1 s a face of
-    500 px). `gender` picks the shape prototypes (None: both genders' mean)."""
+    """One photo ready to be aged: the face region's bands, masks and landmarks are computed once; each age is then a
+    warp of the photo to the age's shape (age_shape), one of the 128-px change and a sum (0.15 s for a 2000-px photo
+    on 2 cores). `gender` picks the shape prototypes (None: both genders' mean) and, not female, looks for a beard."""
 
     def __init__(self, photo, crop_box, photo_age, how=METHODS[DEFAULT_METHOD], gender=None):
         self.how, self.own_position, self.gender = how, games.group_position(photo_age), gender
@@ -134,12 +134,10 @@ class PhotoAger:
         self.roi, self.coarse = roi, cv2.GaussianBlur(roi, (0, 0), self.scale * FINE_SIGMA)
         if how.warp:
             self.points = age_shape.landmarks(np.asarray(align.cut_chip(photo, face_to_chip_matrix(crop_box))))
-            grid = np.stack(np.meshgrid(np.arange(size[0]), np.arange(size[1])), -1).astype(np.float64)
-            self.face_xy = (grid @ cv2.invertAffineTransform(self.matrix)[:, :2].T
-                            + cv2.invertAffineTransform(self.matrix)[:, 2] + pad).astype(np.float32)
-            self.grid = grid.astype(np.float32)
-            self.to_face = cv2.invertAffineTransform(self.matrix)
-            self.to_face[:, 2] += age_shape.PAD
+            self.to_face = cv2.invertAffineTransform(self.matrix)  # region pixels to the padded face's (padded_face)
+            self.to_face[:, 2] += pad
+            self.grid = np.stack(np.meshgrid(np.arange(size[0]), np.arange(size[1])), -1).astype(np.float32)
+            self.face_xy = (self.grid @ self.to_face[:, :2].T + self.to_face[:, 2]).astype(np.float32)
             self.masks = self.hair_masks()
 
     def hair_masks(self):
