@@ -555,18 +555,18 @@ def test_the_real_picker_finds_the_shipped_model():
 
 def test_strip_lifespan_gif_and_mp4(net, tmp_path, monkeypatch):
     state = photo_state(net, actions.prepare_upload(sample_faces(1)[0]))
-    z = state['z']
     strip = pictures.group_strip(net, state, 0)
     assert strip.shape == (pictures.STRIP_HEIGHT + 4, 11 * (pictures.STRIP_HEIGHT + 2) + 2, 3)  # square chips
-    gif = actions.lifespan_animation(net, z, 0, tmp_path, 'gif', frames=6)
-    with Image.open(gif) as image:
-        assert image.n_frames == 6
+    gif = actions.lifespan_animation(net, state, 0, tmp_path, 'gif', frames=6)
+    x0, y0, x1, y1 = pictures.face_region(state)
+    with Image.open(gif) as image:  # the photo's face region at its own resolution, not the 128-px face
+        assert image.n_frames == 6 and image.size == (x1 - x0, y1 - y0) and image.width > 128
     with monkeypatch.context() as patch:
         patch.setattr(actions, 'ffmpeg_available', lambda: False)
         with pytest.raises(utils.InputError, match='MP4 needs the imageio-ffmpeg package'):
-            actions.lifespan_animation(net, z, 0, tmp_path, 'mp4', frames=6)
+            actions.lifespan_animation(net, state, 0, tmp_path, 'mp4', frames=6)
     pytest.importorskip('imageio_ffmpeg')
-    mp4 = actions.lifespan_animation(net, z, 0, tmp_path, 'mp4', frames=6)
+    mp4 = actions.lifespan_animation(net, state, 0, tmp_path, 'mp4', frames=6)
     assert Path(mp4).stat().st_size > 1000 and Path(mp4).parent == tmp_path
 
 

@@ -106,8 +106,8 @@ def longest_requests(url, model, folder):
             handle_file(str(astronaut_photo(folder))), 'utkface_z50_plus', False, False, True,
             api_name='/upload')[-1],
         'ten-group strip': lambda: client.predict('female', 35, api_name='/strip')[-1],
-        'lifespan GIF': lambda: client.predict('female', api_name='/gif')[-1],
-        'lifespan MP4': lambda: client.predict('female', api_name='/mp4')[-1],
+        'lifespan GIF': lambda: client.predict('female', 35, api_name='/gif')[-1],
+        'lifespan MP4': lambda: client.predict('female', 35, api_name='/mp4')[-1],
         '16 children': lambda: client.predict(*chips, False, model, 16, 1, api_name='/kids')[-1],
     }
     timed = {}

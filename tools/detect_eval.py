@@ -9,7 +9,7 @@ where the framed face's eyes land against UTKFace's.
 HOG and CNN detectors at the sizes that keep them fastest). --framing frames every photo found, and the faces that
 the shipped model's training held out (its run.json), and judges where the eyes land in the 200-px chip with a
 detector that is not align's (dlib's HOG detector and its 5-point landmarks): the distance, in chip pixels, of each
-eye from where it lies on UTKFace's own held-out chips (their median). dlib comes with requirements-dev.txt.
+eye from where it lies on UTKFace's own held-out chips (their median).
 """
 import argparse
 import csv

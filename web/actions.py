@@ -35,7 +35,7 @@ from images import (
     thumbnail,
 )
 from model import Net
-from web.pictures import DEFAULT_AGE, FACE_SHOW_SIDE, SHOW_MAX_SIDE, aged_view, show_face
+from web.pictures import DEFAULT_AGE, SHOW_MAX_SIDE, aged_view, lifespan_frames, show_face
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS_DIR = REPO / 'trained_models'
@@ -341,9 +341,10 @@ def encode(net, crop):
     return games.encode_face(net, pil_to_model_tensor_transform(crop))
 
 
-def lifespan_animation(net, z, gender, folder, kind='gif', frames=LIFESPAN_FRAMES):
-    """The face aging from 0 to 100 years, written into `folder` as an animated GIF or an MP4; returns its path."""
-    pictures = games.smooth_aging_frames(net, z, gender, frames, size=FACE_SHOW_SIDE)
+def lifespan_animation(net, state, gender, folder, kind='gif', frames=LIFESPAN_FRAMES, photo_age=DEFAULT_AGE):
+    """The photo's face region aging from 0 to 100 years (web.pictures.lifespan_frames), written into `folder` as an
+    animated GIF or an MP4; returns its path."""
+    pictures = lifespan_frames(net, state, gender, frames, photo_age)
     path = Path(folder) / f'lifespan_{uuid.uuid4().hex[:8]}.{kind}'
     if kind == 'gif':
         save_gif(pictures, str(path), duration_ms=100)

@@ -75,18 +75,18 @@ class AgingHandlers(Tab):
         return row, ("The aged photo's face at the ten age groups: " + ', '.join(consts.AGE_GROUP_NAMES)
                      + ' (the photo itself first).')
 
-    def on_gif(self, state, gender):
-        return self.on_lifespan(state, gender, 'GIF')
+    def on_gif(self, state, gender, photo_age):
+        return self.on_lifespan(state, gender, photo_age, 'GIF')
 
-    def on_mp4(self, state, gender):
-        return self.on_lifespan(state, gender, 'MP4')
+    def on_mp4(self, state, gender, photo_age):
+        return self.on_lifespan(state, gender, photo_age, 'MP4')
 
-    def on_lifespan(self, state, gender, kind):
+    def on_lifespan(self, state, gender, photo_age, kind):
         if not state:
             return None, fail('Upload a photo first.')
         try:
-            path = lifespan_animation(self.net_of(state), state['z'], gender_index(gender), self.work_dir,
-                                      kind.lower())
+            path = lifespan_animation(self.net_of(state), state, gender_index(gender), self.work_dir, kind.lower(),
+                                      photo_age=known_age(photo_age))
             return path, f'{kind} of the whole lifespan, 0 to 100 years ({LIFESPAN_FRAMES} frames): ready to download.'
         except utils.InputError as e:
             return None, fail(e)
@@ -148,5 +148,5 @@ class AgingTab(AgingHandlers):
                     **endpoint('render' if trigger == age.change else None))
         strip_button.click(self.handled(self.on_strip), [state, gender, photo_age], [strip, message],
                            **endpoint('strip'))
-        gif_button.click(self.handled(self.on_gif), [state, gender], [lifespan, message], **endpoint('gif'))
-        mp4_button.click(self.handled(self.on_mp4), [state, gender], [lifespan, message], **endpoint('mp4'))
+        gif_button.click(self.handled(self.on_gif), [state, gender, photo_age], [lifespan, message], **endpoint('gif'))
+        mp4_button.click(self.handled(self.on_mp4), [state, gender, photo_age], [lifespan, message], **endpoint('mp4'))

@@ -11,12 +11,13 @@ from PIL import Image
 
 import games
 import photo_aging
-from images import model_tensor_to_uint8, pil_to_model_tensor_transform
+from images import label_frame, model_tensor_to_uint8, pil_to_model_tensor_transform
 
 SHOW_MAX_SIDE = 3000  # the aged photo is shown (and downloaded) at its own size, scaled down to this at most
 FACE_SHOW_SIDE = 256  # the rendered 128x128 face is shown (and downloaded) at this size
 STRIP_HEIGHT = 160  # each tile of the ten groups' strip: the face region at this height
 STRIP_PADDING = 2
+LIFESPAN_MAX_SIDE = 768  # the lifespan animation: the aged photo's face region, scaled down to this at most
 DEFAULT_AGE = 30.0
 
 
@@ -25,11 +26,12 @@ def show_face(face):
     return Image.fromarray(face).resize((FACE_SHOW_SIDE, FACE_SHOW_SIDE), Image.BICUBIC)
 
 
-def photo_ager(state, photo_age):
-    """The state's PhotoAger for the person in the photo being `photo_age` years old, built once per age."""
-    if state.get('ager_age') != float(photo_age):
-        state['ager'] = photo_aging.PhotoAger(state['photo'], state['crop_box'], float(photo_age))
-        state['ager_age'] = float(photo_age)
+def photo_ager(state, photo_age, gender):
+    """The state's PhotoAger for the person in the photo being `photo_age` years old, of `gender` (the shape of age
+    and a beard depend on it), built once per age and gender."""
+    if state.get('ager_key') != (float(photo_age), gender):
+        state['ager'] = photo_aging.PhotoAger(state['photo'], state['crop_box'], float(photo_age), gender=gender)
+        state['ager_key'] = (float(photo_age), gender)
     return state['ager']
 
 
@@ -48,7 +50,7 @@ def aged_view(net, state, years, gender, details=False, photo_age=DEFAULT_AGE):
     at FACE_SHOW_SIDE), the person in the photo being `photo_age`; `details`: the face keeps the photo's details
     (games.with_details)."""
     render, own = games.render_ages(net, state['z'], [years], gender), own_render(net, state, photo_age, gender)
-    photo = photo_ager(state, photo_age).aged(*model_tensor_to_uint8(torch.cat((render, own))), years)
+    photo = photo_ager(state, photo_age, gender).aged(*model_tensor_to_uint8(torch.cat((render, own))), years)
     if details:
         younger_by = torch.tensor([games.group_position(photo_age) - games.group_position(years)])
         render = games.with_details(pil_to_model_tensor_transform(state['crop']), render, own, younger_by)
@@ -60,16 +62,30 @@ def face_region(state):
     return photo_aging.face_region(state['crop_box'], state['photo'].size)
 
 
+def aged_regions(net, state, gender, ages, photo_age=DEFAULT_AGE):
+    """The photo's face region (face_region) aged to each of `ages` years, at the photo's resolution: PIL images."""
+    renders = model_tensor_to_uint8(games.render_ages(net, state['z'], list(ages), gender))
+    own = model_tensor_to_uint8(own_render(net, state, photo_age, gender))[0]
+    ager, region = photo_ager(state, photo_age, gender), face_region(state)
+    return [ager.aged(render, own, years).crop(region) for render, years in zip(renders, ages)]
+
+
 def group_strip(net, state, gender, photo_age=DEFAULT_AGE):
     """The aged photo's face region at the ten age groups' centres, the photo's own first (framed in white), in one
     row: a uint8 array (tile_row)."""
-    centres = list(games.AGE_GROUP_CENTRES)
-    renders = model_tensor_to_uint8(games.render_ages(net, state['z'], centres, gender))
-    own = model_tensor_to_uint8(own_render(net, state, photo_age, gender))[0]
-    ager = photo_ager(state, photo_age)
-    photos = [state['photo']] + [ager.aged(render, own, years) for render, years in zip(renders, centres)]
-    region = face_region(state)
-    return tile_row([photo.crop(region) for photo in photos])
+    aged = aged_regions(net, state, gender, games.AGE_GROUP_CENTRES, photo_age)
+    return tile_row([state['photo'].crop(face_region(state))] + aged)
+
+
+def lifespan_frames(net, state, gender, frames, photo_age=DEFAULT_AGE):
+    """The photo's face region aging from 0 to 100 years in `frames` steps, at the photo's resolution (at most
+    LIFESPAN_MAX_SIDE), each captioned with its age: PIL frames."""
+    ages = games.smooth_ages(frames)
+    regions = aged_regions(net, state, gender, ages, photo_age)
+    scale = min(1.0, LIFESPAN_MAX_SIDE / max(regions[0].size))
+    size = tuple(max(1, round(side * scale)) for side in regions[0].size)
+    return [label_frame(region.resize(size, Image.LANCZOS) if scale < 1 else region, f'{years:.0f} years')
+            for region, years in zip(regions, ages)]
 
 
 def tile_row(pictures, height=STRIP_HEIGHT, padding=STRIP_PADDING):
