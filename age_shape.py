@@ -235,8 +235,6 @@ def beard_mask(face, points, pad=0):
     colour is far from the skin of its upper cheeks and nose."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
-    left, right = eye_centres(points)
-    iod = float(np.hypot(*(right - left)))
     if cheeks.sum() < 20:
         return np.zeros(face.shape[:2], np.float32)
     reference = np.median(lab[cheeks], 0)
