@@ -15,7 +15,8 @@ pixels; 1494 chips gave a face):
 
 Detection runs on a copy of at most DETECT_MAX_SIDE pixels and, where that finds nothing, once more on a copy half
 that size with a replicated border (a face filling the photo, or one the first scale misses); on FairFace's photos of
-all ages it finds a face in 539 of 540 with the first pass alone, 540 with both (README, "Real photos").
+all ages it finds a face in 539 of 540 with the first pass alone, 540 with both (README, "Your own photos: face
+alignment").
 Chips keep their framing twice over: files named like UTKFace chips (`*.chip.jpg`) are passed through (only
 resized), and aligning a chip anyway gives a square within a few percent of the whole chip.
 """
@@ -116,9 +117,10 @@ def find_faces(image):
     return _ordered(faces, rgb.shape[1], rgb.shape[0])
 
 
-def detect_faces(image):
-    """Face boxes (x, y, w, h) in image pixels, rounded, in find_faces' order; boxes may overhang the image edge."""
-    return [tuple(round(v) for v in face.box) for face in find_faces(image)]
+def faces_in_chip(rgb):
+    """The faces of an image that a face fills, as a chip (found at its own size with a replicated border, since the
+    face touches its edge), in find_faces' order."""
+    return _ordered(_detect(rgb, 1.0, DETECT_PAD), rgb.shape[1], rgb.shape[0])
 
 
 def turn(landmarks):
@@ -177,7 +179,7 @@ def refined_landmarks(image, landmarks):
     """The landmarks found again on the chip they frame (the head levelled, the face at chip size), mapped back to
     the image: landmarks on a tilted head are off by a few degrees; the first ones are kept if this finds no face."""
     matrix = chip_transform(landmarks)
-    faces = _ordered(_detect(chip_pixels(image, matrix), 1.0, DETECT_PAD), CHIP_SIZE, CHIP_SIZE)
+    faces = faces_in_chip(chip_pixels(image, matrix))
     if not faces:
         return landmarks
     inverse = cv2.invertAffineTransform(matrix)
@@ -327,7 +329,7 @@ def measure_utkface_framing(folder, n=1500, seed=0):
     found = []
     for name in random.Random(seed).sample(names, min(n, len(names))):
         rgb = _rgb(load_image(Path(folder) / name))
-        faces = _ordered(_detect(rgb, 1.0, DETECT_PAD), rgb.shape[1], rgb.shape[0])
+        faces = faces_in_chip(rgb)
         if faces:
             found.append(faces[0].landmarks * CHIP_SIZE / rgb.shape[1])
     quartiles = _quartiles(found)

@@ -11,7 +11,7 @@ from PIL import Image
 from skimage import data
 
 import align
-from align import FaceTooSmallError, NoFaceError, align_face, detect_faces, prepare_face
+from align import FaceTooSmallError, NoFaceError, align_face, find_faces, prepare_face
 from conftest import AGING_TILE, SHARED_UTKFACE, strip_size
 from images import load_image as load_photo
 
@@ -99,7 +99,7 @@ def test_largest_face_first_and_face_index_picks_another(astronaut, tmp_path):
     canvas.paste(astronaut.crop((130, 20, 320, 220)), (60, 150))
     path, preview = tmp_path / 'two.png', tmp_path / 'two_face.png'
     canvas.save(path)
-    boxes = detect_faces(canvas)
+    boxes = [face.box for face in find_faces(canvas)]
     assert len(boxes) == 2 and boxes[0][2] > 2 * boxes[1][2]
     assert 550 < align_face(canvas).box[0] + boxes[0][2] / 2 < 850
     second = align_face(canvas, face_index=1)
@@ -273,7 +273,7 @@ def test_every_face_of_the_photo_sets_is_found(folder, count):
     """photos/fairface: 90 photos, 10 per age bin from 0-2 to 70+; photos/: 25 portraits and children."""
     with open(folder / 'photos.csv', newline='') as f:
         names = [row['file'] for row in csv.DictReader(f)]
-    missed = [name for name in names if not detect_faces(load_photo(folder / name))]
+    missed = [name for name in names if not find_faces(load_photo(folder / name))]
     assert len(names) == count and missed == []
 
 
@@ -281,7 +281,7 @@ def test_framing_puts_the_landmarks_where_utkface_has_them(astronaut):
     """A photo framed, then the detector run again on its chip: the eyes land within a few pixels of TEMPLATE."""
     chip = align.cut_chip(astronaut, align.chip_transform(align.find_faces(astronaut)[0].landmarks))
     chip = np.asarray(chip.resize((align.CHIP_SIZE, align.CHIP_SIZE), Image.BILINEAR))
-    found = align._ordered(align._detect(chip, 1.0, align.DETECT_PAD), align.CHIP_SIZE, align.CHIP_SIZE)
+    found = align.faces_in_chip(chip)
     assert np.abs(found[0].landmarks[:2] - align.TEMPLATE[:2] * align.CHIP_SIZE).max() < 6
 
 
@@ -311,5 +311,5 @@ def test_of_two_faces_of_about_one_size_the_central_one_goes_first(astronaut):
     face = astronaut.crop((100, 0, 400, 300))
     for x in (50, 600, 1150):  # three equal faces: the middle one is the subject
         canvas.paste(face, (x, 100))
-    boxes = detect_faces(canvas)
+    boxes = [face.box for face in find_faces(canvas)]
     assert len(boxes) == 3 and 600 < boxes[0][0] + boxes[0][2] / 2 < 900

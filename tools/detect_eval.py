@@ -108,9 +108,7 @@ def judged_eyes(chip, judge):
 def framed_chip(image):
     """The photo's face framed by align, as a 200-px chip."""
     aligned = align.align_face(Image.fromarray(image))
-    matrix = align.chip_transform(aligned.landmarks)
-    return cv2.warpAffine(np.asarray(image), matrix, (align.CHIP_SIZE, align.CHIP_SIZE), flags=cv2.INTER_AREA,
-                          borderMode=cv2.BORDER_REPLICATE)
+    return align.chip_pixels(image, align.chip_transform(aligned.landmarks))
 
 
 def eye_errors(images, reference, judge):
