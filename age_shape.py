@@ -44,13 +44,16 @@ HEAD_RADII = (1.6, 1.9)  # eye distances: the head's upper half-ellipse around t
 HAIR_SPREAD = (6.0, 3.0, 3.0)  # the least spread of the background's L, a, b
 HAIR_GREY = 20.0  # Lab chroma under which hair counts as grey (OpenCV's scale: 128 is colourless) ...
 HAIR_GREY_FROM = 60.0  # ... and lightness over which (fully at twice this): black hair is not grey
-HAIR_FOREHEAD = 1.0  # eye distances above the brows where hair is not looked for (a forehead's light is not grey hair)
+HAIR_ABOVE_EYES = 0.3  # eye distances: hair is looked for only this far above the eyes and higher (not ears, irises)
+HAIR_CROWN = (0.8, 1.3, 0.7)  # eye distances: this far above the brows (from, to) and within the last of the middle,
+HAIR_LEAST = 0.4  # a head's hair shows over this share of that patch, or the head has none
+HAIR_BLUR = 2.5  # face pixels: the hair mask's edge is this soft (greying does not end in a line)
 HAIR_EDGE = 12  # face pixels: the hair mask fades out this close to the padded face's edge (no seam where it ends)
 HAIR_SMOOTH = 3.0  # photo pixels: the hair's lightness coarser than this is what greys or darkens
 HAIR_LIGHTEN = 0.55  # fully greyed hair is this far from its own lightness to white
 HAIR_DARK = (0.35, 136.0, 140.0)  # the share of its lightness and the colour (Lab) a child's formerly grey hair takes
 FOREHEAD = 0.6  # the skin mask reaches this many eye distances above the brows
-PAD = 24  # face pixels: the warp's ellipse reaches this far beyond the 128-px face
+PAD = 40  # face pixels: the padded face reaches this far beyond the 128-px face (the warp's ellipse, the hair)
 
 
 @functools.lru_cache(maxsize=1)
@@ -251,29 +254,47 @@ def beard_mask(face, points, pad=0):
 
 
 def hair_mask(face, points, pad=0):
-    """float32 (128 + 2 pad)^2: the hair of a uint8 face (face_grid's pixels, landmarks in the 128-px face's): above
-    the eyes, around the head and outside its skin, where the colour is far from both the cheeks' and the
-    background's (the padded face's top corners)."""
+    """float32 (128 + 2 pad)^2: the hair of a uint8 face (face_grid's pixels, landmarks in the 128-px face's). A head
+    with hair shows it over its forehead (HAIR_CROWN): where less than HAIR_LEAST of that patch is far from the
+    cheeks' and from the background's (the padded face's top corners; hair that fills them is left alone) there is
+    none (a bald head, a baby's). Else the hair's colour is that patch's median, and the mask is what is of that
+    colour, far from the cheeks' and the background's and joined to the patch, in the head's upper half above the
+    eyes: not a hand, a blanket, an ear or an iris."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
+    empty = np.zeros(face.shape[:2], np.float32)
     if cheeks.sum() < 20:
-        return np.zeros(face.shape[:2], np.float32)
-    corner = max(4, pad // 2)
-    background = np.concatenate([lab[:corner, :corner].reshape(-1, 3), lab[:corner, -corner:].reshape(-1, 3)])
-    far = np.ones(face.shape[:2], bool)
-    for sample, least in ((lab[cheeks], BEARD_SPREAD), (background, HAIR_SPREAD)):
-        reference = np.median(sample, 0)
-        spread = np.maximum(1.48 * np.median(np.abs(sample - reference), 0), least)
-        far &= np.sqrt((((lab - reference) / spread) ** 2).sum(-1)) > BEARD_DISTANCE
+        return empty
     left, right = eye_centres(points)
     iod = float(np.hypot(*(right - left)))
-    head = np.zeros(face.shape[:2], np.uint8)
     centre = (left + right) / 2 + pad
-    axes = (int(HEAD_RADII[0] * iod), int(HEAD_RADII[1] * iod))
-    cv2.ellipse(head, (int(centre[0]), int(centre[1])), axes, 0, 180, 360, 1, -1)
-    hair = far & (head > 0) & (skin_mask(points, pad, HAIR_FOREHEAD) < 0.1)
+    rows, columns = np.mgrid[:face.shape[0], :face.shape[1]]
+    above_brows = points[17:27, 1].min() + pad - rows
+    crown = ((above_brows > HAIR_CROWN[0] * iod) & (above_brows < HAIR_CROWN[1] * iod)
+             & (np.abs(columns - centre[0]) < HAIR_CROWN[2] * iod))
+    far = colour_distance(lab, lab[cheeks], BEARD_SPREAD) > BEARD_DISTANCE
+    corner = max(4, pad // 2)
+    for background in (lab[:corner, :corner].reshape(-1, 3), lab[:corner, -corner:].reshape(-1, 3)):
+        far &= colour_distance(lab, background, HAIR_SPREAD) > BEARD_DISTANCE
+    if (far & crown).sum() < HAIR_LEAST * max(crown.sum(), 1):
+        return empty
+    like = (2 - colour_distance(lab, lab[far & crown], HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)  # 1 up to D, 0 from 2D
+    hair = far & (like > 0)
+    head = np.zeros(face.shape[:2], np.uint8)
+    cv2.ellipse(head, (int(centre[0]), int(centre[1])), (int(HEAD_RADII[0] * iod), int(HEAD_RADII[1] * iod)), 0, 180,
+                360, 1, -1)
+    above = (head > 0) & (rows < centre[1] - HAIR_ABOVE_EYES * iod)
+    count, parts = cv2.connectedComponents((hair & (above | crown)).astype(np.uint8))
+    hair &= above & np.isin(parts, np.unique(parts[hair & crown]))
     edge = np.minimum.outer(*[np.minimum(np.arange(n), np.arange(n)[::-1]) for n in face.shape[:2]])
-    return cv2.GaussianBlur(hair.astype(np.float32), (0, 0), 1.5) * (edge / HAIR_EDGE).clip(0, 1)
+    return cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * (edge / HAIR_EDGE).clip(0, 1)
+
+
+def colour_distance(lab, sample, least):
+    """How many of the sample's spreads (at least `least` in L, a, b) each Lab pixel is from its median colour."""
+    reference = np.median(sample, 0)
+    spread = np.maximum(1.48 * np.median(np.abs(sample - reference), 0), least)
+    return np.sqrt((((lab - reference) / spread) ** 2).sum(-1))
 
 
 def hair_colour(lab, amount):

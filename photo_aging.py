@@ -14,14 +14,16 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   G(z, own age), but for its fine detail, finer than FINE_SIGMA face pixels: pores, lashes, grain) fades in renders
   younger than the photo and than 21 (consts.ADULT_GROUP), 1 / games.DETAIL_FADE_GROUPS per group, so a child is
   G's child with the photo's grain, not a child's change drawn over an adult's features (an estimator read such
-  0-5 photos as 29 years, then 12), while an adult photo made younger stays the photo. The photo's own eyes stay
-  (eye_mask): G's eyes for 0-10 were dark holes at the photo's size; with the person's eyes the estimator reads
-  those faces older (0-5: 20 years), a trade measured in MODEL.md. Towards old age most of G's change to the eyes
-  is left out too (OLD_EYES): it turned children's dark irises grey-blue.
+  0-5 photos as 29 years, then 12), while an adult photo made younger stays the photo. A child's photo grown
+  older fades the same way, towards G's face at the target age, up to adulthood (a baby aged to 71+ kept a baby's
+  face under G's old skin). The photo's own eyes stay (eye_mask): G's eyes for 0-10 were dark holes at the photo's
+  size; with the person's eyes the estimator reads those faces older (0-5: 20 years), a trade measured in MODEL.md.
+  Towards old age G's change to the eyes is left out too (OLD_EYES): it turned children's dark irises grey-blue.
 - the shape of age (Composition.warp, age_shape.py): the photo's face, its coarse band and G's two renders are moved
   to the target age's landmarks (the photo's own plus the difference of real faces' median shapes between the two
   ages, from UTKFace) by a thin-plate spline, before the bands are added, so every band lies on the same face; the
-  warp reaches beyond the face mask (chin, jaw) and fades to nothing at the edge of its own ellipse.
+  warp reaches beyond the face mask (chin, jaw) and fades to nothing at the edge of its own ellipse; a face turned
+  to one side takes less of it (WARP_TURN), since the frontal prototypes' move smeared it sideways.
 - a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail (stubble, pores, lines; the
   photo minus its coarse band, but its grain finer than SKIN_GRAIN photo pixels) fades too, and facial hair found on
   the photo (age_shape.beard_mask, not on women) is replaced by its cheeks' colour, shaded as a child's lower face,
@@ -46,12 +48,13 @@ from images import model_tensor_to_uint8, pil_to_model_tensor_transform
 FINE_SIGMA = 0.7  # face pixels: the photo's detail finer than this stays at every age
 GAIN_GROUPS = 3  # the change's gain reaches its full value this many groups from the photo's age
 EYE_RADII = (8.0, 5.0)  # face pixels: the eye mask's Gaussian, wider than tall
-OLD_EYES = 0.8  # in renders two groups or more older, this much of G's change to the eyes is left out
+OLD_EYES = 1.0  # in renders two groups or more older, this much of G's change to the eyes is left out
 BEARD_FADE = 2  # facial hair fades twice as fast as the rest of the photo (none left two groups before adulthood)
 BEARD_GRAIN = 0.3  # this much of the hair's grain stays (as grain of the skin): the hair's own is coarse
 GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
 SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's grain) stays in a child's skin
-REGION_MARGIN = 0.2  # of the crop's side, each side: face_region, beyond the warp's and the hair's reach (age_shape.PAD)
+WARP_TURN = (0.2, 0.45)  # a face turned this far (align.turn) is warped less, from fully to not at all (it smeared)
+REGION_MARGIN = 0.32  # of the crop's side, each side: face_region, beyond the warp's and the hair's reach (age_shape.PAD)
 PERSONALISE_STEPS = 20  # a photo keeps its own person here, so G is tuned half as long as for a chip (personalise.STEPS)
 
 
@@ -68,6 +71,7 @@ class Composition:
     warp: float = 0.0  # the photo, G's renders and the change moved to the age's shape (age_shape), this much of it
     smooth_skin: bool = False  # where the photo fades, its skin's detail and beard fade too, but grain (needs warp)
     hair: bool = False  # the photo's hair greys towards old age and, where grey, darkens towards childhood (needs warp)
+    old_smooth: float = 0.0  # face pixels: in older renders G's change finer than this is left out (strokes, blotches)
 
 
 METHODS = {
@@ -134,6 +138,7 @@ class PhotoAger:
         self.roi, self.coarse = roi, cv2.GaussianBlur(roi, (0, 0), self.scale * FINE_SIGMA)
         if how.warp:
             self.points = age_shape.landmarks(np.asarray(align.cut_chip(photo, face_to_chip_matrix(crop_box))))
+            self.warp_strength = how.warp * warp_share(self.points)
             self.to_face = cv2.invertAffineTransform(self.matrix)  # region pixels to the padded face's (padded_face)
             self.to_face[:, 2] += pad
             self.grid = np.stack(np.meshgrid(np.arange(size[0]), np.arange(size[1])), -1).astype(np.float32)
@@ -161,7 +166,8 @@ class PhotoAger:
         eyes_at, target = age_shape.EYE_CENTRES, self.points if how.warp else None
         masks = self.masks if how.warp else {}
         if how.warp and position != self.own_position:
-            target = age_shape.aged_landmarks(self.points, self.own_position, position, self.gender, how.warp)
+            target = age_shape.aged_landmarks(self.points, self.own_position, position, self.gender,
+                                              self.warp_strength)
             flow = age_shape.displacement(self.points, target, age_shape.PAD)
             roi, coarse = self.moved(flow)
             masks = {name: age_shape.warp_face(mask, flow, age_shape.PAD) for name, mask in masks.items()}
@@ -170,8 +176,12 @@ class PhotoAger:
             eyes_at = age_shape.eye_centres(target)
         change = coarse_colour(render - own_render, how)
         change *= change_gain(self.own_position - position, how)
+        if how.old_smooth and position > self.own_position:
+            change += min(position - self.own_position, 1.0) * (cv2.GaussianBlur(change, (0, 0), how.old_smooth) - change)
         younger = min(self.own_position - position, consts.ADULT_GROUP - position)
-        fade = min(max(younger / games.DETAIL_FADE_GROUPS, 0.0), 1.0) if how.fade_detail else 0.0
+        grown = min(position - self.own_position, consts.ADULT_GROUP - self.own_position)
+        fade, childhood = (min(max(groups / games.DETAIL_FADE_GROUPS, 0.0), 1.0) if how.fade_detail else 0.0
+                           for groups in (max(younger, grown), younger))
         older = min(max((position - self.own_position) / 2, 0.0), 1.0)
         eyes = max(fade, OLD_EYES * older) if how.keep_eyes else 0.0
         keep = 1 - eyes * eye_mask(eyes_at)  # the photo's own eyes, where it fades or grows old
@@ -180,14 +190,14 @@ class PhotoAger:
             warped += how.sharpen * (warped - cv2.GaussianBlur(warped, (0, 0), self.scale))
         if fade:
             warped -= fade * self.warp(keep)[..., None] * (coarse - self.warp(own_render))
-        if fade and how.smooth_skin:
+        if childhood and how.smooth_skin:
             skin = self.warp(age_shape.skin_mask(target))[..., None]
-            warped -= fade * skin * (cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN) - coarse)
+            warped -= childhood * skin * (cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN) - coarse)
         roi = roi + self.alpha * warped
-        if fade and how.smooth_skin:
-            roi = self.shaved(roi, masks['beard'], min(1.0, BEARD_FADE * fade), target)
+        if childhood and how.smooth_skin:
+            roi = self.shaved(roi, masks['beard'], min(1.0, BEARD_FADE * childhood), target)
         if how.hair:
-            roi = self.recoloured(roi, masks['hair'], hair_change(self.own_position, position, fade))
+            roi = self.recoloured(roi, masks['hair'], hair_change(self.own_position, position, childhood))
         x0, y0, x1, y1 = self.region
         photo = self.photo.copy()
         photo[y0:y1, x0:x1] = roi.clip(0, 255).round().astype(np.uint8)
@@ -239,6 +249,14 @@ class PhotoAger:
         x0, y0, x1, y1 = self.region
         return cv2.warpAffine(face, self.matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_CUBIC,
                               borderMode=cv2.BORDER_REPLICATE)
+
+
+def warp_share(points):
+    """How much of the shape of age a face turned `align.turn` to one side takes (WARP_TURN): all of it facing the
+    camera, none in profile, where the frontal prototypes' move smeared the face sideways."""
+    left, right = age_shape.eye_centres(points)
+    turned = align.turn(np.vstack([left, right, points[30]]))
+    return float(np.clip((WARP_TURN[1] - turned) / (WARP_TURN[1] - WARP_TURN[0]), 0, 1))
 
 
 def greying(position):

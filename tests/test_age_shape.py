@@ -37,11 +37,34 @@ def test_the_warp_moves_landmarks_where_they_are_asked_to_go_and_nothing_outside
 
 def test_the_beard_mask_finds_dark_hair_on_the_lower_face_and_nothing_on_plain_skin():
     points = age_shape.prototype(consts.ADULT_GROUP, consts.MALE)
-    skin = np.full((176, 176, 3), (200, 150, 120), np.uint8)
+    side = 128 + 2 * age_shape.PAD
+    skin = np.full((side, side, 3), (200, 150, 120), np.uint8)
     assert age_shape.beard_mask(skin, points, age_shape.PAD).max() < 0.05
     bearded = skin.copy()
-    lower = age_shape.lower_face_region(points, age_shape.PAD, 176) > 0.5
+    lower = age_shape.lower_face_region(points, age_shape.PAD, side) > 0.5
     bearded[lower] = (50, 40, 35)
     beard = age_shape.beard_mask(bearded, points, age_shape.PAD)
     assert beard[lower].mean() > 0.9
     assert beard[age_shape.cheek_mask(points, age_shape.PAD)].mean() < 0.15  # the upper cheeks: skin
+
+
+def test_the_hair_mask_finds_hair_framing_the_forehead_and_not_a_blanket_beside_a_bald_head_or_the_eyes():
+    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
+    side = 128 + 2 * pad
+    rows, columns = np.mgrid[:side, :side] - pad  # the 128-px face's pixels
+    face = np.full((side, side, 3), (90, 140, 200), np.uint8)  # a blue background
+    head = np.hypot((columns - 64) / 86, (rows - 76) / 130) < 1  # its top above the padded face
+    face[head] = (200, 150, 120)  # a bald head
+    blanket = (rows < 46) & (np.abs(columns - 136) < 16) & ~head
+    face[blanket] = (200, 40, 40)
+    iris = np.zeros((side, side), bool)
+    for x, y in age_shape.eye_centres(points):
+        iris |= np.hypot(columns - x, rows - y) < 4
+    face[iris] = (40, 30, 25)
+    assert age_shape.hair_mask(face, points, pad).max() < 0.05
+    haired = face.copy()
+    temples = head & (np.abs(columns - 64) > 60) & (rows < 21) & (rows > age_shape.HAIR_EDGE - pad)
+    haired[head & (rows < points[17:27, 1].min() - 10) | temples] = (50, 35, 25)
+    hair = age_shape.hair_mask(haired, points, pad)
+    assert hair[temples].mean() > 0.5
+    assert hair[iris].max() < 0.05 and hair[blanket].mean() < 0.05  # but where the blur of the hair reaches
