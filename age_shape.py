@@ -228,14 +228,15 @@ def shading(points, pad=0):
     side = consts.IMAGE_LENGTH + 2 * pad
     rows = np.arange(side, dtype=np.float32)[:, None] - pad
     down = ((rows - points[33, 1]) / max(points[8, 1] - points[33, 1], 1)).clip(0, 1)
-    face = cv2.GaussianBlur(lower_face_region(points, pad, side) + (rows < points[33, 1]), (0, 0), 3).clip(0, 1)
+    face = cv2.GaussianBlur(lower_face_region(points, pad, side) + (rows < points[33, 1]), (0, 0), 1.5).clip(0, 1)
     return face * (1 - (1 - CHIN_SHADE) * down) + (1 - face) * NECK_SHADE
 
 
 def beard_mask(face, points, pad=0):
     """float32 (128 + 2 pad)^2: where a uint8 face (face_grid's pixels, landmarks in the 128-px face's) has facial
     hair: the lower face (below the nostrils, inside the jaw line and a little beyond it, less the lips) where its
-    colour is far from the skin of its upper cheeks and nose."""
+    colour is far from the skin of its upper cheeks and nose, and from the background's (unlike_background: the
+    mask's soft edge turned the background beside a jaw into skin)."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
     if cheeks.sum() < 20:
@@ -250,7 +251,17 @@ def beard_mask(face, points, pad=0):
         spread = np.maximum(1.48 * np.median(np.abs(lab[hair > 0.5] - colour), 0), BEARD_SPREAD)
         like = (BEARD_DISTANCE - np.sqrt((((lab - colour) / spread) ** 2).sum(-1)) / BEARD_DISTANCE).clip(0, 1)
         hair = np.maximum(hair, like * (distance > BEARD_DISTANCE) * region(BEARD_BEYOND))
-    return cv2.GaussianBlur(cv2.dilate(hair, np.ones((3, 3), np.uint8)), (0, 0), 2.5)
+    hair = cv2.GaussianBlur(cv2.dilate(hair, np.ones((3, 3), np.uint8)), (0, 0), 2.5)
+    return hair * cv2.GaussianBlur(unlike_background(lab, pad).astype(np.float32), (0, 0), 1)
+
+
+def unlike_background(lab, pad):
+    """bool: the Lab pixels of a padded face far in colour from each of its top corners (what is behind the head)."""
+    corner = max(4, pad // 2)
+    unlike = np.ones(lab.shape[:2], bool)
+    for background in (lab[:corner, :corner].reshape(-1, 3), lab[:corner, -corner:].reshape(-1, 3)):
+        unlike &= colour_distance(lab, background, HAIR_SPREAD) > BEARD_DISTANCE
+    return unlike
 
 
 def hair_mask(face, points, pad=0):
@@ -273,9 +284,7 @@ def hair_mask(face, points, pad=0):
     crown = ((above_brows > HAIR_CROWN[0] * iod) & (above_brows < HAIR_CROWN[1] * iod)
              & (np.abs(columns - centre[0]) < HAIR_CROWN[2] * iod))
     far = colour_distance(lab, lab[cheeks], BEARD_SPREAD) > BEARD_DISTANCE
-    corner = max(4, pad // 2)
-    for background in (lab[:corner, :corner].reshape(-1, 3), lab[:corner, -corner:].reshape(-1, 3)):
-        far &= colour_distance(lab, background, HAIR_SPREAD) > BEARD_DISTANCE
+    far &= unlike_background(lab, pad)
     if (far & crown).sum() < HAIR_LEAST * max(crown.sum(), 1):
         return empty
     like = (2 - colour_distance(lab, lab[far & crown], HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)  # 1 up to D, 0 from 2D

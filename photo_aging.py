@@ -50,7 +50,6 @@ GAIN_GROUPS = 3  # the change's gain reaches its full value this many groups fro
 EYE_RADII = (8.0, 5.0)  # face pixels: the eye mask's Gaussian, wider than tall
 OLD_EYES = 1.0  # in renders two groups or more older, this much of G's change to the eyes is left out
 BEARD_FADE = 2  # facial hair fades twice as fast as the rest of the photo (none left two groups before adulthood)
-BEARD_GRAIN = 0.3  # this much of the hair's grain stays (as grain of the skin): the hair's own is coarse
 GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
 SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's grain) stays in a child's skin
 WARP_TURN = (0.2, 0.45)  # a face turned this far (align.turn) is warped less, from fully to not at all (it smeared)
@@ -211,17 +210,17 @@ class PhotoAger:
 
     def shaved(self, roi, beard, strength, points):
         """The face region with its facial hair (`beard`, padded_face's pixels) replaced by the colour of its cheeks
-        (landmarks `points`), shaded as a child's lower face and neck (age_shape.shading), and the photo's grain."""
+        (landmarks `points`), shaded as a child's lower face and neck (age_shape.shading), with its cheeks' grain."""
         cheeks = age_shape.cheek_mask(points, age_shape.PAD)
         if not beard.any() or not cheeks.any():
             return roi
         skin = np.median(self.padded_face(roi)[cheeks], 0) * age_shape.shading(points, age_shape.PAD)[..., None]
         x0, y0, x1, y1 = self.region
-        skin, beard = (cv2.warpAffine(face, cv2.invertAffineTransform(self.to_face), (x1 - x0, y1 - y0),
-                                      flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) for face in (skin, beard))
-        beard = beard[..., None]
+        skin, beard, cheeks = (cv2.warpAffine(face, cv2.invertAffineTransform(self.to_face), (x1 - x0, y1 - y0),
+                                              flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                               for face in (skin, beard, cheeks.astype(np.float32)))
         grain = roi - cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN)
-        return roi + strength * beard * (skin + BEARD_GRAIN * grain - roi)
+        return roi + strength * beard[..., None] * (skin + skin_grain(grain, cheeks > 0.5) - roi)
 
     def recoloured(self, roi, hair, amount):
         """The face region with its hair (`hair`, padded_face's pixels) greyed by `amount`, or, negative, its grey
@@ -257,6 +256,17 @@ def warp_share(points):
     left, right = age_shape.eye_centres(points)
     turned = align.turn(np.vstack([left, right, points[30]]))
     return float(np.clip((WARP_TURN[1] - turned) / (WARP_TURN[1] - WARP_TURN[0]), 0, 1))
+
+
+def skin_grain(grain, cheeks, seed=0):
+    """Noise as fine as the photo's grain (`grain`: the region's detail finer than SKIN_GRAIN) and as strong, per
+    channel, as on its `cheeks` (a bool mask of the region): the skin a shaved beard leaves is not a flat patch. The
+    same at every age (a fixed seed), so the slider does not flicker."""
+    if cheeks.sum() < 20:
+        return np.zeros_like(grain)
+    noise = cv2.GaussianBlur(np.random.default_rng(seed).standard_normal(grain.shape[:2]).astype(np.float32), (0, 0),
+                             SKIN_GRAIN / 2)
+    return (noise / noise.std())[..., None] * grain[cheeks].std(0)
 
 
 def greying(position):
