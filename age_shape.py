@@ -1,4 +1,5 @@
-"""The shape of age: where a face's 68 landmarks move from one age group to another, and the warp that moves them.
+"""The shape of age: where a face's 68 landmarks move from one age group to another, the warp that moves them, and
+real faces' mean face per age.
 
 Real children's faces differ from adults' mostly in shape (a lower face about 15% shorter against the distance
 between the eyes, a short nose, larger eyes); the generator's renders move that way but about half as far, and
@@ -8,7 +9,9 @@ landmarks of UTKFace faces per age group and gender, each face first moved so th
 EYE_CENTRES (rebuilt by `python age_shape.py ../shared/UTKFace`). A face of one age gets the target age's shape
 by adding the prototypes' difference to its own landmarks (scaled to its own eyes), and an image is moved there by
 a thin-plate spline, its displacement faded to zero outside the warp's ellipse (warp_window), so nothing outside
-it moves and no seam shows.
+it moves and no seam shows. The same file holds each group's and gender's mean face, every face first moved onto
+its cell's shape, so the mean is sharp (prototype_face): real faces' change of light and shade between two ages,
+without the generator's strokes and blotches.
 
 Landmarks are dlib's 68-point predictor (face-recognition-models; the model is licensed for non-commercial use),
 run on the 128-px aligned face in the fixed box FACE_BOX, where dlib's own detector puts UTKFace faces, so chips,
@@ -118,6 +121,22 @@ def prototype(position, gender):
     low = int(np.clip(np.floor(position), 0, consts.NUM_AGES - 1))
     high, t = min(low + 1, consts.NUM_AGES - 1), float(np.clip(position - low, 0, 1))
     return (1 - t) * shapes[low] + t * shapes[high]
+
+
+def prototype_face(position, gender, points, pad=0):
+    """float32 (128 + 2 pad)^2 x 3 (face_grid's pixels): the mean UTKFace face at a position on the group scale (of
+    `gender`; None: both genders' mean), moved onto the landmarks `points` (the two nearest groups' faces each from
+    its own shape, then blended)."""
+    faces, shapes = prototypes_file()['faces'].astype(np.float32), prototypes()
+    if gender is None:
+        faces, shapes = faces.mean(1), shapes.mean(1)
+    else:
+        faces, shapes = faces[:, int(gender)], shapes[:, int(gender)]
+    low = int(np.clip(np.floor(position), 0, consts.NUM_AGES - 1))
+    high, t = min(low + 1, consts.NUM_AGES - 1), float(np.clip(position - low, 0, 1))
+    moved = [warp_face(cv2.copyMakeBorder(faces[g], pad, pad, pad, pad, cv2.BORDER_REPLICATE),
+                       displacement(shapes[g], points, pad), pad) for g in sorted({low, high})]
+    return moved[0] if len(moved) == 1 else (1 - t) * moved[0] + t * moved[1]
 
 
 def aged_landmarks(points, own_position, position, gender, strength=1.0):
@@ -322,33 +341,41 @@ def hair_colour(lab, amount):
 
 
 def measure(folder, per_cell=250, seed=0):
-    """PROTOTYPES' table from a folder of UTKFace chips: up to per_cell faces per group and gender."""
+    """PROTOTYPES' tables from a folder of UTKFace chips, up to per_cell faces per group and gender: the median
+    landmarks (shapes, in the frame of the median jaw line `outline`) and the mean face, each face first moved to its
+    cell's shape (faces: uint8, sharp where a plain mean of the chips is a blur)."""
     cells = {}
     for name in sorted(os.listdir(folder)):
         parts = name.split('_')
         if len(parts) >= 4 and parts[0].isdigit() and parts[1] in ('0', '1'):
             cells.setdefault((age_to_group(int(parts[0])), int(parts[1])), []).append(name)
     rng = np.random.default_rng(seed)
-    points = {}
+    chips, points = {}, {}
     for cell, names in sorted(cells.items()):
-        points[cell] = np.array([landmarks(np.asarray(Image.open(os.path.join(folder, n)).convert('RGB').resize(
-            (consts.IMAGE_LENGTH, consts.IMAGE_LENGTH), Image.BILINEAR))) for n in rng.permutation(names)[:per_cell]])
+        chips[cell] = [np.asarray(Image.open(os.path.join(folder, n)).convert('RGB').resize(
+            (consts.IMAGE_LENGTH, consts.IMAGE_LENGTH), Image.BILINEAR)) for n in rng.permutation(names)[:per_cell]]
+        points[cell] = np.array([landmarks(chip) for chip in chips[cell]])
     at_eyes = [to_frame(p, fit_similarity(np.array(eye_centres(p)), np.array(EYE_CENTRES)))
                for faces in points.values() for p in faces]
     outline = np.median(at_eyes, 0)[OUTLINE]  # the frame: the median jaw line of faces with their eyes at EYE_CENTRES
     shapes = np.zeros((consts.NUM_AGES, consts.NUM_GENDERS, 68, 2), np.float32)
-    for (group, gender), faces in points.items():
-        shapes[group, gender] = np.median([to_frame(p, fit_similarity(p[OUTLINE], outline)) for p in faces], 0)
-    return shapes, outline, {f'{g}.{s}': len(faces) for (g, s), faces in points.items()}
+    faces = np.zeros((consts.NUM_AGES, consts.NUM_GENDERS, consts.IMAGE_LENGTH, consts.IMAGE_LENGTH, 3), np.uint8)
+    for (group, gender), cell in points.items():
+        shapes[group, gender] = np.median([to_frame(p, fit_similarity(p[OUTLINE], outline)) for p in cell], 0)
+        moved = [warp_face(chip.astype(np.float32), displacement(p, shapes[group, gender]))
+                 for chip, p in zip(chips[group, gender], cell)]
+        faces[group, gender] = np.mean(moved, 0).clip(0, 255).round()
+    return shapes, outline, faces, {f'{g}.{s}': len(cell) for (g, s), cell in points.items()}
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description='Measure the age prototypes (mean landmarks per group and gender).')
+    parser = argparse.ArgumentParser(description='Measure the age prototypes (median landmarks and mean face per '
+                                                 'group and gender).')
     parser.add_argument('folder', help='a folder of UTKFace chips (age_gender_race_date.jpg.chip.jpg)')
     parser.add_argument('--output', default=PROTOTYPES)
     args = parser.parse_args(argv)
-    shapes, outline, counts = measure(args.folder)
-    np.savez_compressed(args.output, shapes=shapes, outline=outline)
+    shapes, outline, faces, counts = measure(args.folder)
+    np.savez_compressed(args.output, shapes=shapes, outline=outline, faces=faces)
     print(args.output, counts)
 
 

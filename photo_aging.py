@@ -28,6 +28,10 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   photo minus its coarse band, but its grain finer than SKIN_GRAIN photo pixels) fades too, and facial hair found on
   the photo (age_shape.beard_mask, not on women) is replaced by its cheeks' colour, shaded as a child's lower face,
   twice as fast (BEARD_FADE).
+- real faces' light (Composition.prototype, age_shape.prototype_face): the face is lit as UTKFace's mean face of the
+  target age over the photo's (both moved onto the aged landmarks; their lightness ratio, smooth and bounded), and
+  G's change to lightness is halved (g_lightness): the generator's personalised renders keep an old person's folds
+  and a man's beard at 0-5, the mean faces carry a child's shading or an elder's folds without strokes or blotches.
 
 Pixels outside the mask (with the warp, outside its ellipse) keep their exact values. METHODS names these and the
 candidates they are measured against (MODEL.md):
@@ -53,6 +57,8 @@ BEARD_FADE = 2  # facial hair fades twice as fast as the rest of the photo (none
 GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
 SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's grain) stays in a child's skin
 WARP_TURN = (0.2, 0.45)  # a face turned this far (align.turn) is warped less, from fully to not at all (it smeared)
+PROTOTYPE_SMOOTH = 0.7  # face pixels: the mean faces' lightness ratio is this smooth
+PROTOTYPE_RANGE = (0.6, 1.6)  # and within this
 REGION_MARGIN = 0.32  # of the crop's side, each side: face_region, beyond the warp's and the hair's reach (age_shape.PAD)
 PERSONALISE_STEPS = 20  # a photo keeps its own person here, so G is tuned half as long as for a chip (personalise.STEPS)
 
@@ -71,6 +77,8 @@ class Composition:
     smooth_skin: bool = False  # where the photo fades, its skin's detail and beard fade too, but grain (needs warp)
     hair: bool = False  # the photo's hair greys towards old age and, where grey, darkens towards childhood (needs warp)
     old_smooth: float = 0.0  # face pixels: in older renders G's change finer than this is left out (strokes, blotches)
+    prototype: float = 0.0  # the ratio of real faces' mean lightness at the two ages (age_shape.prototype_face) applied
+    g_lightness: float = 1.0  # ... and G's change to lightness scaled by this (its colour stays)
 
 
 METHODS = {
@@ -78,6 +86,7 @@ METHODS = {
     'warp': Composition(warp=1.0),  # and the face moved to the age's shape
     'child': Composition(warp=1.0, smooth_skin=True),  # and the skin of a child towards childhood
     'hair': Composition(warp=1.0, smooth_skin=True, hair=True),  # and hair that greys with age
+    'prototype': Composition(warp=1.0, smooth_skin=True, hair=True, prototype=1.0, g_lightness=0.5),  # and real faces'
     'change': Composition(sharpen=0, chroma_sigma=0, chroma_gain=1, old_gain=1, young_gain=1, fade_detail=False,
                           keep_eyes=False),
     'paste': None,  # the 128-px render pasted back (align.paste_back, colours matched): the page's old paste-back
@@ -105,7 +114,7 @@ def coarse_colour(change, how):
     if not how.chroma_sigma:
         return change
     grey = change.mean(2, keepdims=True)
-    return grey + how.chroma_gain * cv2.GaussianBlur(change - grey, (0, 0), how.chroma_sigma)
+    return how.g_lightness * grey + how.chroma_gain * cv2.GaussianBlur(change - grey, (0, 0), how.chroma_sigma)
 
 
 class PhotoAger:
@@ -197,6 +206,8 @@ class PhotoAger:
             roi = self.shaved(roi, masks['beard'], min(1.0, BEARD_FADE * childhood), target)
         if how.hair:
             roi = self.recoloured(roi, masks['hair'], hair_change(self.own_position, position, childhood))
+        if how.prototype and position != self.own_position:
+            roi = self.relit(roi, target, position, keep)
         x0, y0, x1, y1 = self.region
         photo = self.photo.copy()
         photo[y0:y1, x0:x1] = roi.clip(0, 255).round().astype(np.uint8)
@@ -221,6 +232,18 @@ class PhotoAger:
                                for face in (skin, beard, cheeks.astype(np.float32)))
         grain = roi - cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN)
         return roi + strength * beard[..., None] * (skin + skin_grain(grain, cheeks > 0.5) - roi)
+
+    def relit(self, roi, points, position, keep):
+        """The face region lit as real faces' mean changes in lightness from the photo's age to `position`, both means
+        on the landmarks `points` (age_shape.prototype_face), in the face mask, but for the eyes (`keep`, 128-px)."""
+        pad = age_shape.PAD
+        means = [age_shape.prototype_face(p, self.gender, points, pad).mean(2) for p in (position, self.own_position)]
+        ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH).clip(*PROTOTYPE_RANGE)
+        x0, y0, x1, y1 = self.region
+        ratio = cv2.warpAffine(ratio.astype(np.float32), cv2.invertAffineTransform(self.to_face), (x1 - x0, y1 - y0),
+                               flags=cv2.INTER_LINEAR, borderValue=1)
+        where = self.alpha[..., 0] * self.warp(keep)
+        return roi * (1 + self.how.prototype * where * (ratio - 1))[..., None]
 
     def recoloured(self, roi, hair, amount):
         """The face region with its hair (`hair`, padded_face's pixels) greyed by `amount`, or, negative, its grey

@@ -4,6 +4,7 @@ import pytest
 
 import age_shape
 import consts
+from conftest import SHARED_UTKFACE
 
 pytest.importorskip('dlib')
 
@@ -68,3 +69,21 @@ def test_the_hair_mask_finds_hair_framing_the_forehead_and_not_a_blanket_beside_
     hair = age_shape.hair_mask(haired, points, pad)
     assert hair[temples].mean() > 0.5
     assert hair[iris].max() < 0.05 and hair[blanket].mean() < 0.05  # but where the blur of the hair reaches
+
+
+def test_the_mean_faces_sit_on_their_shapes_and_move_with_the_landmarks():
+    """A mean face asked for on its own group's shape is the stored face; on moved landmarks its eyes move along."""
+    faces, shapes = age_shape.prototypes_file()['faces'], age_shape.prototypes()
+    assert faces.shape == (consts.NUM_AGES, consts.NUM_GENDERS, 128, 128, 3) and faces.dtype == np.uint8
+    child = age_shape.prototype_face(0, consts.FEMALE, shapes[0, consts.FEMALE])
+    assert np.abs(child - faces[0, consts.FEMALE]).mean() < 1
+    darkest_row = lambda face: int(np.argmin(face[20:60, 30:50].mean((1, 2)))) + 20  # the left eye's row
+    lowered = age_shape.prototype_face(0, consts.FEMALE, shapes[0, consts.FEMALE] + (0, 4))
+    assert darkest_row(lowered) - darkest_row(child) in (3, 4, 5)
+
+
+def test_measuring_the_prototypes_gives_shapes_and_mean_faces_per_group_and_gender():
+    shapes, outline, faces, counts = age_shape.measure(SHARED_UTKFACE, per_cell=2)
+    assert shapes.shape == (consts.NUM_AGES, consts.NUM_GENDERS, 68, 2) and outline.shape == (17, 2)
+    assert faces.shape == (consts.NUM_AGES, consts.NUM_GENDERS, 128, 128, 3) and set(counts.values()) == {2}
+    assert faces.std() > 20  # faces, not a blank
