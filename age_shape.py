@@ -38,6 +38,7 @@ WARP_RADII = (0.62, 0.66)  # framing puts the jaw at the face's sides and the ch
 WARP_FEATHER = 0.3  # the outer part of the ellipse (a fraction of its radius) where the displacement fades to 0
 ANCHORS = 24  # points on the ellipse that the spline keeps still
 SPLINE_STEP = 4  # face pixels between the points where the spline is evaluated
+BEARD_JAW = slice(1, 16)  # a beard is looked for up to the jaw line's landmarks at the nose's height (on the cheeks)
 BEARD_BEYOND = 0.2  # a beard's own colour is looked for this many eye distances beyond the jaw line
 BEARD_DISTANCE = 3.0  # hair is this many of the cheeks' spreads from their colour (in Lab), fully at twice that
 BEARD_AREA = 0.3  # a beard is looked for beyond the jaw line when this share of the lower face is hair
@@ -202,11 +203,11 @@ def warp_face(face, flow, pad=0):
     return cv2.remap(face, read[..., 0], read[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def skin_mask(points, pad=0, forehead=None):
+def skin_mask(points, pad=0):
     """float32 (128 + 2 pad)^2 (face_grid's pixels): 1 on the face's skin (inside the jaw line and a forehead above
     the brows, less the eyes, brows and lips), its edges soft; where a child has no beard, stubble or lines."""
     left, right = eye_centres(points)
-    up = np.array([right[1] - left[1], left[0] - right[0]]) * (forehead or FOREHEAD)  # perpendicular to the eyes, upwards
+    up = np.array([right[1] - left[1], left[0] - right[0]]) * FOREHEAD  # perpendicular to the eyes, upwards
     fixed = lambda part: np.round((part + pad) * 16).astype(np.int32)  # cv2's fixed point: 4 fraction bits
     side = consts.IMAGE_LENGTH + 2 * pad
     mask = np.zeros((side, side), np.uint8)
@@ -228,15 +229,16 @@ def cheek_mask(points, pad=0):
     return (skin_mask(points, pad) > 0.9) & (rows > below_eyes) & (rows < points[33, 1])
 
 
-def lower_face_region(points, pad, side, beyond=0.0):
-    """float32 side x side (the 128-px face's pixels + pad): the face below the nostrils, inside its jaw line pushed
-    out by `beyond` eye distances, less the lips."""
+def lower_face_region(points, pad, side, beyond=0.0, jaw=slice(3, 14)):
+    """float32 side x side (the 128-px face's pixels + pad): the face below the nostrils and the jaw line's `jaw`
+    landmarks (by default from the mouth's height down), inside that jaw line pushed out by `beyond` eye distances,
+    less the lips."""
     left, right = eye_centres(points)
     centre, iod = points[OUTLINE].mean(0), float(np.hypot(*(right - left)))
-    out = (points[3:14] - centre) / np.hypot(*(points[3:14] - centre).T)[:, None]
+    out = (points[jaw] - centre) / np.hypot(*(points[jaw] - centre).T)[:, None]
     inside = np.zeros((side, side), np.float32)
     fixed = lambda part: np.round((part + pad) * 16).astype(np.int32)
-    cv2.fillPoly(inside, [fixed(np.vstack([points[3:14] + beyond * iod * out, points[35:30:-1]]))], 1, cv2.LINE_AA, 4)
+    cv2.fillPoly(inside, [fixed(np.vstack([points[jaw] + beyond * iod * out, points[35:30:-1]]))], 1, cv2.LINE_AA, 4)
     cv2.fillPoly(inside, [fixed(points[48:60])], 0, cv2.LINE_AA, 4)
     return inside
 
@@ -263,7 +265,7 @@ def beard_mask(face, points, pad=0):
     reference = np.median(lab[cheeks], 0)
     spread = np.maximum(1.48 * np.median(np.abs(lab[cheeks] - reference), 0), BEARD_SPREAD)
     distance = np.sqrt((((lab - reference) / spread) ** 2).sum(-1))
-    region = functools.partial(lower_face_region, points, pad, len(face))
+    region = functools.partial(lower_face_region, points, pad, len(face), jaw=BEARD_JAW)
     hair = ((distance - BEARD_DISTANCE) / BEARD_DISTANCE).clip(0, 1) * region(0)
     if (hair > 0.5).sum() > BEARD_AREA * region(0).sum():  # a beard goes on beyond the jaw line in its colour
         colour = np.median(lab[hair > 0.5], 0)
@@ -315,7 +317,8 @@ def hair_mask(face, points, pad=0):
     count, parts = cv2.connectedComponents((hair & (above | crown)).astype(np.uint8))
     hair &= above & np.isin(parts, np.unique(parts[hair & crown]))
     edge = np.minimum.outer(*[np.minimum(np.arange(n), np.arange(n)[::-1]) for n in face.shape[:2]])
-    return cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * (edge / HAIR_EDGE).clip(0, 1)
+    hair = cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * (edge / HAIR_EDGE).clip(0, 1)
+    return hair * cv2.GaussianBlur(unlike_background(lab, pad).astype(np.float32), (0, 0), 1)  # no grey halo
 
 
 def colour_distance(lab, sample, least):

@@ -44,6 +44,7 @@ import numpy as np
 from PIL import Image
 
 import age_shape
+import age_texture
 import align
 import consts
 import games
@@ -57,8 +58,12 @@ BEARD_FADE = 2  # facial hair fades twice as fast as the rest of the photo (none
 GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
 SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's grain) stays in a child's skin
 WARP_TURN = (0.2, 0.45)  # a face turned this far (align.turn) is warped less, from fully to not at all (it smeared)
-PROTOTYPE_SMOOTH = 0.7  # face pixels: the mean faces' lightness ratio is this smooth
+PROTOTYPE_SMOOTH = 2.0  # face pixels: the mean faces' lightness ratio is this smooth
 PROTOTYPE_RANGE = (0.6, 1.6)  # and within this
+OLD_SKIN_FROM, OLD_SKIN_AT = 4.5, 9.0  # group positions: the skin starts to line after 21-30 and is old at 71+
+OLD_SKIN_GROUPS = 3  # groups older than the photo where the old skin drawn reaches its age's amount
+SKIN_SPREAD = (40.0, 2.0, 2.0)  # Lab: old skin is drawn where the colour is the cheeks' (lightness may vary: shade)
+TEXTURE_SOFT = 0.6  # photo pixels: the old skin's lines are blurred this much (sharper than the photo, they scratched)
 REGION_MARGIN = 0.32  # of the crop's side, each side: face_region, beyond the warp's and the hair's reach (age_shape.PAD)
 PERSONALISE_STEPS = 20  # a photo keeps its own person here, so G is tuned half as long as for a chip (personalise.STEPS)
 
@@ -79,6 +84,7 @@ class Composition:
     old_smooth: float = 0.0  # face pixels: in older renders G's change finer than this is left out (strokes, blotches)
     prototype: float = 0.0  # the ratio of real faces' mean lightness at the two ages (age_shape.prototype_face) applied
     g_lightness: float = 1.0  # ... and G's change to lightness scaled by this (its colour stays)
+    texture: bool = False  # old skin (age_texture: wrinkles, crepe, spots) drawn at the photo's pixels towards old age
 
 
 METHODS = {
@@ -86,7 +92,9 @@ METHODS = {
     'warp': Composition(warp=1.0),  # and the face moved to the age's shape
     'child': Composition(warp=1.0, smooth_skin=True),  # and the skin of a child towards childhood
     'hair': Composition(warp=1.0, smooth_skin=True, hair=True),  # and hair that greys with age
-    'prototype': Composition(warp=1.0, smooth_skin=True, hair=True, prototype=1.0, g_lightness=0.5),  # and real faces'
+    'prototype': Composition(warp=1.0, smooth_skin=True, hair=True, prototype=1.0, g_lightness=0.5),  # + real light
+    'texture': Composition(warp=1.0, smooth_skin=True, hair=True, prototype=1.0, g_lightness=0.5, old_smooth=1.0,
+                           texture=True),  # and old skin drawn at the photo's scale, G's finest old strokes left out
     'change': Composition(sharpen=0, chroma_sigma=0, chroma_gain=1, old_gain=1, young_gain=1, fade_detail=False,
                           keep_eyes=False),
     'paste': None,  # the 128-px render pasted back (align.paste_back, colours matched): the page's old paste-back
@@ -152,6 +160,15 @@ class PhotoAger:
             self.grid = np.stack(np.meshgrid(np.arange(size[0]), np.arange(size[1])), -1).astype(np.float32)
             self.face_xy = (self.grid @ self.to_face[:, :2].T + self.to_face[:, 2]).astype(np.float32)
             self.masks = self.hair_masks()
+            self.skin_colour = self.cheek_colours()
+
+    def cheek_colours(self):
+        """The Lab colours of the photo's cheeks (age_shape.cheek_mask), or None where too little of them shows."""
+        cheeks = age_shape.cheek_mask(self.points, age_shape.PAD)
+        if cheeks.sum() < 20:
+            return None
+        face = self.padded_face(self.roi).clip(0, 255).astype(np.uint8)
+        return cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[cheeks].astype(np.float32)
 
     def hair_masks(self):
         """The photo's facial hair (looked for on men and faces of unknown gender) and hair, where the composition
@@ -208,6 +225,8 @@ class PhotoAger:
             roi = self.recoloured(roi, masks['hair'], hair_change(self.own_position, position, childhood))
         if how.prototype and position != self.own_position:
             roi = self.relit(roi, target, position, keep)
+        if how.texture and position > self.own_position:
+            roi = self.wrinkled(roi, target, old_skin_amount(position, self.own_position))
         x0, y0, x1, y1 = self.region
         photo = self.photo.copy()
         photo[y0:y1, x0:x1] = roi.clip(0, 255).round().astype(np.uint8)
@@ -244,6 +263,19 @@ class PhotoAger:
                                flags=cv2.INTER_LINEAR, borderValue=1)
         where = self.alpha[..., 0] * self.warp(keep)
         return roi * (1 + self.how.prototype * where * (ratio - 1))[..., None]
+
+    def wrinkled(self, roi, points, amount):
+        """The face region with old skin (age_texture.old_skin, `amount`) drawn on the landmarks `points`, only where
+        the colour is the cheeks' (not on a collar, hair, a cap or glasses), as soft as TEXTURE_SOFT."""
+        x0, y0, x1, y1 = self.region
+        shade, tint = age_texture.old_skin(points, self.matrix, (x1 - x0, y1 - y0), amount)
+        if self.skin_colour is None:
+            return roi
+        lab = cv2.cvtColor(roi.clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
+        distance = age_shape.colour_distance(lab, self.skin_colour, SKIN_SPREAD) / age_shape.BEARD_DISTANCE
+        skin = cv2.GaussianBlur((2 - distance).clip(0, 1), (0, 0), self.scale)
+        shade = cv2.GaussianBlur(skin * (shade - 1), (0, 0), TEXTURE_SOFT)
+        return roi * (1 + shade[..., None]) + skin[..., None] * tint
 
     def recoloured(self, roi, hair, amount):
         """The face region with its hair (`hair`, padded_face's pixels) greyed by `amount`, or, negative, its grey
@@ -290,6 +322,13 @@ def skin_grain(grain, cheeks, seed=0):
     noise = cv2.GaussianBlur(np.random.default_rng(seed).standard_normal(grain.shape[:2]).astype(np.float32), (0, 0),
                              SKIN_GRAIN / 2)
     return (noise / noise.std())[..., None] * grain[cheeks].std(0)
+
+
+def old_skin_amount(position, own_position):
+    """How much old skin is drawn (age_texture's amount) at a position on the group scale: 0 to 26-30, 1 at 71+, but
+    grown to that from nothing at the photo's own age over OLD_SKIN_GROUPS (the photo has its own lines)."""
+    aged = min(max((position - OLD_SKIN_FROM) / (OLD_SKIN_AT - OLD_SKIN_FROM), 0.0), 1.0)
+    return aged * min(max((position - own_position) / OLD_SKIN_GROUPS, 0.0), 1.0)
 
 
 def greying(position):

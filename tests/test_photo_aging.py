@@ -57,7 +57,7 @@ def test_cli_writes_the_photo_aged_to_every_group_at_its_own_size(games_checkpoi
     assert (gif.n_frames, gif.size) == (5, (x1 - x0, y1 - y0))  # the face's region at the photo's resolution
 
 
-@pytest.mark.parametrize('method', ['compose', 'child'])
+@pytest.mark.parametrize('method', ['compose', 'child', 'texture'])
 def test_pixels_outside_the_face_keep_their_exact_values_and_the_own_age_is_the_photo(framed, method):
     rng = np.random.default_rng(0)
     own = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
@@ -209,3 +209,24 @@ def test_a_turned_face_takes_less_of_the_shape_of_age(nose, share):
     left, right = age_shape.eye_centres(points)
     points[30] = (left + right) / 2 + (nose * (right[0] - left[0]), 20)
     assert photo_aging.warp_share(points) == share
+
+
+def test_old_skin_is_drawn_at_the_photos_scale_towards_old_age_and_not_towards_childhood(astronaut):
+    """With G's change left out (its own render at every age), the forehead of the 80-year-old takes lines: fine
+    detail (the Laplacian) grows there; the child's does not (the astronaut at three times her size, her face 2.5
+    photo pixels a face pixel)."""
+    photo = Image.open(astronaut)
+    framed = align.align_face(photo.resize((3 * photo.width, 3 * photo.height), Image.LANCZOS))
+    own = np.asarray(framed.crop)
+    points = age_shape.landmarks(own)
+    brows = points[17:27]
+    box = np.array([(brows[:, 0].min(), brows[:, 1].min() - 20), (brows[:, 0].max(), brows[:, 1].min() - 6)])
+    (x0, y0), (x1, y1) = np.round(box @ align.face_to_image_matrix(framed.crop_box)[:, :2].T
+                                  + align.face_to_image_matrix(framed.crop_box)[:, 2]).astype(int)
+    detail = lambda image: cv2.Laplacian(cv2.cvtColor(np.asarray(image)[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY),
+                                         cv2.CV_64F).var()
+    aged = {name: photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS[name], consts.FEMALE)
+            for name in ('prototype', 'texture')}
+    assert detail(aged['texture'].aged(own, own, 80)) > 1.3 * detail(aged['prototype'].aged(own, own, 80))
+    child = [np.asarray(aged[name].aged(own, own, 2.5)) for name in ('texture', 'prototype')]
+    assert np.array_equal(*child)
