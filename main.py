@@ -45,7 +45,7 @@ import recipes
 import train
 import utils
 from data import FaceDataset, age_to_group, parse_utkface_name
-from images import gif_beside, label_frame, pil_to_model_tensor_transform, save_gif, save_jpeg
+from images import gif_beside, pil_to_model_tensor_transform, save_gif, save_jpeg
 from model import Net
 
 GENDER_WORDS = {'m': consts.MALE, 'male': consts.MALE, '0': consts.MALE,
@@ -346,10 +346,11 @@ def write_aged_photos(net, framed, face, age, gender, output, args):
     paths = [save_jpeg(photo, f'{stem}_aged_{k}.jpg')
              for k, photo in enumerate(photo_aging.aged_photos(net, framed, z, age, gender))]
     if args.smooth:
+        ages = games.smooth_ages(args.smooth)
+        renders, own = photo_aging.renders_at(net, z, ages, age, gender)
+        ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, age, gender=gender)
         region = photo_aging.face_region(framed.crop_box, framed.photo.size)
-        frames = photo_aging.aged_photos(net, framed, z, age, gender, games.smooth_ages(args.smooth))
-        captions = [f'{years:.0f} years' for years in games.smooth_ages(args.smooth)]
-        paths.append(save_gif([label_frame(frame.crop(region), caption) for frame, caption in zip(frames, captions)],
+        paths.append(save_gif(photo_aging.lifespan_frames(ager, renders, own, ages, region),
                               f'{stem}_aged_smooth.gif', duration_ms=100))
     return paths
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 import games
 import photo_aging
-from images import label_frame, model_tensor_to_uint8, pil_to_model_tensor_transform
+from images import model_tensor_to_uint8, pil_to_model_tensor_transform
 
 SHOW_MAX_SIDE = 3000  # the aged photo is shown (and downloaded) at its own size, scaled down to this at most
 FACE_SHOW_SIDE = 256  # the rendered 128x128 face is shown (and downloaded) at this size
@@ -79,13 +79,12 @@ def group_strip(net, state, gender, photo_age=DEFAULT_AGE):
 
 def lifespan_frames(net, state, gender, frames, photo_age=DEFAULT_AGE):
     """The photo's face region aging from 0 to 100 years in `frames` steps, at the photo's resolution (at most
-    LIFESPAN_MAX_SIDE), each captioned with its age: PIL frames."""
+    LIFESPAN_MAX_SIDE), each captioned with its age (photo_aging.lifespan_frames): PIL frames."""
     ages = games.smooth_ages(frames)
-    regions = aged_regions(net, state, gender, ages, photo_age)
-    scale = min(1.0, LIFESPAN_MAX_SIDE / max(regions[0].size))
-    size = tuple(max(1, round(side * scale)) for side in regions[0].size)
-    return [label_frame(region.resize(size, Image.LANCZOS) if scale < 1 else region, f'{years:.0f} years')
-            for region, years in zip(regions, ages)]
+    renders = model_tensor_to_uint8(games.render_ages(net, state['z'], list(ages), gender))
+    own = model_tensor_to_uint8(own_render(net, state, photo_age, gender))[0]
+    return photo_aging.lifespan_frames(photo_ager(state, photo_age, gender), renders, own, ages, face_region(state),
+                                       LIFESPAN_MAX_SIDE)
 
 
 def tile_row(pictures, height=STRIP_HEIGHT, padding=STRIP_PADDING):
