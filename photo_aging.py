@@ -205,10 +205,11 @@ class PhotoAger:
             change += min(position - self.own_position, 1.0) * (cv2.GaussianBlur(change, (0, 0), how.old_smooth) - change)
         younger = min(self.own_position - position, consts.ADULT_GROUP - position)
         grown = min(position - self.own_position, consts.ADULT_GROUP - self.own_position)
-        fade, childhood = (min(max(groups / games.DETAIL_FADE_GROUPS, 0.0), 1.0) if how.fade_detail else 0.0
-                           for groups in (max(younger, grown), younger))
+        childhood, grown_up = (min(max(groups / games.DETAIL_FADE_GROUPS, 0.0), 1.0) if how.fade_detail else 0.0
+                               for groups in (younger, grown))
+        fade = max(childhood, grown_up)
         older = min(max((position - self.own_position) / 2, 0.0), 1.0)
-        eyes = max(fade, OLD_EYES * older) if how.keep_eyes else 0.0
+        eyes = max(fade, OLD_EYES * older) if how.keep_eyes else 0.0  # G's grown-up eyes were blue
         keep = 1 - eyes * eye_mask(eyes_at)  # the photo's own eyes, where it fades or grows old
         warped = self.warp(change * keep[..., None])
         if how.sharpen:
