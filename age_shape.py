@@ -48,7 +48,9 @@ HEAD_RADII = (1.6, 1.9)  # eye distances: the head's upper half-ellipse around t
 HAIR_SPREAD = (6.0, 3.0, 3.0)  # the least spread of the background's L, a, b
 HAIR_GREY = 20.0  # Lab chroma under which hair counts as grey (OpenCV's scale: 128 is colourless) ...
 HAIR_GREY_FROM = 60.0  # ... and lightness over which (fully at twice this): black hair is not grey
-HAIR_ABOVE_EYES = 0.3  # eye distances: hair is looked for only this far above the eyes and higher (not ears, irises)
+HAIR_ABOVE_EYES = 0.3  # eye distances: hair is looked for this far above the eyes and higher (not ears, irises) ...
+HAIR_OFF_FACE, HAIR_BELOW_CHIN = 0.15, 0.6  # ... and lower only this far off the face and down to this below the chin
+HAIR_FADE = 0.4  # eye distances over which the mask fades out above that (long hair ends in no line)
 HAIR_CROWN = (0.8, 1.3, 0.7)  # eye distances: this far above the brows (from, to) and within the last of the middle,
 HAIR_LEAST = 0.4  # a head's hair shows over this share of that patch, or the head has none
 HAIR_BLUR = 2.5  # face pixels: the hair mask's edge is this soft (greying does not end in a line)
@@ -203,15 +205,23 @@ def warp_face(face, flow, pad=0):
     return cv2.remap(face, read[..., 0], read[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def face_outline(points, pad=0):
+    """uint8 (128 + 2 pad)^2 (face_grid's pixels): 1 inside the jaw line and a forehead FOREHEAD eye distances above
+    the brows."""
+    left, right = eye_centres(points)
+    up = np.array([right[1] - left[1], left[0] - right[0]]) * FOREHEAD  # perpendicular to the eyes, upwards
+    side = consts.IMAGE_LENGTH + 2 * pad
+    mask = np.zeros((side, side), np.uint8)
+    polygon = np.round((np.vstack([points[OUTLINE], points[26:16:-1] + up]) + pad) * 16).astype(np.int32)
+    cv2.fillPoly(mask, [polygon], 1, cv2.LINE_AA, 4)  # cv2's fixed point: 4 fraction bits
+    return mask
+
+
 def skin_mask(points, pad=0):
     """float32 (128 + 2 pad)^2 (face_grid's pixels): 1 on the face's skin (inside the jaw line and a forehead above
     the brows, less the eyes, brows and lips), its edges soft; where a child has no beard, stubble or lines."""
-    left, right = eye_centres(points)
-    up = np.array([right[1] - left[1], left[0] - right[0]]) * FOREHEAD  # perpendicular to the eyes, upwards
     fixed = lambda part: np.round((part + pad) * 16).astype(np.int32)  # cv2's fixed point: 4 fraction bits
-    side = consts.IMAGE_LENGTH + 2 * pad
-    mask = np.zeros((side, side), np.uint8)
-    cv2.fillPoly(mask, [fixed(np.vstack([points[OUTLINE], points[26:16:-1] + up]))], 1, cv2.LINE_AA, 4)
+    mask = face_outline(points, pad)
     for part in (points[36:42], points[42:48], points[48:60]):
         cv2.fillPoly(mask, [fixed(part)], 0, cv2.LINE_AA, 4)
         cv2.polylines(mask, [fixed(part)], True, 0, 6, cv2.LINE_AA, 4)
@@ -290,8 +300,9 @@ def hair_mask(face, points, pad=0):
     with hair shows it over its forehead (HAIR_CROWN): where less than HAIR_LEAST of that patch is far from the
     cheeks' and from the background's (the padded face's top corners; hair that fills them is left alone) there is
     none (a bald head, a baby's). Else the hair's colour is that patch's median, and the mask is what is of that
-    colour, far from the cheeks' and the background's and joined to the patch, in the head's upper half above the
-    eyes: not a hand, a blanket, an ear or an iris."""
+    colour, far from the cheeks' and the background's and joined to the patch, in the head's ellipse above the eyes or
+    beside the face down to below the chin (long hair greyed only on top was a grey cap): not a hand, a blanket, an
+    ear or an iris."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
     empty = np.zeros(face.shape[:2], np.float32)
@@ -311,13 +322,18 @@ def hair_mask(face, points, pad=0):
     like = (2 - colour_distance(lab, lab[far & crown], HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)  # 1 up to D, 0 from 2D
     hair = far & (like > 0)
     head = np.zeros(face.shape[:2], np.uint8)
-    cv2.ellipse(head, (int(centre[0]), int(centre[1])), (int(HEAD_RADII[0] * iod), int(HEAD_RADII[1] * iod)), 0, 180,
+    cv2.ellipse(head, (int(centre[0]), int(centre[1])), (int(HEAD_RADII[0] * iod), int(HEAD_RADII[1] * iod)), 0, 0,
                 360, 1, -1)
-    above = (head > 0) & (rows < centre[1] - HAIR_ABOVE_EYES * iod)
-    count, parts = cv2.connectedComponents((hair & (above | crown)).astype(np.uint8))
-    hair &= above & np.isin(parts, np.unique(parts[hair & crown]))
+    reach = max(3, int(HAIR_OFF_FACE * iod)) | 1
+    beside = cv2.dilate(face_outline(points, pad), np.ones((reach, reach), np.uint8)) == 0
+    eye_line = centre[1] - HAIR_ABOVE_EYES * iod
+    bottom = points[8, 1] + pad + HAIR_BELOW_CHIN * iod
+    zone = (head > 0) & ((rows < eye_line) | beside & (rows < bottom))
+    count, parts = cv2.connectedComponents((hair & (zone | crown)).astype(np.uint8))
+    hair &= zone & np.isin(parts, np.unique(parts[hair & crown]))
     edge = np.minimum.outer(*[np.minimum(np.arange(n), np.arange(n)[::-1]) for n in face.shape[:2]])
-    hair = cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * (edge / HAIR_EDGE).clip(0, 1)
+    ends = ((bottom - rows) / (HAIR_FADE * iod)).clip(0, 1) * (edge / HAIR_EDGE).clip(0, 1)  # no line where it ends
+    hair = cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * ends
     return hair * cv2.GaussianBlur(unlike_background(lab, pad).astype(np.float32), (0, 0), 1)  # no grey halo
 
 
