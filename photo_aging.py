@@ -30,8 +30,10 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   twice as fast (BEARD_FADE).
 - real faces' light (Composition.prototype, age_shape.prototype_face): the face is lit as UTKFace's mean face of the
   target age over the photo's (both moved onto the aged landmarks; their lightness ratio, smooth and bounded), and
-  G's change to lightness is halved (g_lightness): the generator's personalised renders keep an old person's folds
-  and a man's beard at 0-5, the mean faces carry a child's shading or an elder's folds without strokes or blotches.
+  G's change to lightness is halved towards childhood, 0.8 of it towards old age (g_lightness: the estimator read
+  71+ 5 years younger with half, blotches came back with all): the generator's personalised renders keep an old
+  person's folds and a man's beard at 0-5, the mean faces carry a child's shading or an elder's folds without
+  strokes or blotches.
 
 Pixels outside the mask (with the warp, outside its ellipse) keep their exact values. METHODS names these and the
 candidates they are measured against (MODEL.md):
@@ -64,8 +66,8 @@ OLD_SKIN_FROM, OLD_SKIN_AT = 4.5, 9.0  # group positions: the skin starts to lin
 OLD_SKIN_GROUPS = 3  # groups older than the photo where the old skin drawn reaches its age's amount
 SKIN_SPREAD = (40.0, 2.0, 2.0)  # Lab: old skin is drawn where the colour is the cheeks' (lightness may vary: shade)
 TEXTURE_SOFT = 0.6  # photo pixels: the old skin's lines are blurred this much (sharper than the photo, they scratched)
-REGION_MARGIN = 0.32  # of the crop's side, each side: face_region, beyond the warp's and the hair's reach (age_shape.PAD)
-PERSONALISE_STEPS = 20  # a photo keeps its own person here, so G is tuned half as long as for a chip (personalise.STEPS)
+REGION_MARGIN = 0.32  # of the crop's side, each side: face_region, beyond what the warp and hair reach (age_shape.PAD)
+PERSONALISE_STEPS = 20  # a photo keeps its own person here: G is tuned half as long as for a chip (personalise.STEPS)
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class Composition:
     hair: bool = False  # the photo's hair greys towards old age and, where grey, darkens towards childhood (needs warp)
     old_smooth: float = 0.0  # face pixels: in older renders G's change finer than this is left out (strokes, blotches)
     prototype: float = 0.0  # the ratio of real faces' mean lightness at the two ages (age_shape.prototype_face) applied
-    g_lightness: float = 1.0  # ... and G's change to lightness scaled by this (its colour stays)
+    g_lightness: tuple = (1.0, 1.0)  # ... and G's change to lightness scaled by these, younger and older (colour stays)
     texture: bool = False  # old skin (age_texture: wrinkles, crepe, spots) drawn at the photo's pixels towards old age
 
 
@@ -92,8 +94,8 @@ METHODS = {
     'warp': Composition(warp=1.0),  # and the face moved to the age's shape
     'child': Composition(warp=1.0, smooth_skin=True),  # and the skin of a child towards childhood
     'hair': Composition(warp=1.0, smooth_skin=True, hair=True),  # and hair that greys with age
-    'prototype': Composition(warp=1.0, smooth_skin=True, hair=True, prototype=1.0, g_lightness=0.5),  # + real light
-    'texture': Composition(warp=1.0, smooth_skin=True, hair=True, prototype=1.0, g_lightness=0.5, old_smooth=1.0,
+    'prototype': Composition(warp=1.0, smooth_skin=True, hair=True, prototype=1.0, g_lightness=(0.5, 0.8)),  # + light
+    'texture': Composition(warp=1.0, smooth_skin=True, hair=True, prototype=1.0, g_lightness=(0.5, 0.8), old_smooth=1.0,
                            texture=True),  # and old skin drawn at the photo's scale, G's finest old strokes left out
     'change': Composition(sharpen=0, chroma_sigma=0, chroma_gain=1, old_gain=1, young_gain=1, fade_detail=False,
                           keep_eyes=False),
@@ -122,7 +124,7 @@ def coarse_colour(change, how):
     if not how.chroma_sigma:
         return change
     grey = change.mean(2, keepdims=True)
-    return how.g_lightness * grey + how.chroma_gain * cv2.GaussianBlur(change - grey, (0, 0), how.chroma_sigma)
+    return grey + how.chroma_gain * cv2.GaussianBlur(change - grey, (0, 0), how.chroma_sigma)
 
 
 class PhotoAger:
@@ -187,7 +189,8 @@ class PhotoAger:
         if self.empty:
             return Image.fromarray(self.photo)
         how, position = self.how, games.group_position(years)
-        roi, coarse, render, own_render = self.roi, self.coarse, render.astype(np.float32), own_render.astype(np.float32)
+        roi, coarse = self.roi, self.coarse
+        render, own_render = render.astype(np.float32), own_render.astype(np.float32)
         eyes_at, target = age_shape.EYE_CENTRES, self.points if how.warp else None
         masks = self.masks if how.warp else {}
         if how.warp and position != self.own_position:
@@ -200,9 +203,11 @@ class PhotoAger:
                                   for face in (render, own_render))
             eyes_at = age_shape.eye_centres(target)
         change = coarse_colour(render - own_render, how)
+        change += (how.g_lightness[position > self.own_position] - 1) * change.mean(2, keepdims=True)
         change *= change_gain(self.own_position - position, how)
         if how.old_smooth and position > self.own_position:
-            change += min(position - self.own_position, 1.0) * (cv2.GaussianBlur(change, (0, 0), how.old_smooth) - change)
+            smooth = cv2.GaussianBlur(change, (0, 0), how.old_smooth)
+            change += min(position - self.own_position, 1.0) * (smooth - change)
         younger = min(self.own_position - position, consts.ADULT_GROUP - position)
         grown = min(position - self.own_position, consts.ADULT_GROUP - self.own_position)
         childhood, grown_up = (min(max(groups / games.DETAIL_FADE_GROUPS, 0.0), 1.0) if how.fade_detail else 0.0
