@@ -101,7 +101,7 @@ METHODS = {
                           keep_eyes=False),
     'paste': None,  # the 128-px render pasted back (align.paste_back, colours matched): the page's old paste-back
 }
-DEFAULT_METHOD = 'hair'  # the command line's, the page's and --mode eval's: the best measured (MODEL.md)
+DEFAULT_METHOD = 'texture'  # the command line's, the page's and --mode eval's: the best measured (MODEL.md)
 
 def eye_mask(centres=age_shape.EYE_CENTRES, size=consts.IMAGE_LENGTH):
     """float32 size x size: 1 on the two eyes of an aligned face, falling smoothly to 0; the eyes at `centres` (two
