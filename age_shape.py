@@ -44,7 +44,9 @@ BEARD_DISTANCE = 3.0  # hair is this many of the cheeks' spreads from their colo
 BEARD_AREA = 0.3  # a beard is looked for beyond the jaw line when this share of the lower face is hair
 BEARD_SPREAD = (3.0, 1.5, 1.5)  # the least spread of the cheeks' L, a, b (uniformly lit skin)
 CHIN_SHADE, NECK_SHADE = 0.92, 0.75
-HEAD_RADII = (1.6, 1.9)  # eye distances: the head's upper half-ellipse around the eyes' midpoint, where hair is
+HEAD_RADII = (1.8, 2.0)  # eye distances: the head's ellipse around the eyes' midpoint, where hair is ...
+HEAD_FADE = 0.25  # ... its edge fading out from 1 - this to 1 + this of it (big hair beyond it greyed in a rim)
+HAIR_SKIN_SPREAD = (20.0, 4.0, 4.0)  # Lab: hair is this far from the cheeks' colour (a bald head's shine is skin)
 HAIR_SPREAD = (6.0, 3.0, 3.0)  # the least spread of the background's L, a, b
 HAIR_GREY = 20.0  # Lab chroma under which hair counts as grey (OpenCV's scale: 128 is colourless) ...
 HAIR_GREY_FROM = 60.0  # ... and lightness over which (fully at twice this): black hair is not grey
@@ -315,24 +317,23 @@ def hair_mask(face, points, pad=0):
     above_brows = points[17:27, 1].min() + pad - rows
     crown = ((above_brows > HAIR_CROWN[0] * iod) & (above_brows < HAIR_CROWN[1] * iod)
              & (np.abs(columns - centre[0]) < HAIR_CROWN[2] * iod))
-    far = colour_distance(lab, lab[cheeks], BEARD_SPREAD) > BEARD_DISTANCE
+    far = colour_distance(lab, lab[cheeks], HAIR_SKIN_SPREAD) > BEARD_DISTANCE
     far &= unlike_background(lab, pad)
     if (far & crown).sum() < HAIR_LEAST * max(crown.sum(), 1):
         return empty
     like = (2 - colour_distance(lab, lab[far & crown], HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)  # 1 up to D, 0 from 2D
     hair = far & (like > 0)
-    head = np.zeros(face.shape[:2], np.uint8)
-    cv2.ellipse(head, (int(centre[0]), int(centre[1])), (int(HEAD_RADII[0] * iod), int(HEAD_RADII[1] * iod)), 0, 0,
-                360, 1, -1)
+    head = np.hypot((columns - centre[0]) / HEAD_RADII[0], (rows - centre[1]) / HEAD_RADII[1]) / iod  # 1 on its edge
     reach = max(3, int(HAIR_OFF_FACE * iod)) | 1
     beside = cv2.dilate(face_outline(points, pad), np.ones((reach, reach), np.uint8)) == 0
     eye_line = centre[1] - HAIR_ABOVE_EYES * iod
     bottom = points[8, 1] + pad + HAIR_BELOW_CHIN * iod
-    zone = (head > 0) & ((rows < eye_line) | beside & (rows < bottom))
+    zone = (head < 1 + HEAD_FADE) & ((rows < eye_line) | beside & (rows < bottom))
     count, parts = cv2.connectedComponents((hair & (zone | crown)).astype(np.uint8))
     hair &= zone & np.isin(parts, np.unique(parts[hair & crown]))
     edge = np.minimum.outer(*[np.minimum(np.arange(n), np.arange(n)[::-1]) for n in face.shape[:2]])
     ends = ((bottom - rows) / (HAIR_FADE * iod)).clip(0, 1) * (edge / HAIR_EDGE).clip(0, 1)  # no line where it ends
+    ends *= ((1 + HEAD_FADE - head) / (2 * HEAD_FADE)).clip(0, 1)
     hair = cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * ends
     return hair * cv2.GaussianBlur(unlike_background(lab, pad).astype(np.float32), (0, 0), 1)  # no grey halo
 

@@ -228,7 +228,10 @@ class PhotoAger:
         if childhood and how.smooth_skin:
             roi = self.shaved(roi, masks['beard'], min(1.0, BEARD_FADE * childhood), target)
         if how.hair:
-            roi = self.recoloured(roi, masks['hair'], hair_change(self.own_position, position, childhood))
+            greyer = hair_change(self.own_position, position, childhood)
+            roi = self.recoloured(roi, masks['hair'], greyer)
+            if greyer > 0 and 'beard' in masks:
+                roi = self.recoloured(roi, masks['beard'], greyer)  # a black beard under grey hair looked dyed
         if how.prototype and position != self.own_position:
             roi = self.relit(roi, target, position, keep)
         if how.texture and position > self.own_position:
@@ -260,9 +263,11 @@ class PhotoAger:
 
     def relit(self, roi, points, position, keep):
         """The face region lit as real faces' mean changes in lightness from the photo's age to `position`, both means
-        on the landmarks `points` (age_shape.prototype_face), in the face mask, but for the eyes (`keep`, 128-px)."""
+        on the landmarks `points` (age_shape.prototype_face), in the face mask, but for the eyes (`keep`, 128-px).
+        Women's means, for everyone: men's carry the average beard's shadow, which lit a shaven man's child a pale
+        muzzle (a beard is age_shape.beard_mask's)."""
         pad = age_shape.PAD
-        means = [age_shape.prototype_face(p, self.gender, points, pad).mean(2) for p in (position, self.own_position)]
+        means = [age_shape.prototype_face(p, consts.FEMALE, points, pad).mean(2) for p in (position, self.own_position)]
         ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH).clip(*PROTOTYPE_RANGE)
         x0, y0, x1, y1 = self.region
         ratio = cv2.warpAffine(ratio.astype(np.float32), cv2.invertAffineTransform(self.to_face), (x1 - x0, y1 - y0),

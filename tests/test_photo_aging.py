@@ -103,6 +103,8 @@ def test_facial_hair_fades_towards_childhood(framed, method, shaved):
     beard = lambda image: np.asarray(image, float)[hair].mean()
     assert beard(ager.aged(own, own, 42)) < 60  # the adult keeps it
     assert (beard(ager.aged(own, own, 2.5)) > 100) == shaved  # the child's skin is the cheeks'
+    greying = photo_aging.PhotoAger(bearded, framed.crop_box, 42, photo_aging.METHODS['hair'], consts.MALE)
+    assert beard(greying.aged(own, own, 80)) > beard(greying.aged(own, own, 42)) + 30  # and greys with the hair
 
 
 def test_the_age_change_keeps_only_its_coarse_colour():
