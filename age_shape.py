@@ -42,6 +42,7 @@ BEARD_JAW = slice(1, 16)  # a beard is looked for up to the jaw line's landmarks
 BEARD_BEYOND = 0.2  # a beard's own colour is looked for this many eye distances beyond the jaw line
 BEARD_DISTANCE = 3.0  # hair is this many of the cheeks' spreads from their colour (in Lab), fully at twice that
 BEARD_AREA = 0.3  # a beard is looked for beyond the jaw line when this share of the lower face is hair
+BEARD_FULL = (0.5, 0.6)  # a beard covers this share of the lower face, this share of it hair-coloured (full_beard)
 BEARD_SPREAD = (3.0, 1.5, 1.5)  # the least spread of the cheeks' L, a, b (uniformly lit skin)
 CHIN_SHADE, NECK_SHADE = 0.92, 0.75
 HEAD_RADII = (1.8, 2.0)  # eye distances: the head's ellipse around the eyes' midpoint, where hair is ...
@@ -286,6 +287,19 @@ def beard_mask(face, points, pad=0):
         hair = np.maximum(hair, like * (distance > BEARD_DISTANCE) * region(BEARD_BEYOND))
     hair = cv2.GaussianBlur(cv2.dilate(hair, np.ones((3, 3), np.uint8)), (0, 0), 2.5)
     return hair * cv2.GaussianBlur(unlike_background(lab, pad).astype(np.float32), (0, 0), 1)
+
+
+def full_beard(face, points, beard, pad=0):
+    """Whether the facial hair `beard` (beard_mask) of a uint8 face (face_grid's pixels) is a beard that greys with
+    the hair: it covers BEARD_FULL[0] of the lower face and BEARD_FULL[1] of it is hair-coloured (far from the cheeks
+    in colour, not only in light), not a stubble's shadow or a smile's folds (they greyed to a white muzzle)."""
+    cheeks, strong = cheek_mask(points, pad), beard > 0.5
+    if cheeks.sum() < 20 or not strong.any():
+        return False
+    region = lower_face_region(points, pad, len(face), jaw=BEARD_JAW)
+    lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
+    hair_coloured = colour_distance(lab[strong], lab[cheeks], HAIR_SKIN_SPREAD) > BEARD_DISTANCE
+    return bool(strong.sum() >= BEARD_FULL[0] * region.sum() and hair_coloured.mean() >= BEARD_FULL[1])
 
 
 def unlike_background(lab, pad):

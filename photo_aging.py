@@ -174,11 +174,13 @@ class PhotoAger:
 
     def hair_masks(self):
         """The photo's facial hair (looked for on men and faces of unknown gender) and hair, where the composition
-        asks for them: padded_face's pixels."""
+        asks for them: padded_face's pixels; and whether the facial hair is an adult's full beard (it greys)."""
         face = self.padded_face(self.roi).clip(0, 255).astype(np.uint8)
-        masks = {}
+        masks, self.bearded = {}, False
         if self.how.smooth_skin:
             masks['beard'] = age_shape.beard_mask(face, self.points, age_shape.PAD) * (self.gender != consts.FEMALE)
+            self.bearded = (self.own_position >= consts.ADULT_GROUP
+                            and age_shape.full_beard(face, self.points, masks['beard'], age_shape.PAD))
         if self.how.hair:
             masks['hair'] = age_shape.hair_mask(face, self.points, age_shape.PAD)
         return masks
@@ -230,7 +232,7 @@ class PhotoAger:
         if how.hair:
             greyer = hair_change(self.own_position, position, childhood)
             roi = self.recoloured(roi, masks['hair'], greyer)
-            if greyer > 0 and 'beard' in masks:
+            if greyer > 0 and self.bearded:
                 roi = self.recoloured(roi, masks['beard'], greyer)  # a black beard under grey hair looked dyed
         if how.prototype and position != self.own_position:
             roi = self.relit(roi, target, position, keep)

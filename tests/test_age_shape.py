@@ -87,3 +87,17 @@ def test_measuring_the_prototypes_gives_shapes_and_mean_faces_per_group_and_gend
     assert shapes.shape == (consts.NUM_AGES, consts.NUM_GENDERS, 68, 2) and outline.shape == (17, 2)
     assert faces.shape == (consts.NUM_AGES, consts.NUM_GENDERS, 128, 128, 3) and set(counts.values()) == {2}
     assert faces.std() > 20  # faces, not a blank
+
+
+def test_a_full_beard_greys_but_a_stubbles_shadow_is_no_beard():
+    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
+    side = 128 + 2 * pad
+    lower = age_shape.lower_face_region(points, pad, side, jaw=age_shape.BEARD_JAW) > 0.5
+    shadowed = np.full((side, side, 3), (200, 150, 120), np.uint8)
+    shadowed[lower] = (150, 112, 90)  # the same skin a quarter darker
+    bearded = shadowed.copy()
+    bearded[lower] = (50, 40, 35)
+    for face, full in ((shadowed, False), (bearded, True)):
+        beard = age_shape.beard_mask(face, points, pad)
+        assert beard[lower].mean() > 0.8  # both are facial hair to the mask (a child's skin replaces them) ...
+        assert age_shape.full_beard(face, points, beard, pad) == full  # ... but only the beard greys
