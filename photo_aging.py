@@ -34,6 +34,9 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   71+ 5 years younger with half, blotches came back with all): the generator's personalised renders keep an old
   person's folds and a man's beard at 0-5, the mean faces carry a child's shading or an elder's folds without
   strokes or blotches.
+- old skin (Composition.texture, age_texture.py): towards old age wrinkles, crepe and spots are drawn at the photo's
+  own pixels on the aged landmarks (old_skin_amount), where the colour is the cheeks', and G's change finer than
+  old_smooth face pixels is left out (its 128-px strokes scaled up were painted lines).
 
 Pixels outside the mask (with the warp, outside its ellipse) keep their exact values. METHODS names these and the
 candidates they are measured against (MODEL.md):

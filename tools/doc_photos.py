@@ -1,8 +1,8 @@
 """The README's pictures of aged photos, cut from the contact sheets that `--mode eval` on photos/ writes.
 
-    for m in compose warp child hair; do python main.py --mode eval --input photos --photo-method $m --output results/eval_photos_$m; done
+    for m in compose hair prototype texture; do python main.py --mode eval --input photos --photo-method $m --output results/eval_photos_$m; done
     python main.py --mode test --input photos/obama_2012.jpg --age 51 --gender m --output results/obama_2012
-    python tools/doc_photos.py results/eval_photos_ --methods compose warp child hair --aged results/obama_2012 --out doc
+    python tools/doc_photos.py results/eval_photos_ --methods compose hair prototype texture --aged results/obama_2012 --out doc
 writes doc/photo_aging.jpg (six photos at the ten ages, by the last method: photo_aging's default),
 doc/photo_aging_candidates.jpg (one photo by each method) and doc/photo_aging_full_size.jpg (one photo's face region as it is, at 0-5 and at 71+, at the
 photo's own resolution, as the command line writes them).
