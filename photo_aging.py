@@ -164,21 +164,22 @@ class PhotoAger:
             self.to_face[:, 2] += pad
             self.grid = np.stack(np.meshgrid(np.arange(size[0]), np.arange(size[1])), -1).astype(np.float32)
             self.face_xy = (self.grid @ self.to_face[:, :2].T + self.to_face[:, 2]).astype(np.float32)
-            self.masks = self.hair_masks()
-            self.skin_colour = self.cheek_colours()
+            face = self.padded_face(self.roi).clip(0, 255).astype(np.uint8)
+            self.masks = self.hair_masks(face)
+            self.skin_colour = self.cheek_colours(face)
 
-    def cheek_colours(self):
-        """The Lab colours of the photo's cheeks (age_shape.cheek_mask), or None where too little of them shows."""
+    def cheek_colours(self, face):
+        """The Lab colours of the photo's cheeks (age_shape.cheek_mask) in its uint8 padded face, or None where too
+        little of them shows."""
         cheeks = age_shape.cheek_mask(self.points, age_shape.PAD)
         if cheeks.sum() < 20:
             return None
-        face = self.padded_face(self.roi).clip(0, 255).astype(np.uint8)
         return cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[cheeks].astype(np.float32)
 
-    def hair_masks(self):
-        """The photo's facial hair (looked for on men and faces of unknown gender) and hair, where the composition
-        asks for them: padded_face's pixels; and whether the facial hair is an adult's full beard (it greys)."""
-        face = self.padded_face(self.roi).clip(0, 255).astype(np.uint8)
+    def hair_masks(self, face):
+        """The facial hair (looked for on men and faces of unknown gender) and hair of the photo's uint8 padded face,
+        where the composition asks for them: padded_face's pixels; and whether the facial hair is an adult's full
+        beard (it greys)."""
         masks, self.bearded = {}, False
         if self.how.smooth_skin:
             masks['beard'] = age_shape.beard_mask(face, self.points, age_shape.PAD) * (self.gender != consts.FEMALE)
@@ -252,6 +253,13 @@ class PhotoAger:
         return cv2.warpAffine(cv2.GaussianBlur(roi, (0, 0), self.scale / 2), self.to_face, (side, side),
                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
+    def from_face(self, face, **border):
+        """A float map of padded_face's pixels moved onto the face region's (bilinear; `border`: cv2's border
+        arguments)."""
+        x0, y0, x1, y1 = self.region
+        return cv2.warpAffine(face, cv2.invertAffineTransform(self.to_face), (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                              **border)
+
     def shaved(self, roi, beard, strength, points):
         """The face region with its facial hair (`beard`, padded_face's pixels) replaced by the colour of its cheeks
         (landmarks `points`), shaded as a child's lower face and neck (age_shape.shading), with its cheeks' grain."""
@@ -259,9 +267,7 @@ class PhotoAger:
         if not beard.any() or not cheeks.any():
             return roi
         skin = np.median(self.padded_face(roi)[cheeks], 0) * age_shape.shading(points, age_shape.PAD)[..., None]
-        x0, y0, x1, y1 = self.region
-        skin, beard, cheeks = (cv2.warpAffine(face, cv2.invertAffineTransform(self.to_face), (x1 - x0, y1 - y0),
-                                              flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        skin, beard, cheeks = (self.from_face(face, borderMode=cv2.BORDER_REPLICATE)
                                for face in (skin, beard, cheeks.astype(np.float32)))
         grain = roi - cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN)
         return roi + strength * beard[..., None] * (skin + skin_grain(grain, cheeks > 0.5) - roi)
@@ -274,19 +280,17 @@ class PhotoAger:
         pad = age_shape.PAD
         means = [age_shape.prototype_face(p, consts.FEMALE, points, pad).mean(2) for p in (position, self.own_position)]
         ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH).clip(*PROTOTYPE_RANGE)
-        x0, y0, x1, y1 = self.region
-        ratio = cv2.warpAffine(ratio.astype(np.float32), cv2.invertAffineTransform(self.to_face), (x1 - x0, y1 - y0),
-                               flags=cv2.INTER_LINEAR, borderValue=1)
+        ratio = self.from_face(ratio.astype(np.float32), borderValue=1)
         where = self.alpha[..., 0] * self.warp(keep)
         return roi * (1 + self.how.prototype * where * (ratio - 1))[..., None]
 
     def wrinkled(self, roi, points, amount):
         """The face region with old skin (age_texture.old_skin, `amount`) drawn on the landmarks `points`, only where
         the colour is the cheeks' (not on a collar, hair, a cap or glasses), as soft as TEXTURE_SOFT."""
-        x0, y0, x1, y1 = self.region
-        shade, tint = age_texture.old_skin(points, self.matrix, (x1 - x0, y1 - y0), amount)
         if self.skin_colour is None:
             return roi
+        x0, y0, x1, y1 = self.region
+        shade, tint = age_texture.old_skin(points, self.matrix, (x1 - x0, y1 - y0), amount)
         lab = cv2.cvtColor(roi.clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
         distance = age_shape.colour_distance(lab, self.skin_colour, SKIN_SPREAD) / age_shape.BEARD_DISTANCE
         skin = cv2.GaussianBlur((2 - distance).clip(0, 1), (0, 0), self.scale)
@@ -298,9 +302,7 @@ class PhotoAger:
         hair darkened (age_shape.hair_colour)."""
         if amount == 0 or not hair.any():
             return roi
-        x0, y0, x1, y1 = self.region
-        hair = cv2.warpAffine(hair, cv2.invertAffineTransform(self.to_face), (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-                              borderValue=0)[..., None]
+        hair = self.from_face(hair, borderValue=0)[..., None]
         lab = cv2.cvtColor(roi.clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
         coloured = age_shape.hair_colour(lab, amount).clip(0, 255).astype(np.uint8)
         return roi + hair * (cv2.cvtColor(coloured, cv2.COLOR_LAB2RGB).astype(np.float32) - roi)
