@@ -208,14 +208,19 @@ def warp_face(face, flow, pad=0):
     return cv2.remap(face, read[..., 0], read[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def forehead_outline(points):
+    """The forehead's top edge: the brows' landmarks (right to left) moved FOREHEAD eye distances up the face."""
+    left, right = eye_centres(points)
+    up = np.array([right[1] - left[1], left[0] - right[0]]) * FOREHEAD  # perpendicular to the eyes, upwards
+    return points[26:16:-1] + up
+
+
 def face_outline(points, pad=0):
     """uint8 (128 + 2 pad)^2 (face_grid's pixels): 1 inside the jaw line and a forehead FOREHEAD eye distances above
     the brows."""
-    left, right = eye_centres(points)
-    up = np.array([right[1] - left[1], left[0] - right[0]]) * FOREHEAD  # perpendicular to the eyes, upwards
     side = consts.IMAGE_LENGTH + 2 * pad
     mask = np.zeros((side, side), np.uint8)
-    polygon = np.round((np.vstack([points[OUTLINE], points[26:16:-1] + up]) + pad) * 16).astype(np.int32)
+    polygon = np.round((np.vstack([points[OUTLINE], forehead_outline(points)]) + pad) * 16).astype(np.int32)
     cv2.fillPoly(mask, [polygon], 1, cv2.LINE_AA, 4)  # cv2's fixed point: 4 fraction bits
     return mask
 

@@ -63,6 +63,7 @@ BEARD_FADE = 2  # facial hair fades twice as fast as the rest of the photo (none
 GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
 SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's grain) stays in a child's skin
 WARP_TURN = (0.2, 0.45)  # a face turned this far (align.turn) is warped less, from fully to not at all (it smeared)
+TURNED_MARGIN = 0.2  # eye distances: on a turned face the change keeps this close to the face's outline
 PROTOTYPE_SMOOTH = 2.0  # face pixels: the mean faces' lightness ratio is this smooth
 PROTOTYPE_RANGE = (0.6, 1.6)  # and within this
 OLD_SKIN_FROM, OLD_SKIN_AT = 4.5, 9.0  # group positions: the skin starts to line after 21-30 and is old at 71+
@@ -137,6 +138,7 @@ class PhotoAger:
 
     def __init__(self, photo, crop_box, photo_age, how=METHODS[DEFAULT_METHOD], gender=None):
         self.how, self.own_position, self.gender = how, games.group_position(photo_age), gender
+        self.facing = 1.0  # how far the face looks at the camera (warp_share)
         self.photo = np.array(photo.convert('RGB'))
         matrix = align.face_to_image_matrix(crop_box)
         pad = age_shape.PAD if how.warp else 0
@@ -159,7 +161,8 @@ class PhotoAger:
         self.roi, self.coarse = roi, cv2.GaussianBlur(roi, (0, 0), self.scale * FINE_SIGMA)
         if how.warp:
             self.points = age_shape.landmarks(np.asarray(align.cut_chip(photo, face_to_chip_matrix(crop_box))))
-            self.warp_strength = how.warp * warp_share(self.points)
+            self.facing = warp_share(self.points)
+            self.warp_strength = how.warp * self.facing
             self.to_face = cv2.invertAffineTransform(self.matrix)  # region pixels to the padded face's (padded_face)
             self.to_face[:, 2] += pad
             self.grid = np.stack(np.meshgrid(np.arange(size[0]), np.arange(size[1])), -1).astype(np.float32)
@@ -167,6 +170,26 @@ class PhotoAger:
             face = self.padded_face(self.roi).clip(0, 255).astype(np.uint8)
             self.masks = self.hair_masks(face)
             self.skin_colour = self.cheek_colours(face)
+            reach = self.turned_face(self.facing)
+            self.alpha *= self.from_face(reach, borderValue=0)[..., None]
+            if 'beard' in self.masks:
+                self.masks['beard'] *= reach
+
+    def turned_face(self, share):
+        """Where the changes may reach on a face turned to one side (`share`: warp_share), a padded_face map: 1 facing
+        the camera; turned, its outline (its landmarks' and forehead's hull, TURNED_MARGIN wider, soft) and less of
+        the rest: the paste mask's ellipse and the beard's search, set for a face looking at the camera, reached past
+        the far cheek onto the background, where G's frontal face lit a ghost and a shaved neck turned black."""
+        side = consts.IMAGE_LENGTH + 2 * age_shape.PAD
+        if share >= 1:
+            return np.ones((side, side), np.float32)
+        outline = np.zeros((side, side), np.float32)
+        hull = cv2.convexHull(np.vstack([age_shape.forehead_outline(self.points), self.points]).astype(np.float32))
+        cv2.fillConvexPoly(outline, np.round((hull + age_shape.PAD) * 16).astype(np.int32), 1.0, cv2.LINE_AA, 4)
+        margin = TURNED_MARGIN * np.linalg.norm(np.subtract(*age_shape.eye_centres(self.points)))
+        outline = cv2.GaussianBlur(cv2.dilate(outline, np.ones((3, 3), np.uint8), iterations=round(margin / 2)),
+                                   (0, 0), margin / 2)
+        return 1 - (1 - share) * (1 - outline)
 
     def cheek_colours(self, face):
         """The Lab colours of the photo's cheeks (age_shape.cheek_mask) in its uint8 padded face, or None where too
@@ -210,7 +233,7 @@ class PhotoAger:
             eyes_at = age_shape.eye_centres(target)
         change = coarse_colour(render - own_render, how)
         change += (how.g_lightness[position > self.own_position] - 1) * change.mean(2, keepdims=True)
-        change *= change_gain(self.own_position - position, how)
+        change *= change_gain(self.own_position - position, how) * self.facing
         if how.old_smooth and position > self.own_position:
             smooth = cv2.GaussianBlur(change, (0, 0), how.old_smooth)
             change += min(position - self.own_position, 1.0) * (smooth - change)
@@ -218,7 +241,7 @@ class PhotoAger:
         grown = min(position - self.own_position, consts.ADULT_GROUP - self.own_position)
         childhood, grown_up = (min(max(groups / games.DETAIL_FADE_GROUPS, 0.0), 1.0) if how.fade_detail else 0.0
                                for groups in (younger, grown))
-        fade = max(childhood, grown_up)
+        fade = max(childhood, grown_up) * self.facing
         older = min(max((position - self.own_position) / 2, 0.0), 1.0)
         eyes = max(fade, OLD_EYES * older) if how.keep_eyes else 0.0  # G's grown-up eyes were blue
         keep = 1 - eyes * eye_mask(eyes_at)  # the photo's own eyes, where it fades or grows old
@@ -281,7 +304,7 @@ class PhotoAger:
         means = [age_shape.prototype_face(p, consts.FEMALE, points, pad).mean(2) for p in (position, self.own_position)]
         ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH).clip(*PROTOTYPE_RANGE)
         ratio = self.from_face(ratio.astype(np.float32), borderValue=1)
-        where = self.alpha[..., 0] * self.warp(keep)
+        where = self.alpha[..., 0] * self.warp(keep) * self.facing  # the means face the camera
         return roi * (1 + self.how.prototype * where * (ratio - 1))[..., None]
 
     def wrinkled(self, roi, points, amount):
