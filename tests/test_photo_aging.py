@@ -213,6 +213,22 @@ def test_a_turned_face_takes_less_of_the_shape_of_age(nose, share):
     assert photo_aging.warp_share(points) == share
 
 
+def test_a_face_in_profile_takes_none_of_gs_frontal_face_and_a_turned_ones_change_keeps_to_its_outline(framed):
+    """G draws a frontal face: on FairFace's profiles its change and fade lit a ghost face on the background."""
+    profile = align.align_face(Image.open('photos/fairface/fairface_0086.jpg'))
+    ager = photo_aging.PhotoAger(profile.photo, profile.crop_box, 25, gender=consts.FEMALE)
+    assert ager.facing == 0
+    own, other = np.full((128, 128, 3), 100, np.uint8), np.full((128, 128, 3), 200, np.uint8)
+    x0, y0, x1, y1 = ager.region
+    change = np.abs(np.asarray(ager.aged(other, own, 8), float) - np.asarray(profile.photo, float))[y0:y1, x0:x1]
+    assert change.mean() < 2  # the skin's detail, light and hair change; no trace of G's 100-level brightening
+    frontal = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, gender=consts.FEMALE)
+    assert np.array_equal(frontal.turned_face(1.0), np.ones_like(frontal.turned_face(1.0)))
+    reach, pad = frontal.turned_face(0.0), age_shape.PAD
+    nose = np.round(frontal.points[30] + pad).astype(int)
+    assert reach[nose[1], nose[0]] > 0.99 and reach[:10, :10].max() < 0.01 and reach[-10:, -10:].max() < 0.01
+
+
 def test_old_skin_is_drawn_at_the_photos_scale_towards_old_age_and_not_towards_childhood(astronaut):
     """With G's change left out (its own render at every age), the forehead of the 80-year-old takes lines: fine
     detail (the Laplacian) grows there; the child's does not (the astronaut at three times her size, her face 2.5
