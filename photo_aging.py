@@ -233,7 +233,9 @@ class PhotoAger:
             eyes_at = age_shape.eye_centres(target)
         change = coarse_colour(render - own_render, how)
         change += (how.g_lightness[position > self.own_position] - 1) * change.mean(2, keepdims=True)
-        change *= change_gain(self.own_position - position, how) * self.facing
+        change *= change_gain(self.own_position - position, how)
+        if position < self.own_position:
+            change *= self.facing  # a younger face is G's frontal face: a ghost on a turned one (older: skin, colour)
         if how.old_smooth and position > self.own_position:
             smooth = cv2.GaussianBlur(change, (0, 0), how.old_smooth)
             change += min(position - self.own_position, 1.0) * (smooth - change)
@@ -254,7 +256,9 @@ class PhotoAger:
             skin = self.warp(age_shape.skin_mask(target))[..., None]
             warped -= childhood * skin * (cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN) - coarse)
         roi = roi + self.alpha * warped
+        shaved = None
         if childhood and how.smooth_skin:
+            shaved = min(1.0, BEARD_FADE * childhood) * masks['beard']
             roi = self.shaved(roi, masks['beard'], min(1.0, BEARD_FADE * childhood), target)
         if how.hair:
             greyer = hair_change(self.own_position, position, childhood)
@@ -262,7 +266,7 @@ class PhotoAger:
             if greyer > 0 and self.bearded:
                 roi = self.recoloured(roi, masks['beard'], greyer)  # a black beard under grey hair looked dyed
         if how.prototype and position != self.own_position:
-            roi = self.relit(roi, target, position, keep)
+            roi = self.relit(roi, target, position, keep, shaved)
         if how.texture and position > self.own_position:
             roi = self.wrinkled(roi, target, old_skin_amount(position, self.own_position))
         x0, y0, x1, y1 = self.region
@@ -295,16 +299,21 @@ class PhotoAger:
         grain = roi - cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN)
         return roi + strength * beard[..., None] * (skin + skin_grain(grain, cheeks > 0.5) - roi)
 
-    def relit(self, roi, points, position, keep):
+    def relit(self, roi, points, position, keep, shaved=None):
         """The face region lit as real faces' mean changes in lightness from the photo's age to `position`, both means
-        on the landmarks `points` (age_shape.prototype_face), in the face mask, but for the eyes (`keep`, 128-px).
-        Women's means, for everyone: men's carry the average beard's shadow, which lit a shaven man's child a pale
-        muzzle (a beard is age_shape.beard_mask's)."""
+        on the landmarks `points` (age_shape.prototype_face), in the face mask, but for the eyes (`keep`, 128-px) and
+        the skin a beard left (`shaved`, padded_face's: it has a child's shading already). Relative to the cheeks: the
+        person keeps their skin's tone (UTKFace's children are fairer than its elders, and a dark man's child was
+        pale). Women's means, for everyone: men's carry the average beard's shadow, which lit a shaven man's child a
+        pale muzzle."""
         pad = age_shape.PAD
         means = [age_shape.prototype_face(p, consts.FEMALE, points, pad).mean(2) for p in (position, self.own_position)]
-        ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH).clip(*PROTOTYPE_RANGE)
+        ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH)
+        ratio = (ratio / np.median(ratio[age_shape.cheek_mask(points, pad)])).clip(*PROTOTYPE_RANGE)
         ratio = self.from_face(ratio.astype(np.float32), borderValue=1)
         where = self.alpha[..., 0] * self.warp(keep) * self.facing  # the means face the camera
+        if shaved is not None:
+            where *= 1 - self.from_face(shaved, borderValue=0)
         return roi * (1 + self.how.prototype * where * (ratio - 1))[..., None]
 
     def wrinkled(self, roi, points, amount):
