@@ -49,6 +49,22 @@ def test_the_beard_mask_finds_dark_hair_on_the_lower_face_and_nothing_on_plain_s
     assert beard[age_shape.cheek_mask(points, age_shape.PAD)].mean() < 0.15  # the upper cheeks: skin
 
 
+def test_a_beard_is_found_beside_a_corner_of_many_colours_and_not_on_a_plain_background_of_its_colour():
+    """The top corners are the background a beard must differ from; a corner of hair, a hat or a neighbour's face has
+    many colours, and its spread took a black moustache for background (FairFace 0152's stubble was not found)."""
+    points = age_shape.prototype(consts.ADULT_GROUP, consts.MALE)
+    side, pad = 128 + 2 * age_shape.PAD, age_shape.PAD
+    bearded = np.full((side, side, 3), (200, 150, 120), np.uint8)
+    lower = age_shape.lower_face_region(points, pad, side) > 0.5
+    bearded[lower] = (50, 40, 35)
+    busy = bearded.copy()
+    busy[:pad, :pad] = np.where(((np.indices((pad, pad)) // 8).sum(0) % 2 == 0)[..., None], (30, 30, 30), (230, 230, 220))
+    assert age_shape.beard_mask(busy, points, pad)[lower].mean() > 0.9
+    plain = bearded.copy()
+    plain[:pad, :pad] = (50, 40, 35)  # a wall the beard's colour: what looks like it may be the wall
+    assert age_shape.beard_mask(plain, points, pad)[lower].mean() < 0.2
+
+
 def test_the_hair_mask_finds_hair_framing_the_forehead_and_not_a_blanket_beside_a_bald_head_or_the_eyes():
     points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
     side = 128 + 2 * pad
