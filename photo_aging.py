@@ -302,14 +302,12 @@ class PhotoAger:
     def relit(self, roi, points, position, keep, shaved=None):
         """The face region lit as real faces' mean changes in lightness from the photo's age to `position`, both means
         on the landmarks `points` (age_shape.prototype_face), in the face mask, but for the eyes (`keep`, 128-px) and
-        the skin a beard left (`shaved`, padded_face's: it has a child's shading already). Relative to the cheeks: the
-        person keeps their skin's tone (UTKFace's children are fairer than its elders, and a dark man's child was
-        pale). Women's means, for everyone: men's carry the average beard's shadow, which lit a shaven man's child a
-        pale muzzle."""
+        the skin a beard left (`shaved`, padded_face's: it has a child's shading already, and lit again a dark man's
+        child's muzzle pale). Women's means, for everyone: men's carry the average beard's shadow, which lit a shaven
+        man's child a pale muzzle."""
         pad = age_shape.PAD
         means = [age_shape.prototype_face(p, consts.FEMALE, points, pad).mean(2) for p in (position, self.own_position)]
-        ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH)
-        ratio = (ratio / np.median(ratio[age_shape.cheek_mask(points, pad)])).clip(*PROTOTYPE_RANGE)
+        ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH).clip(*PROTOTYPE_RANGE)
         ratio = self.from_face(ratio.astype(np.float32), borderValue=1)
         where = self.alpha[..., 0] * self.warp(keep) * self.facing  # the means face the camera
         if shaved is not None:
