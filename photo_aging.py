@@ -23,13 +23,16 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   to the target age's landmarks (the photo's own plus the difference of real faces' median shapes between the two
   ages, from UTKFace) by a thin-plate spline, before the bands are added, so every band lies on the same face; the
   warp reaches beyond the face mask (chin, jaw) and fades to nothing at the edge of its own ellipse; a face turned
-  to one side takes less of it (WARP_TURN), since the frontal prototypes' move smeared it sideways.
+  to one side takes less of it (WARP_TURN), since the frontal prototypes' move smeared it sideways, and as little of
+  G's younger change, of the fade and of the mean faces' light (G draws a frontal face: a ghost face on a profile),
+  and every change keeps to its outline (PhotoAger.turned_face).
 - a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail (stubble, pores, lines; the
   photo minus its coarse band, but its grain finer than SKIN_GRAIN photo pixels) fades too, and facial hair found on
   the photo (age_shape.beard_mask, not on women) is replaced by its cheeks' colour, shaded as a child's lower face,
   twice as fast (BEARD_FADE).
 - real faces' light (Composition.prototype, age_shape.prototype_face): the face is lit as UTKFace's mean face of the
-  target age over the photo's (both moved onto the aged landmarks; their lightness ratio, smooth and bounded), and
+  target age over the photo's (both moved onto the aged landmarks; their lightness ratio, smooth and bounded; not on
+  the skin a shaved beard left, which has a child's shading already), and
   G's change to lightness is halved towards childhood, 0.8 of it towards old age (g_lightness: the estimator read
   71+ 5 years younger with half, blotches came back with all): the generator's personalised renders keep an old
   person's folds and a man's beard at 0-5, the mean faces carry a child's shading or an elder's folds without
