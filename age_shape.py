@@ -49,7 +49,7 @@ HEAD_RADII = (1.8, 2.0)  # eye distances: the head's ellipse around the eyes' mi
 HEAD_FADE = 0.25  # ... its edge fading out from 1 - this to 1 + this of it (big hair beyond it greyed in a rim)
 HAIR_SKIN_SPREAD = (20.0, 4.0, 4.0)  # Lab: hair is this far from the cheeks' colour (a bald head's shine is skin)
 HAIR_SPREAD = (6.0, 3.0, 3.0)  # the least spread of the background's L, a, b
-BACKGROUND_PLAIN = (12.0, 6.0, 6.0)  # a corner spread more than this in L, a or b is not plain background (beard)
+BACKGROUND_PLAIN = (12.0, 6.0, 6.0)  # a corner spread more than this in L, a or b is not a plain background
 HAIR_GREY = 20.0  # Lab chroma under which hair counts as grey (OpenCV's scale: 128 is colourless) ...
 HAIR_GREY_FROM = 60.0  # ... and lightness over which (fully at twice this): black hair is not grey
 HAIR_ABOVE_EYES = 0.3  # eye distances: hair is looked for this far above the eyes and higher (not ears, irises) ...
@@ -292,7 +292,7 @@ def beard_mask(face, points, pad=0):
         like = (BEARD_DISTANCE - np.sqrt((((lab - colour) / spread) ** 2).sum(-1)) / BEARD_DISTANCE).clip(0, 1)
         hair = np.maximum(hair, like * (distance > BEARD_DISTANCE) * region(BEARD_BEYOND))
     hair = cv2.GaussianBlur(cv2.dilate(hair, np.ones((3, 3), np.uint8)), (0, 0), 2.5)
-    return hair * cv2.GaussianBlur(unlike_background(lab, pad, plain=True).astype(np.float32), (0, 0), 1)
+    return hair * cv2.GaussianBlur(unlike_background(lab, pad).astype(np.float32), (0, 0), 1)
 
 
 def full_beard(face, points, beard, pad=0):
@@ -308,15 +308,14 @@ def full_beard(face, points, beard, pad=0):
     return bool(strong.sum() >= BEARD_FULL[0] * region.sum() and hair_coloured.mean() >= BEARD_FULL[1])
 
 
-def unlike_background(lab, pad, plain=False):
-    """bool: the Lab pixels of a padded face far in colour from each of its top corners (what is behind the head);
-    `plain`: only from those of one colour (BACKGROUND_PLAIN), not a corner of hair, a hat or a neighbour's face,
-    whose many colours took a moustache for background."""
+def unlike_background(lab, pad):
+    """bool: the Lab pixels of a padded face far in colour from each of its plain top corners (what is behind the
+    head). A corner of many colours (BACKGROUND_PLAIN) is a crowd, hair or a hat, not a background: its spread took a
+    black moustache and a head of grey hair for background."""
     corner = max(4, pad // 2)
     unlike = np.ones(lab.shape[:2], bool)
     for background in (lab[:corner, :corner].reshape(-1, 3), lab[:corner, -corner:].reshape(-1, 3)):
-        spread = 1.48 * np.median(np.abs(background - np.median(background, 0)), 0)
-        if plain and np.any(spread > BACKGROUND_PLAIN):
+        if np.any(1.48 * np.median(np.abs(background - np.median(background, 0)), 0) > BACKGROUND_PLAIN):
             continue
         unlike &= colour_distance(lab, background, HAIR_SPREAD) > BEARD_DISTANCE
     return unlike
@@ -325,8 +324,9 @@ def unlike_background(lab, pad, plain=False):
 def hair_mask(face, points, pad=0):
     """float32 (128 + 2 pad)^2: the hair of a uint8 face (face_grid's pixels, landmarks in the 128-px face's). A head
     with hair shows it over its forehead (HAIR_CROWN): where less than HAIR_LEAST of that patch is far from the
-    cheeks' and from the background's (the padded face's top corners; hair that fills them is left alone) there is
-    none (a bald head, a baby's). Else the hair's colour is that patch's median, and the mask is what is of that
+    cheeks' and from the background's (the padded face's plain top corners, unlike_background: a plain corner of
+    the hair's colour leaves the hair alone, a corner of many colours is a crowd, not what the hair must differ from)
+    there is none (a bald head, a baby's). Else the hair's colour is that patch's median, and the mask is what is of that
     colour, far from the cheeks' and the background's and joined to the patch, in the head's ellipse above the eyes or
     beside the face down to below the chin (long hair greyed only on top was a grey cap): not a hand, a blanket, an
     ear or an iris."""

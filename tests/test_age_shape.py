@@ -85,6 +85,10 @@ def test_the_hair_mask_finds_hair_framing_the_forehead_and_not_a_blanket_beside_
     hair = age_shape.hair_mask(haired, points, pad)
     assert hair[temples].mean() > 0.5
     assert hair[iris].max() < 0.05 and hair[blanket].mean() < 0.05  # but where the blur of the hair reaches
+    crowd = haired.copy()  # a neighbour's hair and face in a corner: many colours, not the background to avoid
+    crowd[:pad, :pad] = np.where(((np.indices((pad, pad)) // 8).sum(0) % 2 == 0)[..., None], (50, 35, 25),
+                                 (200, 150, 120))
+    assert age_shape.hair_mask(crowd, points, pad)[temples].mean() > 0.5
 
 
 def test_the_mean_faces_sit_on_their_shapes_and_move_with_the_landmarks():
