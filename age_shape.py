@@ -63,6 +63,7 @@ HAIR_SMOOTH = 3.0  # photo pixels: the hair's lightness coarser than this is wha
 HAIR_LIGHTEN = 0.55  # fully greyed hair is this far from its own lightness to white
 HAIR_DARK = (0.35, 136.0, 140.0)  # the share of its lightness and the colour (Lab) a child's formerly grey hair takes
 FOREHEAD = 0.6  # the skin mask reaches this many eye distances above the brows
+TURNED_MARGIN = 0.2  # eye distances: on a turned face the changes keep this close to the face's outline
 PAD = 40  # face pixels: the padded face reaches this far beyond the 128-px face (the warp's ellipse, the hair)
 
 
@@ -224,6 +225,24 @@ def face_outline(points, pad=0):
     polygon = np.round((np.vstack([points[OUTLINE], forehead_outline(points)]) + pad) * 16).astype(np.int32)
     cv2.fillPoly(mask, [polygon], 1, cv2.LINE_AA, 4)  # cv2's fixed point: 4 fraction bits
     return mask
+
+
+def turned_face(points, share, pad=0):
+    """float32 (128 + 2 pad)^2 (face_grid's pixels): where the changes may reach on a face turned to one side
+    (`share`: 1 facing the camera, 0 in profile): everywhere facing the camera; turned, its outline (the landmarks'
+    and forehead's hull, TURNED_MARGIN wider, soft) and less of the rest: the paste mask's ellipse and the beard's
+    search, set for a face looking at the camera, reached past the far cheek onto the background, where G's frontal
+    face lit a ghost and a shaved neck turned black."""
+    side = consts.IMAGE_LENGTH + 2 * pad
+    if share >= 1:
+        return np.ones((side, side), np.float32)
+    outline = np.zeros((side, side), np.float32)
+    hull = cv2.convexHull(np.vstack([forehead_outline(points), points]).astype(np.float32))
+    cv2.fillConvexPoly(outline, np.round((hull + pad) * 16).astype(np.int32), 1.0, cv2.LINE_AA, 4)
+    margin = TURNED_MARGIN * np.linalg.norm(np.subtract(*eye_centres(points)))
+    outline = cv2.GaussianBlur(cv2.dilate(outline, np.ones((3, 3), np.uint8), iterations=round(margin / 2)),
+                               (0, 0), margin / 2)
+    return 1 - (1 - share) * (1 - outline)
 
 
 def skin_mask(points, pad=0):

@@ -25,7 +25,7 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   warp reaches beyond the face mask (chin, jaw) and fades to nothing at the edge of its own ellipse; a face turned
   to one side takes less of it (WARP_TURN), since the frontal prototypes' move smeared it sideways, and as little of
   G's younger change, of the fade and of the mean faces' light (G draws a frontal face: a ghost face on a profile),
-  and every change keeps to its outline (PhotoAger.turned_face).
+  and every change keeps to its outline (age_shape.turned_face).
 - a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail (stubble, pores, lines; the
   photo minus its coarse band, but its grain finer than SKIN_GRAIN photo pixels) fades too, and facial hair found on
   the photo (age_shape.beard_mask, not on women) is replaced by its cheeks' colour, shaded as a child's lower face,
@@ -66,7 +66,6 @@ BEARD_FADE = 2  # facial hair fades twice as fast as the rest of the photo (none
 GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
 SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's grain) stays in a child's skin
 WARP_TURN = (0.2, 0.45)  # a face turned this far (align.turn) is warped less, from fully to not at all (it smeared)
-TURNED_MARGIN = 0.2  # eye distances: on a turned face the change keeps this close to the face's outline
 PROTOTYPE_SMOOTH = 2.0  # face pixels: the mean faces' lightness ratio is this smooth
 PROTOTYPE_RANGE = (0.6, 1.6)  # and within this
 OLD_SKIN_FROM, OLD_SKIN_AT = 4.5, 9.0  # group positions: the skin starts to line after 21-30 and is old at 71+
@@ -173,26 +172,10 @@ class PhotoAger:
             face = self.padded_face(self.roi).clip(0, 255).astype(np.uint8)
             self.masks = self.hair_masks(face)
             self.skin_colour = self.cheek_colours(face)
-            reach = self.turned_face(self.facing)
+            reach = age_shape.turned_face(self.points, self.facing, age_shape.PAD)
             self.alpha *= self.from_face(reach, borderValue=0)[..., None]
             if 'beard' in self.masks:
                 self.masks['beard'] *= reach
-
-    def turned_face(self, share):
-        """Where the changes may reach on a face turned to one side (`share`: warp_share), a padded_face map: 1 facing
-        the camera; turned, its outline (its landmarks' and forehead's hull, TURNED_MARGIN wider, soft) and less of
-        the rest: the paste mask's ellipse and the beard's search, set for a face looking at the camera, reached past
-        the far cheek onto the background, where G's frontal face lit a ghost and a shaved neck turned black."""
-        side = consts.IMAGE_LENGTH + 2 * age_shape.PAD
-        if share >= 1:
-            return np.ones((side, side), np.float32)
-        outline = np.zeros((side, side), np.float32)
-        hull = cv2.convexHull(np.vstack([age_shape.forehead_outline(self.points), self.points]).astype(np.float32))
-        cv2.fillConvexPoly(outline, np.round((hull + age_shape.PAD) * 16).astype(np.int32), 1.0, cv2.LINE_AA, 4)
-        margin = TURNED_MARGIN * np.linalg.norm(np.subtract(*age_shape.eye_centres(self.points)))
-        outline = cv2.GaussianBlur(cv2.dilate(outline, np.ones((3, 3), np.uint8), iterations=round(margin / 2)),
-                                   (0, 0), margin / 2)
-        return 1 - (1 - share) * (1 - outline)
 
     def cheek_colours(self, face):
         """The Lab colours of the photo's cheeks (age_shape.cheek_mask) in its uint8 padded face, or None where too

@@ -223,8 +223,9 @@ def test_a_face_in_profile_takes_none_of_gs_frontal_face_and_a_turned_ones_chang
     change = np.abs(np.asarray(ager.aged(other, own, 8), float) - np.asarray(profile.photo, float))[y0:y1, x0:x1]
     assert change.mean() < 2  # the skin's detail, light and hair change; no trace of G's 100-level brightening
     frontal = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, gender=consts.FEMALE)
-    assert np.array_equal(frontal.turned_face(1.0), np.ones_like(frontal.turned_face(1.0)))
-    reach, pad = frontal.turned_face(0.0), age_shape.PAD
+    pad = age_shape.PAD
+    assert np.array_equal(age_shape.turned_face(frontal.points, 1.0, pad), np.ones((128 + 2 * pad,) * 2))
+    reach = age_shape.turned_face(frontal.points, 0.0, pad)
     nose = np.round(frontal.points[30] + pad).astype(int)
     assert reach[nose[1], nose[0]] > 0.99 and reach[:10, :10].max() < 0.01 and reach[-10:, -10:].max() < 0.01
 
