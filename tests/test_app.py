@@ -859,9 +859,10 @@ def test_200_requests_keep_memory_flat_and_every_answer_right(running_app, shipp
     print(f'\n{len(times)} requests from {clients} clients: app RSS {before:.0f} MiB before, {after:.0f} MiB after; '
           f'median {1000 * np.median(times):.0f} ms a request seen by a client, {len(errors)} wrong')
     assert len(times) == total // clients * clients and not errors
-    # At rest: within 2 MiB, also beside a 2-thread load (BENCHMARKS.md). Keeping each request's rendered picture
-    # (a 256-px RGB image, 192 KiB) added 38 MiB when tried.
-    assert after - before < 32
+    # At rest: within 10 MiB here, but once 34 MiB more in CI with no leak (BENCHMARKS.md). So this catches a leak of
+    # half a MiB a request: keeping each request's face as a 420-px picture (517 KiB) added 81 MiB; at 256 px
+    # (192 KiB) it added 26 to 38 MiB, too close to that noise to tell apart in 200 requests.
+    assert after - before < 48
 
 
 def test_idle_memory_trim_waits_for_a_quiet_second_and_trims_once():
