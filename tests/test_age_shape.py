@@ -103,9 +103,12 @@ def test_the_mean_faces_sit_on_their_shapes_and_move_with_the_landmarks():
 
 
 def test_measuring_the_prototypes_gives_shapes_and_mean_faces_per_group_and_gender():
-    shapes, outline, faces, counts = age_shape.measure(SHARED_UTKFACE, per_cell=2)
+    shapes, outline, faces, counts = age_shape.measure(SHARED_UTKFACE, per_cell=2, per_race=2)
     assert shapes.shape == (consts.NUM_AGES, consts.NUM_GENDERS, 68, 2) and outline.shape == (17, 2)
-    assert faces.shape == (consts.NUM_AGES, consts.NUM_GENDERS, 128, 128, 3) and set(counts.values()) == {2}
+    assert faces.shape == (consts.NUM_AGES, consts.NUM_GENDERS, 128, 128, 3)
+    # every cell's mean face is made of each race's faces alike, not of UTKFace's mix (its 0-5 are 4% Black)
+    assert counts == {f'{group}.{gender}.{race}': 2 for group in range(consts.NUM_AGES)
+                      for gender in range(consts.NUM_GENDERS) for race in age_shape.RACES}
     assert faces.std() > 20  # faces, not a blank
 
 
