@@ -345,12 +345,10 @@ def unlike_background(lab, pad):
 def hair_mask(face, points, pad=0):
     """float32 (128 + 2 pad)^2: the hair of a uint8 face (face_grid's pixels, landmarks in the 128-px face's). A head
     with hair shows it over its forehead (HAIR_CROWN): where less than HAIR_LEAST of that patch is far from the
-    cheeks' and from the background's (the padded face's plain top corners, unlike_background: a plain corner of
-    the hair's colour leaves the hair alone, a corner of many colours is a crowd, not what the hair must differ from)
-    there is none (a bald head, a baby's). Else the hair's colour is that patch's median, and the mask is what is of that
-    colour, far from the cheeks' and the background's and joined to the patch, in the head's ellipse above the eyes or
-    beside the face down to below the chin (long hair greyed only on top was a grey cap): not a hand, a blanket, an
-    ear or an iris."""
+    cheeks' and the background's colour (unlike_background) there is none (a bald head, a baby's). Else the hair's
+    colour is that patch's median, and the mask is what is of that colour, far from the cheeks' and the background's
+    and joined to the patch, in the head's ellipse above the eyes or beside the face down to below the chin (long
+    hair greyed only on top was a grey cap): not a hand, a blanket, an ear or an iris."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
     empty = np.zeros(face.shape[:2], np.float32)
@@ -408,10 +406,9 @@ def hair_colour(lab, amount):
 
 def measure(folder, per_cell=250, per_race=60, seed=0):
     """PROTOTYPES' tables from a folder of UTKFace chips, up to per_cell faces per group and gender: the median
-    landmarks (shapes, in the frame of the median jaw line `outline`) and the mean face, each face first moved to its
-    cell's shape (faces: uint8, sharp where a plain mean of the chips is a blur). The mean face is the mean of
-    RACES' means, up to per_race faces each: UTKFace's 0-5 are 4% Black, its 31-40 28%, and a plain mean lit a dark
-    man's child pale."""
+    landmarks (shapes, in the frame of the median jaw line `outline`) and the mean face of RACES' means (up to
+    per_race faces each; UTKFace's 0-5 are 4% Black, its 31-40 28%), each face first moved to its cell's shape
+    (faces: uint8, sharp where a plain mean of the chips is a blur)."""
     cells = {}
     for name in sorted(os.listdir(folder)):
         parts = name.split('_')
@@ -431,20 +428,16 @@ def measure(folder, per_cell=250, per_race=60, seed=0):
     for (group, gender), names in samples.items():
         shape = shapes[group, gender] = np.median([to_frame(points(n), fit_similarity(points(n)[OUTLINE], outline))
                                                    for n in names], 0)
-        means = []
-        for race in RACES:
-            of_race = [n for n in cells[group, gender] if n.split('_')[2] == race]
-            moved = [warp_face(chip(n).astype(np.float32), displacement(points(n), shape))
-                     for n in race_rng.permutation(of_race)[:per_race]]
-            means.append(np.mean(moved, 0))
-            counts[f'{group}.{gender}.{race}'] = len(moved)
-        faces[group, gender] = np.mean(means, 0).clip(0, 255).round()
+        by_race = [race_rng.permutation([n for n in cells[group, gender] if n.split('_')[2] == race])[:per_race]
+                   for race in RACES]
+        counts.update({f'{group}.{gender}.{race}': len(chosen) for race, chosen in zip(RACES, by_race)})
+        faces[group, gender] = np.mean([np.mean([warp_face(chip(n).astype(np.float32), displacement(points(n), shape))
+                                                 for n in chosen], 0) for chosen in by_race], 0).clip(0, 255).round()
     return shapes, outline, faces, counts
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description='Measure the age prototypes (median landmarks and mean face per '
-                                                 'group and gender).')
+    parser = argparse.ArgumentParser(description='Measure the age prototypes (median landmarks, mean face).')
     parser.add_argument('folder', help='a folder of UTKFace chips (age_gender_race_date.jpg.chip.jpg)')
     parser.add_argument('--output', default=PROTOTYPES)
     args = parser.parse_args(argv)
