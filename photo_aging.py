@@ -68,6 +68,7 @@ SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's
 WARP_TURN = (0.2, 0.45)  # a face turned this far (align.turn) is warped less, from fully to not at all (it smeared)
 PROTOTYPE_SMOOTH = 2.0  # face pixels: the mean faces' lightness ratio is this smooth
 PROTOTYPE_RANGE = (0.6, 1.6)  # and within this
+PROTOTYPE_LIGHTER = 1.15  # and lightens the skin (its median) at most this much: an elder's child was lit pale
 OLD_SKIN_FROM, OLD_SKIN_AT = 4.5, 9.0  # group positions: the skin starts to line after 21-30 and is old at 71+
 OLD_SKIN_GROUPS = 3  # groups older than the photo where the old skin drawn reaches its age's amount
 SKIN_SPREAD = (40.0, 2.0, 2.0)  # Lab: old skin is drawn where the colour is the cheeks' (lightness may vary: shade)
@@ -290,10 +291,13 @@ class PhotoAger:
         on the landmarks `points` (age_shape.prototype_face), in the face mask, but for the eyes (`keep`, 128-px) and
         the skin a beard left (`shaved`, padded_face's: it has a child's shading already, and lit again a dark man's
         child's muzzle pale). Women's means, for everyone: men's carry the average beard's shadow, which lit a shaven
-        man's child a pale muzzle."""
+        man's child a pale muzzle. Within each race UTKFace's elders are darker than its children (age_shape.RACES),
+        so an elder's child would be lit 23% lighter: no more than a 31-40's child, 15% (PROTOTYPE_LIGHTER)."""
         pad = age_shape.PAD
         means = [age_shape.prototype_face(p, consts.FEMALE, points, pad).mean(2) for p in (position, self.own_position)]
-        ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH).clip(*PROTOTYPE_RANGE)
+        ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH)
+        lighter = np.median(ratio[age_shape.skin_mask(points, pad) > 0.5]) / PROTOTYPE_LIGHTER
+        ratio = (ratio / max(lighter, 1.0)).clip(*PROTOTYPE_RANGE)
         ratio = self.from_face(ratio.astype(np.float32), borderValue=1)
         where = self.alpha[..., 0] * self.warp(keep) * self.facing  # the means face the camera
         if shaved is not None:
