@@ -285,11 +285,10 @@ def lower_face_region(points, pad, side, beyond=0.0, jaw=slice(3, 14)):
 
 def shading(points, pad=0):
     """float32 (128 + 2 pad)^2: how much darker than the cheeks a child's skin is lit there: 1 down to the nostrils,
-    CHIN_SHADE at the chin, NECK_SHADE below the jaw line (what a shaved beard's skin takes)."""
-    side = consts.IMAGE_LENGTH + 2 * pad
-    rows = np.arange(side, dtype=np.float32)[:, None] - pad
+    CHIN_SHADE at the chin, NECK_SHADE outside the jaw line, softly (what a shaved beard's skin takes)."""
+    rows = np.arange(consts.IMAGE_LENGTH + 2 * pad, dtype=np.float32)[:, None] - pad
     down = ((rows - points[33, 1]) / max(points[8, 1] - points[33, 1], 1)).clip(0, 1)
-    face = cv2.GaussianBlur(lower_face_region(points, pad, side) + (rows < points[33, 1]), (0, 0), 1.5).clip(0, 1)
+    face = cv2.GaussianBlur(face_outline(points, pad).astype(np.float32), (0, 0), 1.5).clip(0, 1)
     return face * (1 - (1 - CHIN_SHADE) * down) + (1 - face) * NECK_SHADE
 
 

@@ -10,6 +10,7 @@ two broader walls, the one facing away from the light (from above and the front)
 smooth noise, so it breaks up and tapers. The result multiplies the skin's lightness (dark skin changes less in
 absolute terms) and is masked off the eyes, brows, lips and nostrils and outside the face and neck: exactly no change
 there.
+A child's skin where a beard was shaved takes the texture of the photo's own cheeks, in patches (skin_patches).
 Everything random comes from `seed` alone, so a face keeps its lines at every amount: amount only deepens and
 lengthens them, each kind from its own onset (forehead and crow's feet first, neck and spots last).
 """
@@ -372,3 +373,28 @@ def spotted(frame, spots, amount, box):
                             cv2.LINE_AA, SHIFT)
 
     return soft_drawing(box, max(SPOT_EDGE * frame.iod, LEAST_SIGMA), draw)
+
+
+def skin_patches(detail, source, where, side, seed=0):
+    """float32 like `detail` (h x w x c): `where` (bool h x w) covered with square patches of `detail`, `side` px wide,
+    each from a random place inside `source` (bool), half overlapping under a Hann window and summed so that their
+    spread stays the source's: a child's skin, where a beard was, takes the texture of the photo's own cheeks (noise
+    drawn for it was a flat patch). Zero where no patch fits inside `source`; the same for every call (`seed`)."""
+    side = max(int(side) | 1, 3)
+    out, weights = np.zeros_like(detail), np.zeros(detail.shape[:2], np.float32)
+    inside = cv2.erode(source.astype(np.uint8), np.ones((side, side), np.uint8), borderValue=0)
+    ys, xs = np.nonzero(inside)
+    if len(ys) == 0 or not where.any():
+        return out
+    rng, half, window = np.random.default_rng(seed), side // 2, np.hanning(side + 2)[1:-1].astype(np.float32)
+    window = np.outer(window, window)
+    (top, left), (bottom, right), (h, w) = np.argwhere(where).min(0) - half, np.argwhere(where).max(0), where.shape
+    for y in range(max(top, -half), bottom + 1, max(half, 1)):
+        for x in range(max(left, -half), right + 1, max(half, 1)):
+            k = rng.integers(len(ys))
+            y0, x0, y1, x1 = max(y, 0), max(x, 0), min(y + side, h), min(x + side, w)
+            sy, sx = ys[k] - half - y, xs[k] - half - x  # the source patch's offset from this one
+            part = window[y0 - y:y1 - y, x0 - x:x1 - x]
+            out[y0:y1, x0:x1] += part[..., None] * detail[y0 + sy:y1 + sy, x0 + sx:x1 + sx]
+            weights[y0:y1, x0:x1] += part ** 2
+    return out / np.sqrt(np.maximum(weights, 1e-6))[..., None]

@@ -28,8 +28,8 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   and every change keeps to its outline (age_shape.turned_face).
 - a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail (stubble, pores, lines; the
   photo minus its coarse band, but its grain finer than SKIN_GRAIN photo pixels) fades too, and facial hair found on
-  the photo (age_shape.beard_mask, not on women) is replaced by its cheeks' colour, shaded as a child's lower face,
-  twice as fast (BEARD_FADE).
+  the photo (age_shape.beard_mask, not on women; and its edge, shaven) twice as fast (BEARD_FADE) by its cheeks' colour,
+  shaded as a child's lower face and neck, with its cheeks' own texture in patches (age_texture.skin_patches).
 - real faces' light (Composition.prototype, age_shape.prototype_face): the face is lit as UTKFace's mean face of the
   target age over the photo's (both moved onto the aged landmarks; their lightness ratio, smooth and bounded; not on
   the skin a shaved beard left, which has a child's shading already), and
@@ -63,6 +63,8 @@ GAIN_GROUPS = 3  # the change's gain reaches its full value this many groups fro
 EYE_RADII = (8.0, 5.0)  # face pixels: the eye mask's Gaussian, wider than tall
 OLD_EYES = 1.0  # in renders two groups or more older, this much of G's change to the eyes is left out
 BEARD_FADE = 2  # facial hair fades twice as fast as the rest of the photo (none left two groups before adulthood)
+BEARD_GROW = 8  # face pixels: a child's skin replaces a beard this far around its core too (shaven)
+SKIN_PATCH = (5.0, 1.0, 2.5, 0.4)  # face px: shaved skin's cheek patches, their detail's scale; clip (spreads); share
 GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
 SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's grain) stays in a child's skin
 WARP_TURN = (0.2, 0.45)  # a face turned this far (align.turn) is warped less, from fully to not at all (it smeared)
@@ -158,8 +160,7 @@ class PhotoAger:
         self.empty = min(size) <= 0
         if self.empty:
             return
-        self.alpha = cv2.warpAffine(align.paste_mask(), self.matrix, size, flags=cv2.INTER_LINEAR, borderValue=0)
-        self.alpha = self.alpha[..., None]
+        self.alpha = cv2.warpAffine(align.paste_mask(), self.matrix, size, borderValue=0)[..., None]  # bilinear
         roi = self.photo[y0:self.region[3], x0:self.region[2]].astype(np.float32)
         self.roi, self.coarse = roi, cv2.GaussianBlur(roi, (0, 0), self.scale * FINE_SIGMA)
         if how.warp:
@@ -176,6 +177,7 @@ class PhotoAger:
             reach = age_shape.turned_face(self.points, self.facing, age_shape.PAD)
             self.alpha *= self.from_face(reach, borderValue=0)[..., None]
             if 'beard' in self.masks:
+                self.masks['shaven'] = shaven(self.masks['beard'], self.points, self.facing) * reach
                 self.masks['beard'] *= reach
 
     def cheek_colours(self, face):
@@ -243,10 +245,8 @@ class PhotoAger:
             skin = self.warp(age_shape.skin_mask(target))[..., None]
             warped -= childhood * skin * (cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN) - coarse)
         roi = roi + self.alpha * warped
-        shaved = None
-        if childhood and how.smooth_skin:
-            shaved = min(1.0, BEARD_FADE * childhood) * masks['beard']
-            roi = self.shaved(roi, masks['beard'], min(1.0, BEARD_FADE * childhood), target)
+        shaved = min(1.0, BEARD_FADE * childhood) * masks['shaven'] if how.smooth_skin else None
+        roi = roi if shaved is None else self.shaved(roi, shaved, target)
         if how.hair:
             greyer = hair_change(self.own_position, position, childhood)
             roi = self.recoloured(roi, masks['hair'], greyer)
@@ -268,31 +268,32 @@ class PhotoAger:
                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
     def from_face(self, face, **border):
-        """A float map of padded_face's pixels moved onto the face region's (bilinear; `border`: cv2's border
-        arguments)."""
+        """A float map of padded_face's pixels moved onto the face region's (bilinear; `border`: cv2's arguments)."""
         x0, y0, x1, y1 = self.region
         return cv2.warpAffine(face, cv2.invertAffineTransform(self.to_face), (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
                               **border)
 
-    def shaved(self, roi, beard, strength, points):
-        """The face region with its facial hair (`beard`, padded_face's pixels) replaced by the colour of its cheeks
-        (landmarks `points`), shaded as a child's lower face and neck (age_shape.shading), with its cheeks' grain."""
+    def shaved(self, roi, shaved, points):
+        """The face region where `shaved` (padded_face's pixels) replaced by its cheeks' colour (landmarks `points`),
+        shaded as a child's lower face and neck (age_shape.shading), with its own cheeks' texture (skin_patches)."""
         cheeks = age_shape.cheek_mask(points, age_shape.PAD)
-        if not beard.any() or not cheeks.any():
+        if not shaved.any() or not cheeks.any():
             return roi
         skin = np.median(self.padded_face(roi)[cheeks], 0) * age_shape.shading(points, age_shape.PAD)[..., None]
-        skin, beard, cheeks = (self.from_face(face, borderMode=cv2.BORDER_REPLICATE)
-                               for face in (skin, beard, cheeks.astype(np.float32)))
-        grain = roi - cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN)
-        return roi + strength * beard[..., None] * (skin + skin_grain(grain, cheeks > 0.5) - roi)
+        skin, shaved = (self.from_face(face, borderMode=cv2.BORDER_REPLICATE) for face in (skin, shaved))
+        fine, coarse = (cv2.GaussianBlur(self.roi, (0, 0), sigma) for sigma in (SKIN_GRAIN, SKIN_PATCH[1] * self.scale))
+        detail = self.roi - fine + SKIN_PATCH[3] * (fine - coarse)  # the grain all, as in all of a child's skin
+        own = self.from_face(age_shape.cheek_mask(self.points, age_shape.PAD).astype(np.float32)) > 0.5
+        most = SKIN_PATCH[2] * 1.48 * np.median(np.abs(detail[own]), 0) if own.any() else 0.0
+        texture = age_texture.skin_patches(detail.clip(-most, most), own, shaved > 0.01, SKIN_PATCH[0] * self.scale)
+        return roi + shaved[..., None] * (skin + texture - roi)
 
     def relit(self, roi, points, position, keep, shaved=None):
         """The face region lit as real faces' mean changes in lightness from the photo's age to `position`, both means
         on the landmarks `points` (age_shape.prototype_face), in the face mask, but for the eyes (`keep`, 128-px) and
-        the skin a beard left (`shaved`, padded_face's: it has a child's shading already, and lit again a dark man's
-        child's muzzle pale). Women's means, for everyone: men's carry the average beard's shadow, which lit a shaven
-        man's child a pale muzzle. Within each race UTKFace's elders are darker than its children (age_shape.RACES),
-        so an elder's child would be lit 23% lighter: no more than a 31-40's child, 15% (PROTOTYPE_LIGHTER)."""
+        the skin a beard left (`shaved`, padded_face's: shaded as a child's already). Women's means, for everyone:
+        men's carry the average beard's shadow (a shaven man's child's pale muzzle). Within each race UTKFace's elders
+        are darker than its children (age_shape.RACES): lit at most as a 31-40's child, 15% (PROTOTYPE_LIGHTER)."""
         pad = age_shape.PAD
         means = [age_shape.prototype_face(p, consts.FEMALE, points, pad).mean(2) for p in (position, self.own_position)]
         ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH)
@@ -351,15 +352,14 @@ def warp_share(points):
     return float(np.clip((WARP_TURN[1] - turned) / (WARP_TURN[1] - WARP_TURN[0]), 0, 1))
 
 
-def skin_grain(grain, cheeks, seed=0):
-    """Noise as fine as the photo's grain (`grain`: the region's detail finer than SKIN_GRAIN) and as strong, per
-    channel, as on its `cheeks` (a bool mask of the region): the skin a shaved beard leaves is not a flat patch. The
-    same at every age (a fixed seed), so the slider does not flicker."""
-    if cheeks.sum() < 20:
-        return np.zeros_like(grain)
-    noise = cv2.GaussianBlur(np.random.default_rng(seed).standard_normal(grain.shape[:2]).astype(np.float32), (0, 0),
-                             SKIN_GRAIN / 2)
-    return (noise / noise.std())[..., None] * grain[cheeks].std(0)
+def shaven(beard, points, facing=1.0):
+    """float32: where a child's skin replaces the `beard` (beard_mask) and, in the lower face (landmarks `points`),
+    BEARD_GROW face pixels around its core (the generator's child kept the beard's edge: dark patches on cheeks), as
+    much as the face looks at the camera (`facing`: a profile's jaw line is dlib's guess, its edge the background)."""
+    grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BEARD_GROW + 1,) * 2)
+    core = cv2.dilate((beard > 0.5).astype(np.uint8), grow).astype(np.float32)
+    core *= age_shape.lower_face_region(points, age_shape.PAD, len(beard), jaw=age_shape.BEARD_JAW)
+    return np.maximum(beard, facing * cv2.GaussianBlur(core, (0, 0), BEARD_GROW / 2))
 
 
 def old_skin_amount(position, own_position):

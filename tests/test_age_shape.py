@@ -124,3 +124,17 @@ def test_a_full_beard_greys_but_a_stubbles_shadow_is_no_beard():
         beard = age_shape.beard_mask(face, points, pad)
         assert beard[lower].mean() > 0.8  # both are facial hair to the mask (a child's skin replaces them) ...
         assert age_shape.full_beard(face, points, beard, pad) == full  # ... but only the beard greys
+
+
+def test_a_childs_lower_face_is_shaded_as_a_face_above_the_jaw_line_and_as_a_neck_below_it():
+    """The skin a shaved beard leaves: lit as the cheeks down to the nostrils, a little darker at the chin, darkest
+    below the jaw line, so the child has a jaw; the cheeks beside the mouth are face (they were shaded as neck)."""
+    points = age_shape.prototype(0, consts.MALE)
+    pad = age_shape.PAD
+    shade = age_shape.shading(points, pad)
+    at = lambda xy: shade[int(round(xy[1])) + pad, int(round(xy[0])) + pad]
+    assert at(points[29]) == pytest.approx(1.0, abs=0.01)  # the nose, between the eyes and the nostrils
+    beside_mouth = (points[48] + points[4]) / 2
+    chin, below = points[8] - (0, 3), points[8] + (0, 8)
+    assert at(beside_mouth) > 0.95 and age_shape.CHIN_SHADE - 0.02 < at(chin) < 1
+    assert at(below) == pytest.approx(age_shape.NECK_SHADE, abs=0.01)

@@ -111,3 +111,18 @@ def test_lines_scale_with_the_region(points):
 def test_a_region_that_holds_none_of_the_face_is_left_alone(points):
     shade, tint = age_texture.old_skin(points, matrix(offset=-2000), (300, 200), 1.0)
     assert (shade == 1).all() and (tint == 0).all()
+
+
+def test_skin_patches_cover_a_place_with_the_sources_own_texture_at_its_spread():
+    """A shaved beard's skin takes the cheeks' texture: every value copied comes from inside the source (outside it the
+    detail is 1000: none shows), its spread is kept under the overlapping windows, and the same call gives the same."""
+    rng = np.random.default_rng(0)
+    detail = np.full((200, 200, 3), 1000, np.float32)
+    source, where = np.zeros((200, 200), bool), np.zeros((200, 200), bool)
+    source[20:80, 20:80], where[100:190, 30:170] = True, True
+    detail[source] = 5 * rng.standard_normal((source.sum(), 3))
+    texture = age_texture.skin_patches(detail, source, where, 11)
+    assert np.abs(texture).max() < 40  # nothing from outside the source
+    assert np.allclose(texture[where].std(0), 5, rtol=0.1)
+    assert np.array_equal(texture, age_texture.skin_patches(detail, source, where, 11))
+    assert not age_texture.skin_patches(detail, np.zeros_like(source), where, 11).any()  # no patch fits: nothing

@@ -274,3 +274,35 @@ def test_real_faces_light_lightens_a_childs_skin_as_much_from_an_elder_as_from_a
         return np.median((lit[skin] + 1) / (ager.roi[skin] + 1))
     adult, elder = child_gain(35), child_gain(80)
     assert adult > 1.02 and abs(elder - adult) < 0.02, (adult, elder)  # uncapped: 1.04, 1.08
+
+
+def test_a_beard_s_edge_is_shaved_too_and_its_skin_takes_the_cheeks_texture(framed, monkeypatch):
+    """The stubble around a beard's core (in the lower face) is skin for a child, where the generator kept a beard as
+    dark patches on the cheeks; and the skin a beard leaves has the photo's own cheeks' grain and a child's share of
+    their coarser texture (SKIN_PATCH) on the flat, shaded skin, at the photo's scale (three times the astronaut's)."""
+    points = age_shape.landmarks(np.asarray(framed.crop))
+    side, pad = 128 + 2 * age_shape.PAD, age_shape.PAD
+    beard = np.zeros((side, side), np.float32)
+    cv2.circle(beard, tuple(int(v) for v in points[8] + (pad, pad - 8)), 6, 1.0, -1)  # a goatee's core on the chin
+    region = age_shape.lower_face_region(points, pad, side, jaw=age_shape.BEARD_JAW)
+    shaven = photo_aging.shaven(beard, points)
+    assert (shaven > beard + 0.5).sum() > (beard > 0.5).sum()  # its edge, much more than the core
+    grow = np.ones((2 * photo_aging.BEARD_GROW + 1,) * 2, np.uint8)
+    assert shaven[cv2.dilate((region > 0.01).astype(np.uint8), grow) == 0].max() < 0.1  # not beyond the lower face
+    assert np.abs(shaven - beard)[:int(points[33, 1]) + pad - 4].max() == 0  # nothing above the nostrils
+    assert np.array_equal(photo_aging.shaven(beard, points, facing=0.0), beard)  # a profile: only the beard found
+    large = framed.photo.resize((framed.photo.width * 3, framed.photo.height * 3), Image.BICUBIC)
+    ager = photo_aging.PhotoAger(large, np.array(framed.crop_box) * 3, 42, photo_aging.METHODS['child'], consts.MALE)
+    whole = (region > 0.9).astype(np.float32)
+    shaved = ager.shaved(ager.roi, whole, ager.points)
+    monkeypatch.setattr(photo_aging.age_texture, 'skin_patches', lambda detail, *_: np.zeros_like(detail))
+    texture = shaved - ager.shaved(ager.roi, whole, ager.points)  # less the flat, shaded skin
+    inside = cv2.erode((ager.from_face(whole) > 0.99).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    cheeks = ager.from_face(age_shape.cheek_mask(ager.points, pad).astype(np.float32)) > 0.5
+    grain = lambda image: image - cv2.GaussianBlur(image, (0, 0), photo_aging.SKIN_GRAIN)
+    detail = lambda image: image - cv2.GaussianBlur(image, (0, 0), photo_aging.SKIN_PATCH[1] * ager.scale)
+    spread = lambda values: 1.48 * np.median(np.abs(values - np.median(values, 0)), 0)  # robust: the nose's edges
+    grain_ratio = spread(grain(texture)[inside]) / spread(grain(ager.roi)[cheeks])
+    assert np.all((grain_ratio > 1 / 1.6) & (grain_ratio < 1.6))  # the photo's own grain
+    assert np.all(0.3 < spread(texture[inside]) / spread(detail(ager.roi)[cheeks]))  # textured, not flat ...
+    assert np.all(spread(texture[inside]) < 0.8 * spread(detail(ager.roi)[cheeks]))  # ... and a child's: smoother
