@@ -176,25 +176,25 @@ class PhotoAger:
             self.skin_colour = self.cheek_colours(face)
             reach = age_shape.turned_face(self.points, self.facing, age_shape.PAD)
             self.alpha *= self.from_face(reach, borderValue=0)[..., None]
-            if 'beard' in self.masks:
-                self.masks['shaven'] = shaven(self.masks['beard'], self.points, self.facing) * reach
-                self.masks['beard'] *= reach
+            for name in set(self.masks) & {'beard', 'shaven'}:
+                self.masks[name] *= reach
 
     def cheek_colours(self, face):
-        """The Lab colours of the photo's cheeks (age_shape.cheek_mask) in its uint8 padded face, or None where too
-        little of them shows."""
+        """The Lab colours of the photo's cheeks (age_shape.cheek_mask) in its uint8 padded face (None: too few)."""
         cheeks = age_shape.cheek_mask(self.points, age_shape.PAD)
         if cheeks.sum() < 20:
             return None
         return cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[cheeks].astype(np.float32)
 
     def hair_masks(self, face):
-        """The facial hair (looked for on men and faces of unknown gender) and hair of the photo's uint8 padded face,
-        where the composition asks for them: padded_face's pixels; and whether the facial hair is an adult's full
-        beard (it greys)."""
+        """The facial hair (not looked for on women), where a child's skin replaces it (shaven) and hair of the photo's
+        uint8 padded face, as the composition asks: padded_face's pixels; and whether it is a full beard (it greys)."""
         masks, self.bearded = {}, False
         if self.how.smooth_skin:
             masks['beard'] = age_shape.beard_mask(face, self.points, age_shape.PAD) * (self.gender != consts.FEMALE)
+            lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
+            away = cv2.GaussianBlur(age_shape.unlike_background(lab, age_shape.PAD).astype(np.float32), (0, 0), 1)
+            masks['shaven'] = shaven(masks['beard'], self.points, self.facing * away)  # not grown onto a background
             self.bearded = (self.own_position >= consts.ADULT_GROUP
                             and age_shape.full_beard(face, self.points, masks['beard'], age_shape.PAD))
         if self.how.hair:
@@ -352,14 +352,14 @@ def warp_share(points):
     return float(np.clip((WARP_TURN[1] - turned) / (WARP_TURN[1] - WARP_TURN[0]), 0, 1))
 
 
-def shaven(beard, points, facing=1.0):
+def shaven(beard, points, grow=1.0):
     """float32: where a child's skin replaces the `beard` (beard_mask) and, in the lower face (landmarks `points`),
-    BEARD_GROW face pixels around its core (the generator's child kept the beard's edge: dark patches on cheeks), as
-    much as the face looks at the camera (`facing`: a profile's jaw line is dlib's guess, its edge the background)."""
-    grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BEARD_GROW + 1,) * 2)
-    core = cv2.dilate((beard > 0.5).astype(np.uint8), grow).astype(np.float32)
+    BEARD_GROW face pixels around its core (the generator's child kept the beard's edge: dark patches on cheeks), times
+    `grow` (a map or a number: as much as the face looks at the camera, since a profile's jaw line is dlib's guess)."""
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BEARD_GROW + 1,) * 2)
+    core = cv2.dilate((beard > 0.5).astype(np.uint8), disc).astype(np.float32)
     core *= age_shape.lower_face_region(points, age_shape.PAD, len(beard), jaw=age_shape.BEARD_JAW)
-    return np.maximum(beard, facing * cv2.GaussianBlur(core, (0, 0), BEARD_GROW / 2))
+    return np.maximum(beard, grow * cv2.GaussianBlur(core, (0, 0), BEARD_GROW / 2))
 
 
 def old_skin_amount(position, own_position):

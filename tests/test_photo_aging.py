@@ -290,7 +290,11 @@ def test_a_beard_s_edge_is_shaved_too_and_its_skin_takes_the_cheeks_texture(fram
     grow = np.ones((2 * photo_aging.BEARD_GROW + 1,) * 2, np.uint8)
     assert shaven[cv2.dilate((region > 0.01).astype(np.uint8), grow) == 0].max() < 0.1  # not beyond the lower face
     assert np.abs(shaven - beard)[:int(points[33, 1]) + pad - 4].max() == 0  # nothing above the nostrils
-    assert np.array_equal(photo_aging.shaven(beard, points, facing=0.0), beard)  # a profile: only the beard found
+    assert np.array_equal(photo_aging.shaven(beard, points, grow=0.0), beard)  # a profile: only the beard found
+    background = np.ones_like(beard)
+    background[:, :int(points[8, 0]) + pad] = 0  # the left half of the face is the background's colour
+    grown_on = photo_aging.shaven(beard, points, grow=background)
+    assert np.array_equal(grown_on[background == 0], beard[background == 0])  # not grown there
     large = framed.photo.resize((framed.photo.width * 3, framed.photo.height * 3), Image.BICUBIC)
     ager = photo_aging.PhotoAger(large, np.array(framed.crop_box) * 3, 42, photo_aging.METHODS['child'], consts.MALE)
     whole = (region > 0.9).astype(np.float32)
