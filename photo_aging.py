@@ -23,20 +23,19 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   to the target age's landmarks (the photo's own plus the difference of real faces' median shapes between the two
   ages, from UTKFace) by a thin-plate spline, before the bands are added, so every band lies on the same face; the
   warp reaches beyond the face mask (chin, jaw) and fades to nothing at the edge of its own ellipse; a face turned
-  to one side takes less of it (WARP_TURN), since the frontal prototypes' move smeared it sideways, and as little of
-  G's younger change, of the fade and of the mean faces' light (G draws a frontal face: a ghost face on a profile),
+  to one side (warp_share) takes less of it, since the frontal prototypes' move smeared it sideways, and as little
+  of G's younger change, of the fade and of the mean faces' light (G draws a frontal face: a ghost on a profile),
   and every change keeps to its outline (age_shape.turned_face).
 - a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail (stubble, pores, lines; the
-  photo minus its coarse band, but its grain finer than SKIN_GRAIN photo pixels) fades too, and facial hair found on
-  the photo (age_shape.beard_mask, not on women; and its edge, shaven) twice as fast (BEARD_FADE) by its cheeks' colour,
-  shaded as a child's lower face and neck, with its cheeks' own texture in patches (age_texture.skin_patches).
+  photo minus its coarse band, but its grain finer than SKIN_GRAIN photo pixels) fades too, and facial hair found
+  on the photo (age_shape.beard_mask, not on women; and its edge, shaven) twice as fast (BEARD_FADE) by its cheeks'
+  colour, shaded as a child's lower face and neck, with its cheeks' own texture (age_texture.skin_patches).
 - real faces' light (Composition.prototype, age_shape.prototype_face): the face is lit as UTKFace's mean face of the
-  target age over the photo's (both moved onto the aged landmarks; their lightness ratio, smooth and bounded; not on
-  the skin a shaved beard left, which has a child's shading already), and
-  G's change to lightness is halved towards childhood, 0.8 of it towards old age (g_lightness: the estimator read
-  71+ 5 years younger with half, blotches came back with all): the generator's personalised renders keep an old
-  person's folds and a man's beard at 0-5, the mean faces carry a child's shading or an elder's folds without
-  strokes or blotches.
+  target age over the photo's (both moved onto the aged landmarks; their lightness ratio, smooth and bounded; not
+  on the skin a shaved beard left), and G's change to lightness is halved towards childhood, 0.8 of it towards old
+  age (g_lightness: the estimator read 71+ 5 years younger with half, blotches came back with all): G's
+  personalised renders keep an old person's folds and a man's beard at 0-5, the mean faces carry a child's shading
+  or an elder's folds without strokes or blotches.
 - old skin (Composition.texture, age_texture.py): towards old age wrinkles, crepe and spots are drawn at the photo's
   own pixels on the aged landmarks (old_skin_amount), where the colour is the cheeks', and G's change finer than
   old_smooth face pixels is left out (its 128-px strokes scaled up were painted lines).
@@ -164,8 +163,9 @@ class PhotoAger:
         roi = self.photo[y0:self.region[3], x0:self.region[2]].astype(np.float32)
         self.roi, self.coarse = roi, cv2.GaussianBlur(roi, (0, 0), self.scale * FINE_SIGMA)
         if how.warp:
-            self.points = age_shape.landmarks(np.asarray(align.cut_chip(photo, face_to_chip_matrix(crop_box))))
-            self.facing = warp_share(self.points)
+            chip = np.asarray(align.cut_chip(photo, face_to_chip_matrix(crop_box)))
+            self.points = age_shape.landmarks(chip)
+            self.facing = warp_share(self.points, chip)
             self.warp_strength = how.warp * self.facing
             self.to_face = cv2.invertAffineTransform(self.matrix)  # region pixels to the padded face's (padded_face)
             self.to_face[:, 2] += pad
@@ -344,18 +344,18 @@ class PhotoAger:
                               borderMode=cv2.BORDER_REPLICATE)
 
 
-def warp_share(points):
-    """How much of the shape of age a face turned `align.turn` to one side takes (WARP_TURN): all of it facing the
-    camera, none in profile, where the frontal prototypes' move smeared the face sideways."""
-    left, right = age_shape.eye_centres(points)
-    turned = align.turn(np.vstack([left, right, points[30]]))
-    return float(np.clip((WARP_TURN[1] - turned) / (WARP_TURN[1] - WARP_TURN[0]), 0, 1))
+def warp_share(points, chip):
+    """How much of the shape of age a face turned `align.turn` to one side takes (WARP_TURN: none in profile), as far
+    as dlib's landmarks or the face detector's on the 128-px `chip` say, whichever says more: dlib read profiles as
+    frontal (FairFace 0026, 0277, 0288: G's frontal face was a ghost on the wall in front of them)."""
+    turns = [align.turn(np.vstack([*age_shape.eye_centres(points), points[30]]))]
+    turns += [align.turn(face.landmarks) for face in align.faces_in_chip(chip)[:1]]
+    return float(np.clip((WARP_TURN[1] - max(turns)) / (WARP_TURN[1] - WARP_TURN[0]), 0, 1))
 
 
 def shaven(beard, points, grow=1.0):
-    """float32: where a child's skin replaces the `beard` (beard_mask) and, in the lower face (landmarks `points`),
-    BEARD_GROW face pixels around its core (the generator's child kept the beard's edge: dark patches on cheeks), times
-    `grow` (a map or a number: as much as the face looks at the camera, since a profile's jaw line is dlib's guess)."""
+    """float32: where a child's skin replaces the `beard` (beard_mask) and BEARD_GROW face pixels around its core in the
+    lower face (landmarks `points`; G's child kept the beard's edge: dark patches on cheeks), times `grow` (a map)."""
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BEARD_GROW + 1,) * 2)
     core = cv2.dilate((beard > 0.5).astype(np.uint8), disc).astype(np.float32)
     core *= age_shape.lower_face_region(points, age_shape.PAD, len(beard), jaw=age_shape.BEARD_JAW)
