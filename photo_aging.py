@@ -66,7 +66,7 @@ BEARD_GROW = 8  # face pixels: a child's skin replaces a beard this far around i
 SKIN_PATCH = (5.0, 1.0, 2.5, 0.4)  # face px: shaved skin's cheek patches, their detail's scale; clip (spreads); share
 GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
 SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's grain) stays in a child's skin
-WARP_TURN = (0.2, 0.45)  # a face turned this far (align.turn) is warped less, from fully to not at all (it smeared)
+WARP_TURN, DETECTOR_TURN = (0.2, 0.45), 0.15  # turned this far: warped fully to not at all; the detector's excess turn
 PROTOTYPE_SMOOTH = 2.0  # face pixels: the mean faces' lightness ratio is this smooth
 PROTOTYPE_RANGE = (0.6, 1.6)  # and within this
 PROTOTYPE_LIGHTER = 1.15  # and lightens the skin (its median) at most this much: an elder's child was lit pale
@@ -345,11 +345,11 @@ class PhotoAger:
 
 
 def warp_share(points, chip):
-    """How much of the shape of age a face turned `align.turn` to one side takes (WARP_TURN: none in profile), as far
-    as dlib's landmarks or the face detector's on the 128-px `chip` say, whichever says more: dlib read profiles as
-    frontal (FairFace 0026, 0277, 0288: G's frontal face was a ghost on the wall in front of them)."""
+    """How much of the shape of age a face turned `align.turn` takes (WARP_TURN: none in profile), as far as dlib's
+    landmarks or the face detector's on the 128-px `chip` (less DETECTOR_TURN) say: dlib read profiles as frontal
+    (FairFace 0026, 0277, 0288: G's frontal face was a ghost on the wall in front of them)."""
     turns = [align.turn(np.vstack([*age_shape.eye_centres(points), points[30]]))]
-    turns += [align.turn(face.landmarks) for face in align.faces_in_chip(chip)[:1]]
+    turns += [align.turn(face.landmarks) - DETECTOR_TURN for face in align.faces_in_chip(chip)[:1]]
     return float(np.clip((WARP_TURN[1] - max(turns)) / (WARP_TURN[1] - WARP_TURN[0]), 0, 1))
 
 
