@@ -8,34 +8,28 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   sharpened once there (Composition.sharpen), so a wrinkle drawn at 128 px is not a 5-px smear;
 - colour: only the change's coarse colour (finer than chroma_sigma face pixels is dropped, the rest scaled by
   chroma_gain): skin tone and grey hair come through, the generator's blue eyes and colour blotches do not;
-- strength: the change grows to old_gain (young_gain) three groups or more away from the photo's age, since an
-  age estimator read the plain change as too little (71+ at 22-41 years on the astronaut);
+- strength: the change grows to old_gain (young_gain) three or more groups from the photo's age (plain, 71+ read 22-41);
 - the photo itself towards childhood: what the photo has beyond G's drawing of it at its own age (the photo minus
-  G(z, own age), but for its fine detail, finer than FINE_SIGMA face pixels: pores, lashes, grain) fades in renders
-  younger than the photo and than 21 (consts.ADULT_GROUP), 1 / games.DETAIL_FADE_GROUPS per group, so a child is
-  G's child with the photo's grain, not a child's change drawn over an adult's features (an estimator read such
-  0-5 photos as 29 years, then 12), while an adult photo made younger stays the photo. A child's photo grown
-  older fades the same way, towards G's face at the target age, up to adulthood (a baby aged to 71+ kept a baby's
-  face under G's old skin). The photo's own eyes stay (eye_mask): G's eyes for 0-10 were dark holes at the photo's
-  size; with the person's eyes the estimator reads those faces older (0-5: 20 years), a trade measured in MODEL.md.
-  Towards old age G's change to the eyes is left out too (OLD_EYES): it turned children's dark irises grey-blue.
+  G(z, own age), but for its detail finer than FINE_SIGMA face pixels: pores, lashes, grain) fades in renders
+  younger than the photo and than 21, 1 / games.DETAIL_FADE_GROUPS per group: a child is G's child with the photo's
+  grain (a child's change drawn over an adult's features read 29 years), an adult made younger stays the photo,
+  and a child's photo grown older fades towards G's face up to adulthood (a baby aged to 71+ kept a baby's face).
+  The photo's own eyes stay (eye_mask; G's were dark holes at 0-10 and, OLD_EYES, turned dark irises grey-blue).
 - the shape of age (Composition.warp, age_shape.py): the photo's face, its coarse band and G's two renders are moved
-  to the target age's landmarks (the photo's own plus the difference of real faces' median shapes between the two
-  ages, from UTKFace) by a thin-plate spline, before the bands are added, so every band lies on the same face; the
-  warp reaches beyond the face mask (chin, jaw) and fades to nothing at the edge of its own ellipse; a face turned
-  to one side (warp_share) takes less of it, since the frontal prototypes' move smeared it sideways, and as little
-  of G's younger change, of the fade and of the mean faces' light (G draws a frontal face: a ghost on a profile),
-  and every change keeps to its outline (age_shape.turned_face).
+  to the target age's landmarks (the photo's own plus the difference of UTKFace's median shapes at the two ages) by
+  a thin-plate spline, so every band lies on the same face; the warp reaches beyond the face mask (chin, jaw) and
+  fades to nothing at its ellipse's edge; a face turned to one side (warp_share) takes less of it (it smeared) and
+  of G's younger change, the fade and the mean faces' light (G draws a frontal face: a ghost on a profile), and
+  every change keeps to its outline (age_shape.turned_face).
 - a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail (stubble, pores, lines; the
   photo minus its coarse band, but its grain finer than SKIN_GRAIN photo pixels) fades too, and facial hair found
   on the photo (age_shape.beard_mask, not on women; and its edge, shaven) twice as fast (BEARD_FADE) by its cheeks'
   colour, shaded as a child's lower face and neck, with its cheeks' own texture (age_texture.skin_patches).
 - real faces' light (Composition.prototype, age_shape.prototype_face): the face is lit as UTKFace's mean face of the
-  target age over the photo's (both moved onto the aged landmarks; their lightness ratio, smooth and bounded; not
-  on the skin a shaved beard left), and G's change to lightness is halved towards childhood, 0.8 of it towards old
-  age (g_lightness: the estimator read 71+ 5 years younger with half, blotches came back with all): G's
-  personalised renders keep an old person's folds and a man's beard at 0-5, the mean faces carry a child's shading
-  or an elder's folds without strokes or blotches.
+  target age over the photo's (both on the aged landmarks; their lightness ratio, smooth and bounded; not on the
+  skin a shaved beard left), G's change to lightness halved towards childhood, 0.8 of it towards old age
+  (g_lightness: 71+ read 5 years younger with half, blotches came back with all): G's personalised renders keep an
+  old person's folds and a beard at 0-5, the mean faces carry a child's shading or an elder's folds, no blotches.
 - old skin (Composition.texture, age_texture.py): towards old age wrinkles, crepe and spots are drawn at the photo's
   own pixels on the aged landmarks (old_skin_amount), where the colour is the cheeks', and G's change finer than
   old_smooth face pixels is left out (its 128-px strokes scaled up were painted lines).
@@ -44,6 +38,7 @@ Pixels outside the mask (with the warp, outside its ellipse) keep their exact va
 candidates they are measured against (MODEL.md):
 `python main.py --mode eval --input photos --estimators trained_models/age_estimators`.
 """
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -281,12 +276,17 @@ class PhotoAger:
             return roi
         skin = np.median(self.padded_face(roi)[cheeks], 0) * age_shape.shading(points, age_shape.PAD)[..., None]
         skin, shaved = (self.from_face(face, borderMode=cv2.BORDER_REPLICATE) for face in (skin, shaved))
+        return roi + shaved[..., None] * (skin + self.cheeks_texture - roi)
+
+    @functools.cached_property
+    def cheeks_texture(self):
+        """The photo's own cheeks' texture (all their grain, as in all of a child's skin, and SKIN_PATCH's share of
+        their coarser detail) in patches over all the face region, once: the same at every age, or it flickered."""
         fine, coarse = (cv2.GaussianBlur(self.roi, (0, 0), sigma) for sigma in (SKIN_GRAIN, SKIN_PATCH[1] * self.scale))
-        detail = self.roi - fine + SKIN_PATCH[3] * (fine - coarse)  # the grain all, as in all of a child's skin
+        detail = self.roi - fine + SKIN_PATCH[3] * (fine - coarse)
         own = self.from_face(age_shape.cheek_mask(self.points, age_shape.PAD).astype(np.float32)) > 0.5
         most = SKIN_PATCH[2] * 1.48 * np.median(np.abs(detail[own]), 0) if own.any() else 0.0
-        texture = age_texture.skin_patches(detail.clip(-most, most), own, shaved > 0.01, SKIN_PATCH[0] * self.scale)
-        return roi + shaved[..., None] * (skin + texture - roi)
+        return age_texture.skin_patches(detail.clip(-most, most), own, np.ones_like(own), SKIN_PATCH[0] * self.scale)
 
     def relit(self, roi, points, position, keep, shaved=None):
         """The face region lit as real faces' mean changes in lightness from the photo's age to `position`, both means

@@ -75,9 +75,10 @@ def test_pixels_outside_the_face_keep_their_exact_values_and_the_own_age_is_the_
         assert np.abs(aged.astype(int) - photo).max() > 20  # the face did change
 
 
-@pytest.mark.parametrize('name, age, older', [('fairface_0124.jpg', 1, True), ('fairface_0379.jpg', 75, False)])
+@pytest.mark.parametrize('name, age, older', [('fairface_0124.jpg', 1, True), ('fairface_0509.jpg', 75, False)])
 def test_a_baby_and_an_elder_age_to_every_group_and_their_faces_take_the_shape_of_age(shipped_net, name, age, older):
-    """A 0-2 photo aged to 71+ gets a longer lower face (no baby's face kept), a 71+ photo at 0-5 a shorter one."""
+    """A 0-2 photo aged to 71+ gets a longer lower face (no baby's face kept), a 71+ photo at 0-5 a shorter one (one
+    facing the camera: a profile, as 0379 is, takes none of the shape of age, and its chin read as dlib reads it)."""
     framed = align.align_face(Image.open(f'photos/fairface/{name}'))
     z = photo_aging.z_of(shipped_net, framed)
     aged = photo_aging.aged_photos(shipped_net, framed, z, age, consts.MALE, method='child')
@@ -308,11 +309,13 @@ def test_a_beard_s_edge_is_shaved_too_and_its_skin_takes_the_cheeks_texture(fram
     grown_on = photo_aging.shaven(beard, points, grow=background)
     assert np.array_equal(grown_on[background == 0], beard[background == 0])  # not grown there
     large = framed.photo.resize((framed.photo.width * 3, framed.photo.height * 3), Image.BICUBIC)
-    ager = photo_aging.PhotoAger(large, np.array(framed.crop_box) * 3, 42, photo_aging.METHODS['child'], consts.MALE)
+    box = np.array(framed.crop_box) * 3
+    ager = photo_aging.PhotoAger(large, box, 42, photo_aging.METHODS['child'], consts.MALE)
     whole = (region > 0.9).astype(np.float32)
     shaved = ager.shaved(ager.roi, whole, ager.points)
     monkeypatch.setattr(photo_aging.age_texture, 'skin_patches', lambda detail, *_: np.zeros_like(detail))
-    texture = shaved - ager.shaved(ager.roi, whole, ager.points)  # less the flat, shaded skin
+    flat = photo_aging.PhotoAger(large, box, 42, photo_aging.METHODS['child'], consts.MALE)  # its texture: nothing
+    texture = shaved - flat.shaved(flat.roi, whole, flat.points)  # less the flat, shaded skin
     inside = cv2.erode((ager.from_face(whole) > 0.99).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     cheeks = ager.from_face(age_shape.cheek_mask(ager.points, pad).astype(np.float32)) > 0.5
     grain = lambda image: image - cv2.GaussianBlur(image, (0, 0), photo_aging.SKIN_GRAIN)
