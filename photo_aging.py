@@ -35,8 +35,7 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   old_smooth face pixels is left out (its 128-px strokes scaled up were painted lines).
 
 Pixels outside the mask (with the warp, outside its ellipse) keep their exact values. METHODS names these and the
-candidates they are measured against (MODEL.md):
-`python main.py --mode eval --input photos --estimators trained_models/age_estimators`.
+candidates measured against them (MODEL.md): `python main.py --mode eval --input photos --estimators <folder>`.
 """
 import functools
 from dataclasses import dataclass
@@ -281,12 +280,13 @@ class PhotoAger:
     @functools.cached_property
     def cheeks_texture(self):
         """The photo's own cheeks' texture (all their grain, as in all of a child's skin, and SKIN_PATCH's share of
-        their coarser detail) in patches over all the face region, once: the same at every age, or it flickered."""
+        the rest) in patches wherever any age's shaved skin may lie, once: the same at every age, or it flickered."""
         fine, coarse = (cv2.GaussianBlur(self.roi, (0, 0), sigma) for sigma in (SKIN_GRAIN, SKIN_PATCH[1] * self.scale))
         detail = self.roi - fine + SKIN_PATCH[3] * (fine - coarse)
         own = self.from_face(age_shape.cheek_mask(self.points, age_shape.PAD).astype(np.float32)) > 0.5
         most = SKIN_PATCH[2] * 1.48 * np.median(np.abs(detail[own]), 0) if own.any() else 0.0
-        return age_texture.skin_patches(detail.clip(-most, most), own, np.ones_like(own), SKIN_PATCH[0] * self.scale)
+        near = self.from_face(cv2.dilate(self.masks['shaven'], np.ones((41, 41), np.uint8))) > 0.01  # the warp's reach
+        return age_texture.skin_patches(detail.clip(-most, most), own, near, SKIN_PATCH[0] * self.scale)
 
     def relit(self, roi, points, position, keep, shaved=None):
         """The face region lit as real faces' mean changes in lightness from the photo's age to `position`, both means
