@@ -230,11 +230,9 @@ def face_outline(points, pad=0):
 
 
 def turned_face(points, share, pad=0):
-    """float32 (128 + 2 pad)^2 (face_grid's pixels): where the changes may reach on a face turned to one side
-    (`share`: 1 facing the camera, 0 in profile): everywhere facing the camera; turned, its outline (the landmarks'
-    and forehead's hull, TURNED_MARGIN wider, soft) and less of the rest: the paste mask's ellipse and the beard's
-    search, set for a face looking at the camera, reached past the far cheek onto the background, where G's frontal
-    face lit a ghost and a shaved neck turned black."""
+    """float32 (128 + 2 pad)^2 (face_grid's pixels): where the changes may reach on a face turned to one side (`share`:
+    1 facing the camera, 0 in profile): all facing the camera; turned, the hull of its landmarks and forehead
+    (TURNED_MARGIN wider, soft) and less of the rest (set for a frontal face they reached the background: a ghost)."""
     side = consts.IMAGE_LENGTH + 2 * pad
     if share >= 1:
         return np.ones((side, side), np.float32)
@@ -293,10 +291,9 @@ def shading(points, pad=0):
 
 
 def beard_mask(face, points, pad=0):
-    """float32 (128 + 2 pad)^2: where a uint8 face (face_grid's pixels, landmarks in the 128-px face's) has facial
-    hair: the lower face (below the nostrils, inside the jaw line and a little beyond it, less the lips) where its
-    colour is far from the skin of its upper cheeks and nose, and from the background's (unlike_background: the
-    mask's soft edge turned the background beside a jaw into skin)."""
+    """float32 (128 + 2 pad)^2: where a uint8 face (face_grid's pixels, landmarks in the 128-px face's) has facial hair:
+    the lower face (below the nostrils, inside the jaw line and a little beyond it, less the lips) where its colour is
+    far from its upper cheeks' and nose's and from the background's (background_free: a jaw's soft edge was skin)."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
     if cheeks.sum() < 20:
@@ -312,7 +309,7 @@ def beard_mask(face, points, pad=0):
         like = (BEARD_DISTANCE - np.sqrt((((lab - colour) / spread) ** 2).sum(-1)) / BEARD_DISTANCE).clip(0, 1)
         hair = np.maximum(hair, like * (distance > BEARD_DISTANCE) * region(BEARD_BEYOND))
     hair = cv2.GaussianBlur(cv2.dilate(hair, np.ones((3, 3), np.uint8)), (0, 0), 2.5)
-    return hair * cv2.GaussianBlur(unlike_background(lab, pad).astype(np.float32), (0, 0), 1)
+    return hair * background_free(lab, pad)
 
 
 def full_beard(face, points, beard, pad=0):
@@ -329,9 +326,8 @@ def full_beard(face, points, beard, pad=0):
 
 
 def unlike_background(lab, pad):
-    """bool: the Lab pixels of a padded face far in colour from each of its plain top corners (what is behind the
-    head). A corner of many colours (BACKGROUND_PLAIN) is a crowd, hair or a hat, not a background: its spread took a
-    black moustache and a head of grey hair for background."""
+    """bool: the Lab pixels of a padded face far in colour from each of its plain top corners (behind the head). A
+    corner of many colours (BACKGROUND_PLAIN) is a crowd, hair or a hat: it took a moustache and grey hair for one."""
     corner = max(4, pad // 2)
     unlike = np.ones(lab.shape[:2], bool)
     for background in (lab[:corner, :corner].reshape(-1, 3), lab[:corner, -corner:].reshape(-1, 3)):
@@ -339,6 +335,11 @@ def unlike_background(lab, pad):
             continue
         unlike &= colour_distance(lab, background, HAIR_SPREAD) > BEARD_DISTANCE
     return unlike
+
+
+def background_free(lab, pad):
+    """float32: unlike_background of Lab pixels (of a face blurred 1 px), as soft (the masks end in no halo)."""
+    return cv2.GaussianBlur(unlike_background(lab, pad).astype(np.float32), (0, 0), 1)
 
 
 def hair_mask(face, points, pad=0):
@@ -378,7 +379,7 @@ def hair_mask(face, points, pad=0):
     ends = ((bottom - rows) / (HAIR_FADE * iod)).clip(0, 1) * (edge / HAIR_EDGE).clip(0, 1)  # no line where it ends
     ends *= ((1 + HEAD_FADE - head) / (2 * HEAD_FADE)).clip(0, 1)
     hair = cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * ends
-    return hair * cv2.GaussianBlur(unlike_background(lab, pad).astype(np.float32), (0, 0), 1)  # no grey halo
+    return hair * background_free(lab, pad)  # no grey halo
 
 
 def colour_distance(lab, sample, least):

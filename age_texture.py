@@ -388,7 +388,8 @@ def skin_patches(detail, source, where, side, seed=0):
         return out
     rng, half, window = np.random.default_rng(seed), side // 2, np.hanning(side + 2)[1:-1].astype(np.float32)
     window = np.outer(window, window)
-    (top, left), (bottom, right), (h, w) = np.argwhere(where).min(0) - half, np.argwhere(where).max(0), where.shape
+    found = np.argwhere(where)
+    (top, left), (bottom, right), (h, w) = found.min(0) - half, found.max(0), where.shape
     for y in range(max(top, -half), bottom + 1, max(half, 1)):
         for x in range(max(left, -half), right + 1, max(half, 1)):
             k = rng.integers(len(ys))

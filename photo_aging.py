@@ -187,8 +187,8 @@ class PhotoAger:
         if self.how.smooth_skin:
             masks['beard'] = age_shape.beard_mask(face, self.points, age_shape.PAD) * (self.gender != consts.FEMALE)
             lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
-            away = cv2.GaussianBlur(age_shape.unlike_background(lab, age_shape.PAD).astype(np.float32), (0, 0), 1)
-            masks['shaven'] = shaven(masks['beard'], self.points, self.facing * away)  # not grown onto a background
+            away = age_shape.background_free(lab, age_shape.PAD)  # not grown onto a background
+            masks['shaven'] = shaven(masks['beard'], self.points, self.facing * away)
             self.bearded = (self.own_position >= consts.ADULT_GROUP
                             and age_shape.full_beard(face, self.points, masks['beard'], age_shape.PAD))
         if self.how.hair:
@@ -239,7 +239,7 @@ class PhotoAger:
             skin = self.warp(age_shape.skin_mask(target))[..., None]
             warped -= childhood * skin * (cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN) - coarse)
         roi = roi + self.alpha * warped
-        shaved = min(1.0, BEARD_FADE * childhood) * masks['shaven'] if how.smooth_skin else None
+        shaved = min(1.0, BEARD_FADE * childhood) * masks['shaven'] if childhood and how.smooth_skin else None
         roi = roi if shaved is None else self.shaved(roi, shaved, target)
         if how.hair:
             greyer = hair_change(self.own_position, position, childhood)
