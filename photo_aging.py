@@ -9,30 +9,28 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
 - colour: only the change's coarse colour (finer than chroma_sigma face pixels is dropped, the rest scaled by
   chroma_gain): skin tone and grey hair come through, the generator's blue eyes and colour blotches do not;
 - strength: the change grows to old_gain (young_gain) three or more groups from the photo's age (plain, 71+ read 22-41);
-- the photo itself towards childhood: what the photo has beyond G's drawing of it at its own age (the photo minus
-  G(z, own age), but for its detail finer than FINE_SIGMA face pixels: pores, lashes, grain) fades in renders
-  younger than the photo and than 21, 1 / games.DETAIL_FADE_GROUPS per group: a child is G's child with the photo's
-  grain (a child's change drawn over an adult's features read 29 years), an adult made younger stays the photo,
-  and a child's photo grown older fades towards G's face up to adulthood (a baby aged to 71+ kept a baby's face).
-  The photo's own eyes stay (eye_mask; G's were dark holes at 0-10 and, OLD_EYES, turned dark irises grey-blue).
+- the photo itself towards childhood: what the photo has beyond G's drawing of it at its own age (but its detail
+  finer than FINE_SIGMA face pixels: pores, lashes, grain) fades in renders younger than the photo and than 21, 1 /
+  games.DETAIL_FADE_GROUPS per group: a child is G's child with the photo's grain (G's change over an adult's
+  features read 29 years); a child's photo grown older fades towards G's face up to adulthood (a baby aged to 71+
+  kept a baby's face). The photo's own eyes stay (eye_mask; G's were dark holes, OLD_EYES: dark irises grey-blue).
 - the shape of age (Composition.warp, age_shape.py): the photo's face, its coarse band and G's two renders are moved
   to the target age's landmarks (the photo's own plus the difference of UTKFace's median shapes at the two ages) by
-  a thin-plate spline, so every band lies on the same face; the warp reaches beyond the face mask (chin, jaw) and
-  fades to nothing at its ellipse's edge; a face turned to one side (warp_share) takes less of it (it smeared) and
-  of G's younger change, the fade and the mean faces' light (G draws a frontal face: a ghost on a profile), and
+  a thin-plate spline that fades to nothing at its ellipse's edge; a face turned to one side (warp_share) takes less
+  of it, of G's younger change, the fade and the mean faces' light (G's frontal face was a ghost on a profile), and
   every change keeps to its outline (age_shape.turned_face).
-- a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail (stubble, pores, lines; the
-  photo minus its coarse band, but its grain finer than SKIN_GRAIN photo pixels) fades too, and facial hair found
-  on the photo (age_shape.beard_mask, not on women; and its edge, shaven) twice as fast (BEARD_FADE) by its cheeks'
-  colour, shaded as a child's lower face and neck, with its cheeks' own texture (age_texture.skin_patches).
+- a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail finer than its coarse band but
+  its grain (SKIN_GRAIN) fades too, and facial hair (age_shape.beard_mask, not on women; its edge, shaven) twice as
+  fast (BEARD_FADE) by its cheeks' colour, shaded as a child's lower face and neck, with its cheeks' own texture. An
+  elder made younger loses the skin's dark lines its age has more (unlined, age_texture.lines_gone) and its grey
+  beard darkens with its hair: at 21-30 it kept both.
 - real faces' light (Composition.prototype, age_shape.prototype_face): the face is lit as UTKFace's mean face of the
-  target age over the photo's (both on the aged landmarks; their lightness ratio, smooth and bounded; not on the
-  skin a shaved beard left), G's change to lightness halved towards childhood, 0.8 of it towards old age
-  (g_lightness: 71+ read 5 years younger with half, blotches came back with all): G's personalised renders keep an
-  old person's folds and a beard at 0-5, the mean faces carry a child's shading or an elder's folds, no blotches.
+  target age over the photo's (on the aged landmarks; not the skin a shaved beard left), G's change to lightness
+  scaled by g_lightness: G's personalised renders keep an old person's folds and a beard at 0-5, the mean faces
+  carry a child's shading or an elder's folds, no blotches.
 - old skin (Composition.texture, age_texture.py): towards old age wrinkles, crepe and spots are drawn at the photo's
-  own pixels on the aged landmarks (old_skin_amount), where the colour is the cheeks', and G's change finer than
-  old_smooth face pixels is left out (its 128-px strokes scaled up were painted lines).
+  own pixels on the aged landmarks (age_texture.old_skin_amount), where the colour is the cheeks', and G's change
+  finer than old_smooth face pixels is left out (its 128-px strokes scaled up were painted lines).
 
 Pixels outside the mask (with the warp, outside its ellipse) keep their exact values. METHODS names these and the
 candidates measured against them (MODEL.md): `python main.py --mode eval --input photos --estimators <folder>`.
@@ -64,8 +62,7 @@ WARP_TURN, DETECTOR_TURN = (0.2, 0.45), 0.15  # turned this far: warped fully to
 PROTOTYPE_SMOOTH = 2.0  # face pixels: the mean faces' lightness ratio is this smooth
 PROTOTYPE_RANGE = (0.6, 1.6)  # and within this
 PROTOTYPE_LIGHTER = 1.15  # and lightens the skin (its median) at most this much: an elder's child was lit pale
-OLD_SKIN_FROM, OLD_SKIN_AT = 4.5, 9.0  # group positions: the skin starts to line after 21-30 and is old at 71+
-OLD_SKIN_GROUPS = 3  # groups older than the photo where the old skin drawn reaches its age's amount
+LINE_FILL = 2.0  # face pixels: an old face made younger loses its skin's dark lines up to twice this wide
 SKIN_SPREAD = (40.0, 2.0, 2.0)  # Lab: old skin is drawn where the colour is the cheeks' (lightness may vary: shade)
 TEXTURE_SOFT = 0.6  # photo pixels: the old skin's lines are blurred this much (sharper than the photo, they scratched)
 REGION_MARGIN = 0.32  # of the crop's side, each side: face_region, beyond what the warp and hair reach (age_shape.PAD)
@@ -176,9 +173,7 @@ class PhotoAger:
     def cheek_colours(self, face):
         """The Lab colours of the photo's cheeks (age_shape.cheek_mask) in its uint8 padded face (None: too few)."""
         cheeks = age_shape.cheek_mask(self.points, age_shape.PAD)
-        if cheeks.sum() < 20:
-            return None
-        return cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[cheeks].astype(np.float32)
+        return cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[cheeks].astype(np.float32) if cheeks.sum() >= 20 else None
 
     def hair_masks(self, face):
         """The facial hair (not looked for on women), where a child's skin replaces it (shaven) and hair of the photo's
@@ -239,17 +234,18 @@ class PhotoAger:
             skin = self.warp(age_shape.skin_mask(target))[..., None]
             warped -= childhood * skin * (cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN) - coarse)
         roi = roi + self.alpha * warped
+        roi = self.unlined(roi, target, age_texture.lines_gone(position, self.own_position)) if how.smooth_skin else roi
         shaved = min(1.0, BEARD_FADE * childhood) * masks['shaven'] if childhood and how.smooth_skin else None
         roi = roi if shaved is None else self.shaved(roi, shaved, target)
         if how.hair:
             greyer = hair_change(self.own_position, position, childhood)
             roi = self.recoloured(roi, masks['hair'], greyer)
-            if greyer > 0 and self.bearded:
-                roi = self.recoloured(roi, masks['beard'], greyer)  # a black beard under grey hair looked dyed
+            if self.bearded:  # a black beard under grey hair looked dyed, a white one on a young face old
+                roi = self.recoloured(roi, masks['beard'] * (1 if shaved is None else 1 - shaved), greyer)
         if how.prototype and position != self.own_position:
             roi = self.relit(roi, target, position, keep, shaved)
         if how.texture and position > self.own_position:
-            roi = self.wrinkled(roi, target, old_skin_amount(position, self.own_position))
+            roi = self.wrinkled(roi, target, age_texture.old_skin_amount(position, self.own_position))
         x0, y0, x1, y1 = self.region
         photo = self.photo.copy()
         photo[y0:y1, x0:x1] = roi.clip(0, 255).round().astype(np.uint8)
@@ -312,11 +308,25 @@ class PhotoAger:
             return roi
         x0, y0, x1, y1 = self.region
         shade, tint = age_texture.old_skin(points, self.matrix, (x1 - x0, y1 - y0), amount)
-        lab = cv2.cvtColor(roi.clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
-        distance = age_shape.colour_distance(lab, self.skin_colour, SKIN_SPREAD) / age_shape.BEARD_DISTANCE
-        skin = cv2.GaussianBlur((2 - distance).clip(0, 1), (0, 0), self.scale)
+        skin = self.skin_like(roi)
         shade = cv2.GaussianBlur(skin * (shade - 1), (0, 0), TEXTURE_SOFT)
         return roi * (1 + shade[..., None]) + skin[..., None] * tint
+
+    def unlined(self, roi, points, amount):
+        """The face region with `amount` of its skin's dark lines (age_texture.filled_lines, LINE_FILL) filled, in the
+        skin (landmarks `points`) where the colour is the cheeks', LINE_FILL from what is not (glasses' rims)."""
+        if self.skin_colour is None or not amount:
+            return roi
+        radius = LINE_FILL * self.scale
+        skin = self.warp(age_shape.skin_mask(points)) * self.alpha[..., 0] * self.skin_like(roi, int(radius) | 1)
+        return roi + (amount * skin)[..., None] * age_texture.filled_lines(roi, radius)
+
+    def skin_like(self, roi, clear=1):
+        """float32: where the colour is the cheeks' (not a collar, hair, a cap, glasses), soft, `clear` px clear."""
+        lab = cv2.cvtColor(roi.clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
+        distance = age_shape.colour_distance(lab, self.skin_colour, SKIN_SPREAD) / age_shape.BEARD_DISTANCE
+        like = cv2.erode((2 - distance).clip(0, 1), np.ones((clear, clear), np.uint8))
+        return cv2.GaussianBlur(like, (0, 0), self.scale)
 
     def recoloured(self, roi, hair, amount):
         """The face region with its hair (`hair`, padded_face's pixels) greyed by `amount`, or, negative, its grey
@@ -331,8 +341,7 @@ class PhotoAger:
     def moved(self, flow):
         """The face region and its coarse band moved by a displacement of the face (age_shape.displacement, PAD); the
         photo by Lanczos' kernel (a cubic one lost up to 0.15 of its sharpness, in the variance of the Laplacian)."""
-        face_flow = cv2.remap(flow, self.face_xy[..., 0], self.face_xy[..., 1], cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        face_flow = cv2.remap(flow, self.face_xy[..., 0], self.face_xy[..., 1], cv2.INTER_LINEAR)  # 0 beyond the face
         read = self.grid + face_flow @ self.matrix[:, :2].T.astype(np.float32)
         return [cv2.remap(image, read[..., 0], read[..., 1], interpolation, borderMode=cv2.BORDER_REPLICATE)
                 for image, interpolation in ((self.roi, cv2.INTER_LANCZOS4), (self.coarse, cv2.INTER_LINEAR))]
@@ -362,13 +371,6 @@ def shaven(beard, points, grow=1.0):
     return np.maximum(beard, grow * cv2.GaussianBlur(core, (0, 0), BEARD_GROW / 2))
 
 
-def old_skin_amount(position, own_position):
-    """How much old skin is drawn (age_texture's amount) at a position on the group scale: 0 to 26-30, 1 at 71+, but
-    grown to that from nothing at the photo's own age over OLD_SKIN_GROUPS (the photo has its own lines)."""
-    aged = min(max((position - OLD_SKIN_FROM) / (OLD_SKIN_AT - OLD_SKIN_FROM), 0.0), 1.0)
-    return aged * min(max((position - own_position) / OLD_SKIN_GROUPS, 0.0), 1.0)
-
-
 def greying(position):
     """How grey hair is at a position on the group scale: none to 31-40, all at 71+ (GREY_FROM, GREY_AT)."""
     return min(max((position - GREY_FROM) / (GREY_AT - GREY_FROM), 0.0), 1.0)
@@ -387,10 +389,8 @@ def moved_from(face, target, most=0.15):
     """A render's landmarks, each at most `most` of the eye distance from `target` (dlib misreads blurry renders)."""
     points = age_shape.landmarks(face.clip(0, 255).astype(np.uint8))
     left, right = age_shape.eye_centres(target)
-    limit = most * float(np.hypot(*(right - left)))
-    offset = points - target
-    length = np.maximum(np.hypot(offset[:, 0], offset[:, 1]), 1e-6)[:, None]
-    return target + offset * np.minimum(1, limit / length)
+    length = np.maximum(np.linalg.norm(points - target, axis=1), 1e-6)[:, None]
+    return target + (points - target) * np.minimum(1, most * float(np.linalg.norm(right - left)) / length)
 
 
 def face_to_chip_matrix(crop_box):

@@ -325,3 +325,35 @@ def test_a_beard_s_edge_is_shaved_too_and_its_skin_takes_the_cheeks_texture(fram
     assert np.all((grain_ratio > 1 / 1.6) & (grain_ratio < 1.6))  # the photo's own grain
     assert np.all(0.3 < spread(texture[inside]) / spread(detail(ager.roi)[cheeks]))  # textured, not flat ...
     assert np.all(spread(texture[inside]) < 0.8 * spread(detail(ager.roi)[cheeks]))  # ... and a child's: smoother
+
+
+def test_an_elder_made_younger_loses_the_skins_lines_and_a_white_beard_darkens(framed):
+    """Dark lines on the cheeks (5 photo pixels, 2 face pixels wide, the astronaut at three times her size) fill
+    (unlined: at 21-30 an elder kept every line), but where the colour is not the skin's (a glasses' rim); and a
+    white full beard, kept at 74, is dark at 25 (it stayed white under dark hair)."""
+    points = age_shape.landmarks(np.asarray(framed.crop))
+    large = framed.photo.resize((framed.photo.width * 3, framed.photo.height * 3), Image.BICUBIC)
+    box = np.array(framed.crop_box) * 3
+    to_photo = align.face_to_image_matrix(box)
+    x0, x1 = np.round(np.array([points[2, 0] + 4, points[36, 0]]) * to_photo[0, 0] + to_photo[0, 2]).astype(int)
+    rows = np.round((points[29, 1] + np.array([0, 14])) * to_photo[1, 1] + to_photo[1, 2]).astype(int)
+    lines = np.array(large)
+    lines[rows[0] - 2:rows[0] + 3, x0:x1] = (lines[rows[0] - 2:rows[0] + 3, x0:x1] * 0.7).astype(np.uint8)  # a wrinkle
+    lines[rows[1] - 2:rows[1] + 3, x0:x1] = (20, 20, 90)  # a dark blue rim
+    ager = photo_aging.PhotoAger(Image.fromarray(lines), box, 80, photo_aging.METHODS['texture'], consts.FEMALE)
+    dx, dy = ager.region[:2]
+    cols = slice((3 * x0 + x1) // 4 - dx, (x0 + 3 * x1) // 4 - dx)  # the middle half of the lines
+    depth = lambda image, row: image[row - 7 - dy, cols].mean() - image[row - dy, cols].mean()
+    unlined = ager.unlined(ager.roi, ager.points, 1.0)
+    assert depth(unlined, rows[0]) < 0.5 * depth(ager.roi, rows[0])
+    assert depth(unlined, rows[1]) > 0.9 * depth(ager.roi, rows[1])
+    assert np.array_equal(ager.unlined(ager.roi, ager.points, 0.0), ager.roi)
+    region = age_shape.lower_face_region(points, 0, 128)
+    beard = cv2.warpAffine(region, align.face_to_image_matrix(framed.crop_box), framed.photo.size) > 0.9
+    white = np.array(framed.photo)
+    white[beard] = (225, 225, 222)
+    old = photo_aging.PhotoAger(Image.fromarray(white), framed.crop_box, 74, photo_aging.METHODS['texture'], consts.MALE)
+    own = np.asarray(photo_aging.face_chip(framed, Image.fromarray(white)))
+    assert old.bearded
+    lightness = lambda image: np.asarray(image, float)[beard].mean()
+    assert lightness(old.aged(own, own, 25)) < lightness(old.aged(own, own, 74)) - 40
