@@ -3,16 +3,13 @@
 The generator draws old age at 128 px; scaled up to a photo, its wrinkles are painted strokes and blotches. Here the
 folds every old face has are drawn at the photo region's own pixels, placed by dlib's 68 landmarks and sized by the
 eyes' distance (IOD): forehead lines following the brows, frown lines, crow's feet, lines under the eyes, the
-nasolabial and marionette folds and rings on the neck, with crepe (the fine crinkling of thin skin, band-passed
-noise) and a few age spots over the skin. Each line is a groove, not a stroke: a thin Gaussian crease, and beside it
-two broader walls, the one facing away from the light (from above and the front) darker, the one facing it lighter
-(so a forehead line's lit rim is below it, a nasolabial fold's on the cheek), its depth and course varied along it by
-smooth noise, so it breaks up and tapers. The result multiplies the skin's lightness (dark skin changes less in
-absolute terms) and is masked off the eyes, brows, lips and nostrils and outside the face and neck: exactly no change
-there.
-A child's skin where a beard was shaved takes the texture of the photo's own cheeks, in patches (skin_patches).
-Everything random comes from `seed` alone, so a face keeps its lines at every amount: amount only deepens and
-lengthens them, each kind from its own onset (forehead and crow's feet first, neck and spots last).
+nasolabial and marionette folds and rings on the neck, with crepe (the fine crinkling of thin skin, band-passed noise)
+and a few age spots. Each line is a groove, not a stroke: a thin Gaussian crease and beside it two broader walls, the
+one facing away from the light (from above and the front) darker, the other lighter (a forehead line's lit rim is
+below it, a nasolabial fold's on the cheek), its depth and course varied by smooth noise, so it breaks up and tapers.
+The result multiplies the skin's lightness, masked off the eyes, brows, lips and nostrils and outside the face and
+neck. A shaved beard's skin takes the light (lit_across) and texture (skin_patches) of the photo's cheeks. All that
+is random comes from `seed`: a face keeps its lines at every amount, which deepens and lengthens them from each onset.
 """
 from collections import namedtuple
 
@@ -434,3 +431,20 @@ def skin_patches(detail, source, where, side, seed=0):
             out[y0:y1, x0:x1] += part[..., None] * detail[y0 + sy:y1 + sy, x0 + sx:x1 + sx]
             weights[y0:y1, x0:x1] += part ** 2
     return out / np.sqrt(np.maximum(weights, 1e-6))[..., None]
+
+
+def lit_across(face, cheeks, points, pad, bins=24):
+    """float32 like `face` (h x w x 3; landmarks `points` + `pad`): each pixel the median colour of the `cheeks` (bool)
+    at its share of the width between the jaw line's sides in its row (below the chin the neck's, NECK_WIDTH of the
+    jaw's), smoothed: a shaved beard's skin lit across as the face is (one colour for all was a balloon of a chin)."""
+    pixels, (left, right) = np.arange(len(face), dtype=np.float32) - pad, (points[:9], points[16:7:-1])
+    left, right = (np.interp(pixels, np.maximum.accumulate(side[:, 1]), side[:, 0]) for side in (left, right))
+    middle = np.where(pixels > points[8, 1], points[8, 0], (left + right) / 2)
+    half = np.maximum((right - left) / 2, NECK_WIDTH * (points[12, 0] - points[4, 0]) / 2)
+    across = (pixels[None, :] - middle[:, None]) / half[:, None]  # rows: y, columns: x
+    edges = np.linspace(-1.2, 1.2, bins + 1)
+    centres, which = (edges[1:] + edges[:-1]) / 2, (np.digitize(across[cheeks], edges) - 1).clip(0, bins - 1)
+    found = [b for b in range(bins) if (which == b).sum() >= 5] or [np.bincount(which).argmax()]
+    profile = np.array([np.median(face[cheeks][which == b], 0) for b in found], np.float32)
+    profile = cv2.GaussianBlur(np.stack([np.interp(centres, centres[found], c) for c in profile.T], 1)[None], (0, 0), 1)
+    return np.stack([np.interp(across, centres, c) for c in profile[0].T], -1).astype(np.float32)

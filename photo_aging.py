@@ -21,9 +21,8 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   every change keeps to its outline (age_shape.turned_face).
 - a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail finer than its coarse band but
   its grain (SKIN_GRAIN) fades too, and facial hair (age_shape.beard_mask, not on women; its edge, shaven) twice as
-  fast (BEARD_FADE) by its cheeks' colour, shaded as a child's lower face and neck, with its cheeks' own texture. An
-  elder made younger loses the skin's dark lines its age has more (unlined, age_texture.lines_gone) and its grey
-  beard darkens with its hair: at 21-30 it kept both.
+  fast (BEARD_FADE) by its cheeks' colour and light, shaded as a child's chin and neck, with the cheeks' texture. An
+  elder made younger loses the dark lines its age has more (unlined) and its grey beard darkens with its hair.
 - real faces' light (Composition.prototype, age_shape.prototype_face): the face is lit as UTKFace's mean face of the
   target age over the photo's (on the aged landmarks; not the skin a shaved beard left), G's change to lightness
   scaled by g_lightness: G's personalised renders keep an old person's folds and a beard at 0-5, the mean faces
@@ -264,12 +263,13 @@ class PhotoAger:
                               **border)
 
     def shaved(self, roi, shaved, points):
-        """The face region where `shaved` (padded_face's pixels) replaced by its cheeks' colour (landmarks `points`),
-        shaded as a child's lower face and neck (age_shape.shading), with its own cheeks' texture (skin_patches)."""
+        """The face region where `shaved` (padded_face's pixels) is its cheeks' colour lit across the face (lit_across;
+        landmarks `points`), shaded as a child's chin and neck (age_shape.shading), with the cheeks' texture."""
         cheeks = age_shape.cheek_mask(points, age_shape.PAD)
         if not shaved.any() or not cheeks.any():
             return roi
-        skin = np.median(self.padded_face(roi)[cheeks], 0) * age_shape.shading(points, age_shape.PAD)[..., None]
+        skin = age_texture.lit_across(self.padded_face(roi), cheeks, points, age_shape.PAD)
+        skin *= age_shape.shading(points, age_shape.PAD)[..., None]
         skin, shaved = (self.from_face(face, borderMode=cv2.BORDER_REPLICATE) for face in (skin, shaved))
         return roi + shaved[..., None] * (skin + self.cheeks_texture - roi)
 

@@ -149,3 +149,21 @@ def test_filled_lines_fill_a_thin_dark_line_and_not_a_broad_dark_patch_nor_the_g
     assert np.abs(fill[35:45, 80:90]).max() < 1
     grain = np.random.default_rng(0).normal(150, 4, (60, 60, 3)).astype(np.float32)
     assert np.abs(age_texture.filled_lines(grain, 3.0)).mean() < 2.5
+
+
+def test_shaved_skin_is_lit_across_the_face_as_its_cheeks_are(points):
+    """A face lit from the image-right: the cheeks' light carried down to the chin and neck, darker at its left side
+    (one median colour was a flat balloon of a chin); a face lit evenly stays one colour."""
+    pad = age_shape.PAD
+    side = consts.IMAGE_LENGTH + 2 * pad
+    light = np.tile(np.linspace(60, 200, side, dtype=np.float32)[None, :, None], (side, 1, 3))
+    cheeks = age_shape.cheek_mask(points, pad)
+    lit = age_texture.lit_across(light, cheeks, points, pad)
+    chin_row = int(points[8, 1] - 5) + pad
+    left, right = (int(points[j, 0]) + pad for j in (6, 10))
+    assert lit.shape == light.shape and np.isfinite(lit).all()
+    assert lit[chin_row, left, 0] + 20 < lit[chin_row, right, 0]
+    neck_row = int(points[8, 1] + 10) + pad
+    assert lit[neck_row, int(points[8, 0]) + pad - 5, 0] < lit[neck_row, int(points[8, 0]) + pad + 5, 0]
+    even = age_texture.lit_across(np.full((side, side, 3), 120, np.float32), cheeks, points, pad)
+    assert np.allclose(even, 120)
