@@ -442,9 +442,9 @@ def lit_across(face, cheeks, points, pad, bins=24):
     middle = np.where(pixels > points[8, 1], points[8, 0], (left + right) / 2)
     half = np.maximum((right - left) / 2, NECK_WIDTH * (points[12, 0] - points[4, 0]) / 2)
     across = (pixels[None, :] - middle[:, None]) / half[:, None]  # rows: y, columns: x
-    edges = np.linspace(-1.2, 1.2, bins + 1)
+    edges, colours = np.linspace(-1.2, 1.2, bins + 1), face[cheeks]
     centres, which = (edges[1:] + edges[:-1]) / 2, (np.digitize(across[cheeks], edges) - 1).clip(0, bins - 1)
     found = [b for b in range(bins) if (which == b).sum() >= 5] or [np.bincount(which).argmax()]
-    profile = np.array([np.median(face[cheeks][which == b], 0) for b in found], np.float32)
+    profile = np.array([np.median(colours[which == b], 0) for b in found], np.float32)
     profile = cv2.GaussianBlur(np.stack([np.interp(centres, centres[found], c) for c in profile.T], 1)[None], (0, 0), 1)
     return np.stack([np.interp(across, centres, c) for c in profile[0].T], -1).astype(np.float32)
