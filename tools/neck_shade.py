@@ -8,17 +8,19 @@ distances under the chin, 0.4 eye distances wide, over that of the cheeks below 
 UTKFace's chips end at the chin, so they cannot tell.
 """
 import argparse
-import csv
 import sys
 from pathlib import Path
 
 import cv2
 import dlib
 import numpy as np
-from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import age_shape  # noqa: E402
+import align  # noqa: E402
+import photo_eval  # noqa: E402
+from images import load_image  # noqa: E402
+from utils import InputError  # noqa: E402
 
 MAX_AGE, MAX_TURN = 15, 0.15
 NECK, WIDTH = (0.15, 0.4), 0.4  # eye distances under the chin; wide
@@ -33,7 +35,7 @@ def neck_ratio(photo, detector, predictor):
     left, right = age_shape.eye_centres(points)
     iod = float(np.hypot(*(right - left)))
     chin_x, chin_y = points[8]
-    if abs(points[30, 0] - (left[0] + right[0]) / 2) / iod > MAX_TURN or chin_y + NECK[1] * iod >= len(photo):
+    if align.turn([left, right, points[30]]) > MAX_TURN or chin_y + NECK[1] * iod >= len(photo):
         return None
     lightness = cv2.cvtColor(photo, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
     rows = slice(int((left[1] + right[1]) / 2 + 0.35 * iod), int(points[33, 1]))
@@ -47,16 +49,18 @@ def neck_ratio(photo, detector, predictor):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('folder', help='a folder of photos with photos.csv (file,age,gender)')
-    folder = Path(parser.parse_args().folder)
+    folder = parser.parse_args().folder
     detector, predictor = dlib.get_frontal_face_detector(), age_shape.predictor()
     ratios = []
-    with open(folder / 'photos.csv', newline='') as f:
-        for row in csv.DictReader(f):
-            if int(row['age']) <= MAX_AGE:
-                ratio = neck_ratio(np.asarray(Image.open(folder / row['file']).convert('RGB')), detector, predictor)
-                if ratio is not None:
-                    ratios.append(ratio)
-                    print(f"{row['file']}: {ratio:.2f}")
+    for path, age, _ in photo_eval.photo_rows(folder):
+        try:
+            ratio = neck_ratio(np.asarray(load_image(path)), detector, predictor) if age <= MAX_AGE else None
+        except InputError as error:
+            print(f'skipped: {error}')
+            continue
+        if ratio is not None:
+            ratios.append(ratio)
+            print(f'{Path(path).name}: {ratio:.2f}')
     print(f'median of {len(ratios)} children: {np.median(ratios):.2f}' if ratios else 'no child shows a neck')
 
 
