@@ -28,8 +28,8 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   scaled by g_lightness: G's personalised renders keep an old person's folds and a beard at 0-5, the mean faces
   carry a child's shading or an elder's folds, no blotches.
 - old skin (Composition.texture, age_texture.py): towards old age wrinkles, crepe and spots are drawn at the photo's
-  own pixels on the aged landmarks (age_texture.old_skin_amount), where the colour is the cheeks', and G's change
-  finer than old_smooth face pixels is left out (its 128-px strokes scaled up were painted lines).
+  own pixels on the aged landmarks (age_texture.old_skin_amount), as soft as its edges, where the colour is the
+  cheeks'; G's change finer than old_smooth face pixels is left out (its 128-px strokes scaled up were painted lines).
 
 Pixels outside the mask (with the warp, outside its ellipse) keep their exact values. METHODS names these and the
 candidates measured against them (MODEL.md): `python main.py --mode eval --input photos --estimators <folder>`.
@@ -46,7 +46,7 @@ import age_texture
 import align
 import consts
 import games
-from images import label_frame, model_tensor_to_uint8, pil_to_model_tensor_transform
+from images import edge_blur, label_frame, model_tensor_to_uint8, pil_to_model_tensor_transform
 
 FINE_SIGMA = 0.7  # face pixels: the photo's detail finer than this stays at every age
 GAIN_GROUPS = 3  # the change's gain reaches its full value this many groups from the photo's age
@@ -64,6 +64,7 @@ PROTOTYPE_LIGHTER = 1.15  # and lightens the skin (its median) at most this much
 LINE_FILL = 2.0  # face pixels: an old face made younger loses its skin's dark lines up to twice this wide
 SKIN_SPREAD = (40.0, 2.0, 2.0)  # Lab: old skin is drawn where the colour is the cheeks' (lightness may vary: shade)
 TEXTURE_SOFT = 0.6  # photo pixels: the old skin's lines are blurred this much (sharper than the photo, they scratched)
+SHARP_EDGE = 1.0  # photo pixels: a sharp photo's edges are blurred this much; a blurrier one's lines are as blurred
 REGION_MARGIN = 0.32  # of the crop's side, each side: face_region, beyond what the warp and hair reach (age_shape.PAD)
 PERSONALISE_STEPS = 20  # a photo keeps its own person here: G is tuned half as long as for a chip (personalise.STEPS)
 
@@ -141,8 +142,7 @@ class PhotoAger:
         x0, y0 = np.floor(corners.min(0)).astype(int).clip(0, None)
         x1 = min(int(np.ceil(corners[:, 0].max())) + 1, self.photo.shape[1])
         y1 = min(int(np.ceil(corners[:, 1].max())) + 1, self.photo.shape[0])
-        self.region = (x0, y0, max(x1, x0), max(y1, y0))
-        self.matrix = matrix
+        self.region, self.matrix = (x0, y0, max(x1, x0), max(y1, y0)), matrix
         self.matrix[:, 2] -= (x0, y0)
         self.scale = float(np.hypot(*self.matrix[:, 0]))  # photo pixels per face pixel
         size = (self.region[2] - x0, self.region[3] - y0)
@@ -152,6 +152,8 @@ class PhotoAger:
         self.alpha = cv2.warpAffine(align.paste_mask(), self.matrix, size, borderValue=0)[..., None]  # bilinear
         roi = self.photo[y0:self.region[3], x0:self.region[2]].astype(np.float32)
         self.roi, self.coarse = roi, cv2.GaussianBlur(roi, (0, 0), self.scale * FINE_SIGMA)
+        blur = edge_blur(cv2.cvtColor(roi.astype(np.uint8), cv2.COLOR_RGB2GRAY), self.alpha[..., 0] > 0.5)
+        self.soft = float(np.hypot(TEXTURE_SOFT, np.sqrt(max(blur ** 2 - SHARP_EDGE ** 2, 0))))  # wrinkled's blur
         if how.warp:
             chip = np.asarray(align.cut_chip(photo, face_to_chip_matrix(crop_box)))
             self.points = age_shape.landmarks(chip)
@@ -303,13 +305,13 @@ class PhotoAger:
 
     def wrinkled(self, roi, points, amount):
         """The face region with old skin (age_texture.old_skin, `amount`) drawn on the landmarks `points`, only where
-        the colour is the cheeks' (not on a collar, hair, a cap or glasses), as soft as TEXTURE_SOFT."""
+        the colour is the cheeks' (not on a collar, hair, a cap or glasses), as soft as the photo (self.soft)."""
         if self.skin_colour is None:
             return roi
         x0, y0, x1, y1 = self.region
         shade, tint = age_texture.old_skin(points, self.matrix, (x1 - x0, y1 - y0), amount)
         skin = self.skin_like(roi)
-        shade = cv2.GaussianBlur(skin * (shade - 1), (0, 0), TEXTURE_SOFT)
+        shade = cv2.GaussianBlur(skin * (shade - 1), (0, 0), self.soft)
         return roi * (1 + shade[..., None]) + skin[..., None] * tint
 
     def unlined(self, roi, points, amount):
@@ -422,9 +424,8 @@ def lifespan_frames(ager, renders, own, ages, region, max_side=None):
     frames = []
     for render, years in zip(renders, ages):
         face = ager.aged(render, own, years).crop(region)
-        scale = min(1.0, (max_side or max(face.size)) / max(face.size))
-        if scale < 1:
-            face = face.resize(tuple(max(1, round(side * scale)) for side in face.size), Image.LANCZOS)
+        if max_side:
+            face.thumbnail((max_side, max_side), Image.LANCZOS, reducing_gap=None)  # smaller only, its shape kept
         frames.append(label_frame(face, f'{years:.0f} years'))
     return frames
 
@@ -440,8 +441,7 @@ def face_region(crop_box, size, margin=REGION_MARGIN):
     corners = np.array(crop_box)
     side = float(np.hypot(*(corners[1] - corners[0])))
     (x0, y0), (x1, y1) = corners.min(0) - margin * side, corners.max(0) + margin * side
-    w, h = size
-    return (max(0, int(x0)), max(0, int(y0)), min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1))))
+    return (max(0, int(x0)), max(0, int(y0)), min(size[0], int(np.ceil(x1))), min(size[1], int(np.ceil(y1))))
 
 
 def z_of(net, framed):

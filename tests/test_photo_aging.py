@@ -10,6 +10,7 @@ from PIL import Image
 import age_shape
 import align
 import consts
+import images
 import main
 import photo_aging
 import photo_eval
@@ -274,6 +275,38 @@ def test_old_skin_is_drawn_at_the_photos_scale_towards_old_age_and_not_towards_c
     assert detail(aged['texture'].aged(own, own, 80)) > 1.3 * detail(aged['prototype'].aged(own, own, 80))
     child = [np.asarray(aged[name].aged(own, own, 2.5)) for name in ('texture', 'prototype')]
     assert np.array_equal(*child)
+
+
+@pytest.mark.parametrize('sigma', [1.5, 2.5, 4.0])
+def test_edge_blur_reads_how_blurred_a_photos_sharpest_edges_are(sigma):
+    """Rectangles (step edges) blurred by a known sigma read as that sigma within a fifth; unblurred, under 1 px;
+    too few pixels to judge read 0."""
+    rng = np.random.default_rng(0)
+    grey = np.full((200, 200), 128, np.uint8)
+    for x, y, w, h, level in zip(*rng.integers(0, 160, (4, 30)), rng.integers(0, 255, 30)):
+        grey[y:y + h // 3 + 8, x:x + w // 3 + 8] = level
+    where = np.ones(grey.shape, bool)
+    assert images.edge_blur(grey, where) < 1.0
+    assert images.edge_blur(cv2.GaussianBlur(grey, (0, 0), sigma), where) == pytest.approx(sigma, rel=0.2)
+    assert images.edge_blur(grey, np.zeros(grey.shape, bool)) == 0.0
+
+
+def test_old_skin_is_as_soft_as_a_blurred_photo(astronaut):
+    """The same photo blurred by 2.5 px: its sharpest edges read as blurred, and the old skin drawn on it (texture
+    less prototype at 80, G's change left out) is as much softer: its Laplacian is a smaller share of it."""
+    photo = Image.open(astronaut).convert('RGB')
+    blurred = Image.fromarray(cv2.GaussianBlur(np.asarray(photo), (0, 0), 2.5))
+    fineness, soft = [], []
+    for image in (photo, blurred):
+        framed = align.align_face(image)
+        own = np.asarray(framed.crop)
+        agers = [photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS[name], consts.FEMALE)
+                 for name in ('texture', 'prototype')]
+        old_skin = np.subtract(*[np.asarray(ager.aged(own, own, 80), float).mean(2) for ager in agers])
+        fineness.append(cv2.Laplacian(old_skin, cv2.CV_64F).var() / old_skin.var())
+        soft.append(agers[0].soft)
+    assert soft[0] == pytest.approx(photo_aging.TEXTURE_SOFT, abs=0.2) and soft[1] > 2.0
+    assert fineness[1] < 0.5 * fineness[0]
 
 
 def test_real_faces_light_lightens_a_childs_skin_as_much_from_an_elder_as_from_an_adult(framed):
