@@ -20,7 +20,7 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   of it, of G's younger change, the fade and the mean faces' light (G's frontal face was a ghost on a profile), and
   every change keeps to its outline (age_shape.turned_face).
 - a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail finer than its coarse band but
-  its grain (SKIN_GRAIN) fades too, and facial hair (age_shape.beard_mask, not on women; its edge, shaven) twice as
+  its grain (SKIN_GRAIN) fades too, and facial hair (hair.beard_mask, not on women; its edge, shaven) twice as
   fast (BEARD_FADE) by its cheeks' colour and light, shaded as a child's chin and neck, with the cheeks' texture. An
   elder made younger loses the dark lines its age has more (unlined) and its grey beard darkens with its hair.
 - real faces' light (Composition.prototype, age_shape.prototype_face): the face is lit as UTKFace's mean face of the
@@ -46,6 +46,7 @@ import age_texture
 import align
 import consts
 import games
+import hair
 from images import edge_blur, label_frame, model_tensor_to_uint8, pil_to_model_tensor_transform
 
 FINE_SIGMA = 0.7  # face pixels: the photo's detail finer than this stays at every age
@@ -53,9 +54,7 @@ GAIN_GROUPS = 3  # the change's gain reaches its full value this many groups fro
 EYE_RADII = (8.0, 5.0)  # face pixels: the eye mask's Gaussian, wider than tall
 OLD_EYES = 1.0  # in renders two groups or more older, this much of G's change to the eyes is left out
 BEARD_FADE = 2  # facial hair fades twice as fast as the rest of the photo (none left two groups before adulthood)
-BEARD_GROW = 8  # face pixels: a child's skin replaces a beard this far around its core too (shaven)
 SKIN_PATCH = (5.0, 1.0, 2.5, 0.4)  # face px: shaved skin's cheek patches, their detail's scale; clip (spreads); share
-GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
 SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's grain) stays in a child's skin
 WARP_TURN, DETECTOR_TURN = (0.2, 0.45), 0.15  # turned this far: warped fully to not at all; the detector's excess turn
 PROTOTYPE_SMOOTH = 2.0  # face pixels: the mean faces' lightness ratio is this smooth
@@ -181,14 +180,14 @@ class PhotoAger:
         uint8 padded face, as the composition asks: padded_face's pixels; and whether it is a full beard (it greys)."""
         masks, self.bearded = {}, False
         if self.how.smooth_skin:
-            masks['beard'] = age_shape.beard_mask(face, self.points, age_shape.PAD) * (self.gender != consts.FEMALE)
+            masks['beard'] = hair.beard_mask(face, self.points, age_shape.PAD) * (self.gender != consts.FEMALE)
             lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
-            away = age_shape.background_free(lab, age_shape.PAD)  # not grown onto a background
-            masks['shaven'] = shaven(masks['beard'], self.points, self.facing * away)
+            away = hair.background_free(lab, age_shape.PAD)  # not grown onto a background
+            masks['shaven'] = hair.shaven(masks['beard'], self.points, self.facing * away)
             self.bearded = (self.own_position >= consts.ADULT_GROUP
-                            and age_shape.full_beard(face, self.points, masks['beard'], age_shape.PAD))
+                            and hair.full_beard(face, self.points, masks['beard'], age_shape.PAD))
         if self.how.hair:
-            masks['hair'] = age_shape.hair_mask(face, self.points, age_shape.PAD)
+            masks['hair'] = hair.hair_mask(face, self.points, age_shape.PAD)
         return masks
 
     def aged(self, render, own_render, years):
@@ -239,7 +238,7 @@ class PhotoAger:
         shaved = min(1.0, BEARD_FADE * childhood) * masks['shaven'] if childhood and how.smooth_skin else None
         roi = roi if shaved is None else self.shaved(roi, shaved, target)
         if how.hair:
-            greyer = hair_change(self.own_position, position, childhood)
+            greyer = hair.hair_change(self.own_position, position, childhood)
             roi = self.recoloured(roi, masks['hair'], greyer)
             if self.bearded:  # a black beard under grey hair looked dyed, a white one on a young face old
                 roi = self.recoloured(roi, masks['beard'] * (1 if shaved is None else 1 - shaved), greyer)
@@ -326,19 +325,19 @@ class PhotoAger:
     def skin_like(self, roi, clear=1):
         """float32: where the colour is the cheeks' (not a collar, hair, a cap, glasses), soft, `clear` px clear."""
         lab = cv2.cvtColor(roi.clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
-        distance = age_shape.colour_distance(lab, self.skin_colour, SKIN_SPREAD) / age_shape.BEARD_DISTANCE
+        distance = hair.colour_distance(lab, self.skin_colour, SKIN_SPREAD) / hair.BEARD_DISTANCE
         like = cv2.erode((2 - distance).clip(0, 1), np.ones((clear, clear), np.uint8))
         return cv2.GaussianBlur(like, (0, 0), self.scale)
 
-    def recoloured(self, roi, hair, amount):
-        """The face region with its hair (`hair`, padded_face's pixels) greyed by `amount`, or, negative, its grey
-        hair darkened (age_shape.hair_colour)."""
-        if amount == 0 or not hair.any():
+    def recoloured(self, roi, mask, amount):
+        """The face region with its hair (`mask`, padded_face's pixels) greyed by `amount`, or, negative, its grey
+        hair darkened (hair.hair_colour)."""
+        if amount == 0 or not mask.any():
             return roi
-        hair = self.from_face(hair, borderValue=0)[..., None]
+        mask = self.from_face(mask, borderValue=0)[..., None]
         lab = cv2.cvtColor(roi.clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
-        coloured = age_shape.hair_colour(lab, amount).clip(0, 255).astype(np.uint8)
-        return roi + hair * (cv2.cvtColor(coloured, cv2.COLOR_LAB2RGB).astype(np.float32) - roi)
+        coloured = hair.hair_colour(lab, amount).clip(0, 255).astype(np.uint8)
+        return roi + mask * (cv2.cvtColor(coloured, cv2.COLOR_LAB2RGB).astype(np.float32) - roi)
 
     def moved(self, flow):
         """The face region and its coarse band moved by a displacement of the face (age_shape.displacement, PAD); the
@@ -362,29 +361,6 @@ def warp_share(points, chip):
     turns = [align.turn(np.vstack([*age_shape.eye_centres(points), points[30]]))]
     turns += [align.turn(face.landmarks) - DETECTOR_TURN for face in align.faces_in_chip(chip)[:1]]
     return float(np.clip((WARP_TURN[1] - max(turns)) / (WARP_TURN[1] - WARP_TURN[0]), 0, 1))
-
-
-def shaven(beard, points, grow=1.0):
-    """float32: where a child's skin replaces the `beard` (beard_mask) and BEARD_GROW face pixels around its core in the
-    lower face (landmarks `points`; G's child kept the beard's edge: dark patches on cheeks), times `grow` (a map)."""
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BEARD_GROW + 1,) * 2)
-    core = cv2.dilate((beard > 0.5).astype(np.uint8), disc).astype(np.float32)
-    core *= age_shape.lower_face_region(points, age_shape.PAD, len(beard), jaw=age_shape.BEARD_JAW)
-    return np.maximum(beard, grow * cv2.GaussianBlur(core, (0, 0), BEARD_GROW / 2))
-
-
-def greying(position):
-    """How grey hair is at a position on the group scale: none to 31-40, all at 71+ (GREY_FROM, GREY_AT)."""
-    return min(max((position - GREY_FROM) / (GREY_AT - GREY_FROM), 0.0), 1.0)
-
-
-def hair_change(own_position, position, fade):
-    """How much greyer hair gets from the photo's age to `position`, or, negative, how much of its grey darkens:
-    all of it by the age where hair is not grey yet, and where the photo fades (`fade`)."""
-    own, grey = greying(own_position), greying(position)
-    if position >= own_position:
-        return grey - own
-    return -max(fade, (own - grey) / own if own else 0.0)
 
 
 def moved_from(face, target, most=0.15):

@@ -1,4 +1,4 @@
-"""The shape of age (age_shape.py): the prototypes, the warp that moves landmarks, the skin and beard masks."""
+"""The shape of age (age_shape.py): the prototypes, the warp that moves landmarks, the skin masks, a child's shading."""
 import numpy as np
 import pytest
 
@@ -36,61 +36,6 @@ def test_the_warp_moves_landmarks_where_they_are_asked_to_go_and_nothing_outside
     assert outside.mean() > 0.1 and np.abs(flow[outside]).max() == 0
 
 
-def test_the_beard_mask_finds_dark_hair_on_the_lower_face_and_nothing_on_plain_skin():
-    points = age_shape.prototype(consts.ADULT_GROUP, consts.MALE)
-    side = 128 + 2 * age_shape.PAD
-    skin = np.full((side, side, 3), (200, 150, 120), np.uint8)
-    assert age_shape.beard_mask(skin, points, age_shape.PAD).max() < 0.05
-    bearded = skin.copy()
-    lower = age_shape.lower_face_region(points, age_shape.PAD, side) > 0.5
-    bearded[lower] = (50, 40, 35)
-    beard = age_shape.beard_mask(bearded, points, age_shape.PAD)
-    assert beard[lower].mean() > 0.9
-    assert beard[age_shape.cheek_mask(points, age_shape.PAD)].mean() < 0.15  # the upper cheeks: skin
-
-
-def test_a_beard_is_found_beside_a_corner_of_many_colours_and_not_on_a_plain_background_of_its_colour():
-    """The top corners are the background a beard must differ from; a corner of hair, a hat or a neighbour's face has
-    many colours, and its spread took a black moustache for background (FairFace 0152's stubble was not found)."""
-    points = age_shape.prototype(consts.ADULT_GROUP, consts.MALE)
-    side, pad = 128 + 2 * age_shape.PAD, age_shape.PAD
-    bearded = np.full((side, side, 3), (200, 150, 120), np.uint8)
-    lower = age_shape.lower_face_region(points, pad, side) > 0.5
-    bearded[lower] = (50, 40, 35)
-    busy = bearded.copy()
-    busy[:pad, :pad] = np.where(((np.indices((pad, pad)) // 8).sum(0) % 2 == 0)[..., None], (30, 30, 30), (230, 230, 220))
-    assert age_shape.beard_mask(busy, points, pad)[lower].mean() > 0.9
-    plain = bearded.copy()
-    plain[:pad, :pad] = (50, 40, 35)  # a wall the beard's colour: what looks like it may be the wall
-    assert age_shape.beard_mask(plain, points, pad)[lower].mean() < 0.2
-
-
-def test_the_hair_mask_finds_hair_framing_the_forehead_and_not_a_blanket_beside_a_bald_head_or_the_eyes():
-    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
-    side = 128 + 2 * pad
-    rows, columns = np.mgrid[:side, :side] - pad  # the 128-px face's pixels
-    face = np.full((side, side, 3), (90, 140, 200), np.uint8)  # a blue background
-    head = np.hypot((columns - 64) / 86, (rows - 76) / 130) < 1  # its top above the padded face
-    face[head] = (200, 150, 120)  # a bald head
-    blanket = (rows < 46) & (np.abs(columns - 136) < 16) & ~head
-    face[blanket] = (200, 40, 40)
-    iris = np.zeros((side, side), bool)
-    for x, y in age_shape.eye_centres(points):
-        iris |= np.hypot(columns - x, rows - y) < 4
-    face[iris] = (40, 30, 25)
-    assert age_shape.hair_mask(face, points, pad).max() < 0.05
-    haired = face.copy()
-    temples = head & (np.abs(columns - 64) > 60) & (rows < 21) & (rows > age_shape.HAIR_EDGE - pad)
-    haired[head & (rows < points[17:27, 1].min() - 10) | temples] = (50, 35, 25)
-    hair = age_shape.hair_mask(haired, points, pad)
-    assert hair[temples].mean() > 0.5
-    assert hair[iris].max() < 0.05 and hair[blanket].mean() < 0.05  # but where the blur of the hair reaches
-    crowd = haired.copy()  # a neighbour's hair and face in a corner: many colours, not the background to avoid
-    crowd[:pad, :pad] = np.where(((np.indices((pad, pad)) // 8).sum(0) % 2 == 0)[..., None], (50, 35, 25),
-                                 (200, 150, 120))
-    assert age_shape.hair_mask(crowd, points, pad)[temples].mean() > 0.5
-
-
 def test_the_mean_faces_sit_on_their_shapes_and_move_with_the_landmarks():
     """A mean face asked for on its own group's shape is the stored face; on moved landmarks its eyes move along."""
     faces, shapes = age_shape.prototypes_file()['faces'], age_shape.prototypes()
@@ -110,20 +55,6 @@ def test_measuring_the_prototypes_gives_shapes_and_mean_faces_per_group_and_gend
     assert counts == {f'{group}.{gender}.{race}': 2 for group in range(consts.NUM_AGES)
                       for gender in range(consts.NUM_GENDERS) for race in age_shape.RACES}
     assert faces.std() > 20  # faces, not a blank
-
-
-def test_a_full_beard_greys_but_a_stubbles_shadow_is_no_beard():
-    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
-    side = 128 + 2 * pad
-    lower = age_shape.lower_face_region(points, pad, side, jaw=age_shape.BEARD_JAW) > 0.5
-    shadowed = np.full((side, side, 3), (200, 150, 120), np.uint8)
-    shadowed[lower] = (150, 112, 90)  # the same skin a quarter darker
-    bearded = shadowed.copy()
-    bearded[lower] = (50, 40, 35)
-    for face, full in ((shadowed, False), (bearded, True)):
-        beard = age_shape.beard_mask(face, points, pad)
-        assert beard[lower].mean() > 0.8  # both are facial hair to the mask (a child's skin replaces them) ...
-        assert age_shape.full_beard(face, points, beard, pad) == full  # ... but only the beard greys
 
 
 def test_a_childs_lower_face_is_shaded_as_a_face_above_the_jaw_line_and_as_a_neck_below_it():

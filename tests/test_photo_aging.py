@@ -10,6 +10,7 @@ from PIL import Image
 import age_shape
 import align
 import consts
+import hair
 import images
 import main
 import photo_aging
@@ -97,12 +98,12 @@ def test_facial_hair_fades_towards_childhood(framed, method, shaved):
     points = age_shape.landmarks(np.asarray(framed.crop))
     region = age_shape.lower_face_region(points, 0, 128)
     photo = np.array(framed.photo)
-    hair = cv2.warpAffine(region, align.face_to_image_matrix(framed.crop_box), framed.photo.size) > 0.9
-    photo[hair] = (40, 30, 25)  # a dark beard over the chin and jaw
+    chin = cv2.warpAffine(region, align.face_to_image_matrix(framed.crop_box), framed.photo.size) > 0.9
+    photo[chin] = (40, 30, 25)  # a dark beard over the chin and jaw
     bearded = Image.fromarray(photo)
     ager = photo_aging.PhotoAger(bearded, framed.crop_box, 42, photo_aging.METHODS[method], consts.MALE)
     own = np.asarray(photo_aging.face_chip(framed, bearded))  # G drawing the bearded face, at every age
-    beard = lambda image: np.asarray(image, float)[hair].mean()
+    beard = lambda image: np.asarray(image, float)[chin].mean()
     assert beard(ager.aged(own, own, 42)) < 60  # the adult keeps it
     assert (beard(ager.aged(own, own, 2.5)) > 100) == shaved  # the child's skin is the cheeks'
     greying = photo_aging.PhotoAger(bearded, framed.crop_box, 42, photo_aging.METHODS['hair'], consts.MALE)
@@ -185,16 +186,16 @@ def test_hair_greys_towards_old_age_and_grey_hair_darkens_towards_childhood(fram
     own = np.asarray(framed.crop)
     ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['hair'], consts.FEMALE)
     x0, y0, x1, y1 = ager.region
-    hair = cv2.warpAffine(ager.masks['hair'], cv2.invertAffineTransform(ager.to_face), (x1 - x0, y1 - y0)) > 0.9
-    assert hair.mean() > 0.02
-    lab = lambda image: cv2.cvtColor(np.asarray(image)[y0:y1, x0:x1], cv2.COLOR_RGB2LAB)[hair].astype(float)
+    mask = cv2.warpAffine(ager.masks['hair'], cv2.invertAffineTransform(ager.to_face), (x1 - x0, y1 - y0)) > 0.9
+    assert mask.mean() > 0.02
+    lab = lambda image: cv2.cvtColor(np.asarray(image)[y0:y1, x0:x1], cv2.COLOR_RGB2LAB)[mask].astype(float)
     chroma = lambda image: np.hypot(*(lab(image)[:, 1:] - 128).T).mean()
     old = ager.aged(own, own, 80)
     assert lab(old)[:, 0].mean() > lab(framed.photo)[:, 0].mean() + 20 and chroma(old) < chroma(framed.photo) / 2
     hair_lab = lambda rgb: cv2.cvtColor(np.uint8([[rgb]]), cv2.COLOR_RGB2LAB).astype(np.float32)
     grey, black = hair_lab((175, 175, 170)), hair_lab((30, 25, 20))
-    assert age_shape.hair_colour(grey, -1)[..., 0] < grey[..., 0] / 2  # grey hair darkens towards childhood
-    assert np.allclose(age_shape.hair_colour(black, -1), black)  # black hair is not grey
+    assert hair.hair_colour(grey, -1)[..., 0] < grey[..., 0] / 2  # grey hair darkens towards childhood
+    assert np.allclose(hair.hair_colour(black, -1), black)  # black hair is not grey
 
 
 def test_a_childs_photo_grown_up_is_gs_face_at_that_age_with_the_photos_grain():
@@ -256,10 +257,11 @@ def test_real_faces_light_leaves_the_skin_a_shaved_beard_left(framed):
     assert np.abs(shaved - ager.roi).max() < 1e-3
 
 
-def test_old_skin_is_drawn_at_the_photos_scale_towards_old_age_and_not_towards_childhood(astronaut):
+def test_old_skin_is_drawn_at_the_photos_scale_towards_old_age_and_not_towards_childhood(astronaut, monkeypatch):
     """With G's change left out (its own render at every age), the forehead of the 80-year-old takes lines: fine
     detail (the Laplacian) grows there; the child's does not (the astronaut at three times her size, her face 2.5
-    photo pixels a face pixel)."""
+    photo pixels a face pixel, taken as a sharp photo: its enlarged edges are soft, see the next test)."""
+    monkeypatch.setattr(photo_aging, 'SHARP_EDGE', 2.0)
     photo = Image.open(astronaut)
     framed = align.align_face(photo.resize((3 * photo.width, 3 * photo.height), Image.LANCZOS))
     own = np.asarray(framed.crop)
@@ -330,16 +332,16 @@ def test_a_beard_s_edge_is_shaved_too_and_its_skin_takes_the_cheeks_texture(fram
     side, pad = 128 + 2 * age_shape.PAD, age_shape.PAD
     beard = np.zeros((side, side), np.float32)
     cv2.circle(beard, tuple(int(v) for v in points[8] + (pad, pad - 8)), 6, 1.0, -1)  # a goatee's core on the chin
-    region = age_shape.lower_face_region(points, pad, side, jaw=age_shape.BEARD_JAW)
-    shaven = photo_aging.shaven(beard, points)
+    region = age_shape.lower_face_region(points, pad, side, jaw=hair.BEARD_JAW)
+    shaven = hair.shaven(beard, points)
     assert (shaven > beard + 0.5).sum() > (beard > 0.5).sum()  # its edge, much more than the core
-    grow = np.ones((2 * photo_aging.BEARD_GROW + 1,) * 2, np.uint8)
+    grow = np.ones((2 * hair.BEARD_GROW + 1,) * 2, np.uint8)
     assert shaven[cv2.dilate((region > 0.01).astype(np.uint8), grow) == 0].max() < 0.1  # not beyond the lower face
     assert np.abs(shaven - beard)[:int(points[33, 1]) + pad - 4].max() == 0  # nothing above the nostrils
-    assert np.array_equal(photo_aging.shaven(beard, points, grow=0.0), beard)  # a profile: only the beard found
+    assert np.array_equal(hair.shaven(beard, points, grow=0.0), beard)  # a profile: only the beard found
     background = np.ones_like(beard)
     background[:, :int(points[8, 0]) + pad] = 0  # the left half of the face is the background's colour
-    grown_on = photo_aging.shaven(beard, points, grow=background)
+    grown_on = hair.shaven(beard, points, grow=background)
     assert np.array_equal(grown_on[background == 0], beard[background == 0])  # not grown there
     large = framed.photo.resize((framed.photo.width * 3, framed.photo.height * 3), Image.BICUBIC)
     box = np.array(framed.crop_box) * 3

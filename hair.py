@@ -1,0 +1,177 @@
+"""Hair in a photo's face: where the hair and a beard are (hair_mask, beard_mask) and their colour at an age.
+
+Both are found by colour in the padded 128-px face (age_shape.face_grid's pixels, dlib's landmarks): facial hair is
+what in the lower face is far from the cheeks' colour; the hair is what above and beside the face has the colour of
+the patch over the forehead, unless that patch is skin (a bald head, a baby's). Neither takes the background's colour
+(its plain top corners). Towards old age the hair greys (hair_colour), towards childhood grey hair darkens.
+"""
+import functools
+
+import cv2
+import numpy as np
+
+from age_shape import PAD, cheek_mask, eye_centres, face_outline, lower_face_region
+
+BEARD_JAW = slice(1, 16)  # a beard is looked for up to the jaw line's landmarks at the nose's height (on the cheeks)
+BEARD_BEYOND = 0.2  # a beard's own colour is looked for this many eye distances beyond the jaw line
+BEARD_DISTANCE = 3.0  # hair is this many of the cheeks' spreads from their colour (in Lab), fully at twice that
+BEARD_AREA = 0.3  # a beard is looked for beyond the jaw line when this share of the lower face is hair
+BEARD_FULL = (0.5, 0.6)  # a beard covers this share of the lower face, this share of it hair-coloured (full_beard)
+BEARD_SPREAD = (3.0, 1.5, 1.5)  # the least spread of the cheeks' L, a, b (uniformly lit skin)
+HEAD_RADII = (1.8, 2.0)  # eye distances: the head's ellipse around the eyes' midpoint, where hair is ...
+HEAD_FADE = 0.25  # ... its edge fading out from 1 - this to 1 + this of it (big hair beyond it greyed in a rim)
+HAIR_SKIN_SPREAD = (20.0, 4.0, 4.0)  # Lab: hair is this far from the cheeks' colour (a bald head's shine is skin)
+HAIR_SPREAD = (6.0, 3.0, 3.0)  # the least spread of the background's L, a, b
+BACKGROUND_PLAIN = (12.0, 6.0, 6.0)  # a corner spread more than this in L, a or b is not a plain background
+HAIR_GREY = 20.0  # Lab chroma under which hair counts as grey (OpenCV's scale: 128 is colourless) ...
+HAIR_GREY_FROM = 60.0  # ... and lightness over which (fully at twice this): black hair is not grey
+HAIR_ABOVE_EYES = 0.3  # eye distances: hair is looked for this far above the eyes and higher (not ears, irises) ...
+HAIR_OFF_FACE, HAIR_BELOW_CHIN = 0.15, 0.6  # ... and lower only this far off the face and down to this below the chin
+HAIR_FADE = 0.4  # eye distances over which the mask fades out above that (long hair ends in no line)
+HAIR_CROWN = (0.8, 1.3, 0.7)  # eye distances: this far above the brows (from, to) and within the last of the middle,
+HAIR_LEAST = 0.4  # a head's hair shows over this share of that patch, or the head has none
+HAIR_BLUR = 2.5  # face pixels: the hair mask's edge is this soft (greying does not end in a line)
+HAIR_EDGE = 12  # face pixels: the hair mask fades out this close to the padded face's edge (no seam where it ends)
+HAIR_SMOOTH = 3.0  # photo pixels: the hair's lightness coarser than this is what greys or darkens
+HAIR_LIGHTEN = 0.55  # fully greyed hair is this far from its own lightness to white
+HAIR_DARK = (0.35, 136.0, 140.0)  # the share of its lightness and the colour (Lab) a child's formerly grey hair takes
+BEARD_GROW = 8  # face pixels: a child's skin replaces a beard this far around its core too (shaven)
+GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
+
+
+def beard_mask(face, points, pad=0):
+    """float32 (128 + 2 pad)^2: where a uint8 face (face_grid's pixels, landmarks in the 128-px face's) has facial hair:
+    the lower face (below the nostrils, inside the jaw line and a little beyond it, less the lips) where its colour is
+    far from its upper cheeks' and nose's and from the background's (background_free: a jaw's soft edge was skin)."""
+    lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
+    cheeks = cheek_mask(points, pad)
+    if cheeks.sum() < 20:
+        return np.zeros(face.shape[:2], np.float32)
+    reference = np.median(lab[cheeks], 0)
+    spread = np.maximum(1.48 * np.median(np.abs(lab[cheeks] - reference), 0), BEARD_SPREAD)
+    distance = np.sqrt((((lab - reference) / spread) ** 2).sum(-1))
+    region = functools.partial(lower_face_region, points, pad, len(face), jaw=BEARD_JAW)
+    hair = ((distance - BEARD_DISTANCE) / BEARD_DISTANCE).clip(0, 1) * region(0)
+    if (hair > 0.5).sum() > BEARD_AREA * region(0).sum():  # a beard goes on beyond the jaw line in its colour
+        colour = np.median(lab[hair > 0.5], 0)
+        spread = np.maximum(1.48 * np.median(np.abs(lab[hair > 0.5] - colour), 0), BEARD_SPREAD)
+        like = (BEARD_DISTANCE - np.sqrt((((lab - colour) / spread) ** 2).sum(-1)) / BEARD_DISTANCE).clip(0, 1)
+        hair = np.maximum(hair, like * (distance > BEARD_DISTANCE) * region(BEARD_BEYOND))
+    hair = cv2.GaussianBlur(cv2.dilate(hair, np.ones((3, 3), np.uint8)), (0, 0), 2.5)
+    return hair * background_free(lab, pad)
+
+
+def full_beard(face, points, beard, pad=0):
+    """Whether the facial hair `beard` (beard_mask) of a uint8 face (face_grid's pixels) is a beard that greys with
+    the hair: it covers BEARD_FULL[0] of the lower face and BEARD_FULL[1] of it is hair-coloured (far from the cheeks
+    in colour, not only in light), not a stubble's shadow or a smile's folds (they greyed to a white muzzle)."""
+    cheeks, strong = cheek_mask(points, pad), beard > 0.5
+    if cheeks.sum() < 20 or not strong.any():
+        return False
+    region = lower_face_region(points, pad, len(face), jaw=BEARD_JAW)
+    lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
+    hair_coloured = colour_distance(lab[strong], lab[cheeks], HAIR_SKIN_SPREAD) > BEARD_DISTANCE
+    return bool(strong.sum() >= BEARD_FULL[0] * region.sum() and hair_coloured.mean() >= BEARD_FULL[1])
+
+
+def unlike_background(lab, pad):
+    """bool: the Lab pixels of a padded face far in colour from each of its plain top corners (behind the head). A
+    corner of many colours (BACKGROUND_PLAIN) is a crowd, hair or a hat: it took a moustache and grey hair for one."""
+    corner = max(4, pad // 2)
+    unlike = np.ones(lab.shape[:2], bool)
+    for background in (lab[:corner, :corner].reshape(-1, 3), lab[:corner, -corner:].reshape(-1, 3)):
+        if np.any(1.48 * np.median(np.abs(background - np.median(background, 0)), 0) > BACKGROUND_PLAIN):
+            continue
+        unlike &= colour_distance(lab, background, HAIR_SPREAD) > BEARD_DISTANCE
+    return unlike
+
+
+def background_free(lab, pad):
+    """float32: unlike_background of Lab pixels (of a face blurred 1 px), as soft (the masks end in no halo)."""
+    return cv2.GaussianBlur(unlike_background(lab, pad).astype(np.float32), (0, 0), 1)
+
+
+def hair_mask(face, points, pad=0):
+    """float32 (128 + 2 pad)^2: the hair of a uint8 face (face_grid's pixels, landmarks in the 128-px face's). A head
+    with hair shows it over its forehead (HAIR_CROWN): where less than HAIR_LEAST of that patch is far from the
+    cheeks' and the background's colour (unlike_background) there is none (a bald head, a baby's). Else the hair's
+    colour is that patch's median, and the mask is what is of that colour, far from the cheeks' and the background's
+    and joined to the patch, in the head's ellipse above the eyes or beside the face down to below the chin (long
+    hair greyed only on top was a grey cap): not a hand, a blanket, an ear or an iris."""
+    lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
+    cheeks = cheek_mask(points, pad)
+    empty = np.zeros(face.shape[:2], np.float32)
+    if cheeks.sum() < 20:
+        return empty
+    left, right = eye_centres(points)
+    iod = float(np.hypot(*(right - left)))
+    centre = (left + right) / 2 + pad
+    rows, columns = np.mgrid[:face.shape[0], :face.shape[1]]
+    above_brows = points[17:27, 1].min() + pad - rows
+    crown = ((above_brows > HAIR_CROWN[0] * iod) & (above_brows < HAIR_CROWN[1] * iod)
+             & (np.abs(columns - centre[0]) < HAIR_CROWN[2] * iod))
+    far = colour_distance(lab, lab[cheeks], HAIR_SKIN_SPREAD) > BEARD_DISTANCE
+    far &= unlike_background(lab, pad)
+    if (far & crown).sum() < HAIR_LEAST * max(crown.sum(), 1):
+        return empty
+    like = (2 - colour_distance(lab, lab[far & crown], HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)  # 1 up to D, 0 from 2D
+    hair = far & (like > 0)
+    head = np.hypot((columns - centre[0]) / HEAD_RADII[0], (rows - centre[1]) / HEAD_RADII[1]) / iod  # 1 on its edge
+    reach = max(3, int(HAIR_OFF_FACE * iod)) | 1
+    beside = cv2.dilate(face_outline(points, pad), np.ones((reach, reach), np.uint8)) == 0
+    eye_line = centre[1] - HAIR_ABOVE_EYES * iod
+    bottom = points[8, 1] + pad + HAIR_BELOW_CHIN * iod
+    zone = (head < 1 + HEAD_FADE) & ((rows < eye_line) | beside & (rows < bottom))
+    count, parts = cv2.connectedComponents((hair & (zone | crown)).astype(np.uint8))
+    hair &= zone & np.isin(parts, np.unique(parts[hair & crown]))
+    edge = np.minimum.outer(*[np.minimum(np.arange(n), np.arange(n)[::-1]) for n in face.shape[:2]])
+    ends = ((bottom - rows) / (HAIR_FADE * iod)).clip(0, 1) * (edge / HAIR_EDGE).clip(0, 1)  # no line where it ends
+    ends *= ((1 + HEAD_FADE - head) / (2 * HEAD_FADE)).clip(0, 1)
+    hair = cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * ends
+    return hair * background_free(lab, pad)  # no grey halo
+
+
+def colour_distance(lab, sample, least):
+    """How many of the sample's spreads (at least `least` in L, a, b) each Lab pixel is from its median colour."""
+    reference = np.median(sample, 0)
+    spread = np.maximum(1.48 * np.median(np.abs(sample - reference), 0), least)
+    return np.sqrt((((lab - reference) / spread) ** 2).sum(-1))
+
+
+def hair_colour(lab, amount):
+    """Lab hair (float, OpenCV's 0-255 scale) greyed by `amount` in [0, 1] (lighter, no colour), or, negative, its
+    grey (light and colourless) darkened towards a dark brown (HAIR_DARK); only its coarse lightness moves, so the
+    strands keep their contrast."""
+    smooth = cv2.GaussianBlur(lab[..., 0], (0, 0), HAIR_SMOOTH)[..., None]
+    if amount >= 0:
+        grey = np.concatenate([smooth + HAIR_LIGHTEN * (255 - smooth), np.full_like(lab[..., 1:], 128)], -1)
+        return lab + amount * (grey - np.concatenate([smooth, lab[..., 1:]], -1))
+    coarse = cv2.GaussianBlur(lab, (0, 0), HAIR_SMOOTH)  # whether hair is grey is judged on its coarse colour
+    chroma = np.hypot(coarse[..., 1] - 128, coarse[..., 2] - 128)
+    grey = ((1 - chroma / HAIR_GREY).clip(0, 1) * ((coarse[..., 0] - HAIR_GREY_FROM) / HAIR_GREY_FROM).clip(0, 1))
+    dark = np.concatenate([smooth * HAIR_DARK[0], np.broadcast_to(HAIR_DARK[1:], lab[..., 1:].shape)], -1)
+    return lab - amount * grey[..., None] * (dark - np.concatenate([smooth, lab[..., 1:]], -1))
+
+
+def shaven(beard, points, grow=1.0):
+    """float32: where a child's skin replaces the `beard` (beard_mask of the padded face) and BEARD_GROW face pixels
+    around its core in the lower face (landmarks `points`; G's child kept the beard's edge: dark patches on cheeks),
+    times `grow` (a map)."""
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BEARD_GROW + 1,) * 2)
+    core = cv2.dilate((beard > 0.5).astype(np.uint8), disc).astype(np.float32)
+    core *= lower_face_region(points, PAD, len(beard), jaw=BEARD_JAW)
+    return np.maximum(beard, grow * cv2.GaussianBlur(core, (0, 0), BEARD_GROW / 2))
+
+
+def greying(position):
+    """How grey hair is at a position on the group scale: none to 31-40, all at 71+ (GREY_FROM, GREY_AT)."""
+    return min(max((position - GREY_FROM) / (GREY_AT - GREY_FROM), 0.0), 1.0)
+
+
+def hair_change(own_position, position, fade):
+    """How much greyer hair gets from the photo's age to `position`, or, negative, how much of its grey darkens:
+    all of it by the age where hair is not grey yet, and where the photo fades (`fade`)."""
+    own, grey = greying(own_position), greying(position)
+    if position >= own_position:
+        return grey - own
+    return -max(fade, (own - grey) / own if own else 0.0)
