@@ -32,8 +32,9 @@ HAIR_CROWN = (0.8, 1.3, 0.7)  # eye distances: this far above the brows (from, t
 HAIR_LEAST = 0.4  # a head's hair shows over this share of that patch, or the head has none
 HAIR_BLUR = 2.5  # face pixels: the hair mask's edge is this soft (greying does not end in a line)
 HAIR_EDGE = 12  # face pixels: the hair mask fades out this close to the padded face's edge (no seam where it ends)
-HAIR_SMOOTH = 3.0  # photo pixels: the hair's lightness coarser than this is what greys or darkens
-HAIR_LIGHTEN = 0.55  # fully greyed hair is this far from its own lightness to white
+HAIR_SMOOTH = 3.0  # photo pixels: grey hair's lightness coarser than this is what darkens
+HAIR_LIGHTEN = 0.55  # fully greyed hair is this far from its own lightness to white ...
+HAIR_CONTRAST, HAIR_TOP = 3.0, 235.0  # ... its spread grown as much, at most this much and its 95% to this lightness
 HAIR_DARK = (0.35, 136.0, 140.0)  # the share of its lightness and the colour (Lab) a child's formerly grey hair takes
 BEARD_GROW = 8  # face pixels: a child's skin replaces a beard this far around its core too (shaven)
 GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
@@ -138,14 +139,22 @@ def colour_distance(lab, sample, least):
     return np.sqrt((((lab - reference) / spread) ** 2).sum(-1))
 
 
-def hair_colour(lab, amount):
-    """Lab hair (float, OpenCV's 0-255 scale) greyed by `amount` in [0, 1] (lighter, no colour), or, negative, its
-    grey (light and colourless) darkened towards a dark brown (HAIR_DARK); only its coarse lightness moves, so the
-    strands keep their contrast."""
-    smooth = cv2.GaussianBlur(lab[..., 0], (0, 0), HAIR_SMOOTH)[..., None]
+def hair_colour(lab, amount, where):
+    """Lab hair (float, OpenCV's 0-255 scale) greyed by `amount` in [0, 1], or, negative, its grey (light and
+    colourless) darkened towards a dark brown (HAIR_DARK). Greyed, it loses its colour and its lightness (its median
+    over the bool map `where`) moves HAIR_LIGHTEN of the way to white, its spread (5-95%) growing as much, at most
+    HAIR_CONTRAST times and to HAIR_TOP: the strands and the hair's shading stay (a flat grey cap had neither)."""
     if amount >= 0:
-        grey = np.concatenate([smooth + HAIR_LIGHTEN * (255 - smooth), np.full_like(lab[..., 1:], 128)], -1)
-        return lab + amount * (grey - np.concatenate([smooth, lab[..., 1:]], -1))
+        lightness = lab[..., 0]
+        low, median, high = np.percentile(lightness[where], (5, 50, 95))
+        grey = median + HAIR_LIGHTEN * (255 - median)
+        gain = float(np.clip(min(grey / max(median, 1), (HAIR_TOP - grey) / max(high - median, 1)), 1, HAIR_CONTRAST))
+        top = grey + gain * (high - median)
+        inside = lightness.clip(low, high)  # beyond the hair's spread (skin where the mask is soft) no gain
+        above = np.where(lightness > high, (255 - top) / max(255 - high, 1), 1.0)
+        lightness = grey + gain * (inside - median) + above * (lightness - inside)
+        return lab + amount * (np.dstack([lightness, np.full_like(lab[..., 1:], 128)]) - lab)
+    smooth = cv2.GaussianBlur(lab[..., 0], (0, 0), HAIR_SMOOTH)[..., None]
     coarse = cv2.GaussianBlur(lab, (0, 0), HAIR_SMOOTH)  # whether hair is grey is judged on its coarse colour
     chroma = np.hypot(coarse[..., 1] - 128, coarse[..., 2] - 128)
     grey = ((1 - chroma / HAIR_GREY).clip(0, 1) * ((coarse[..., 0] - HAIR_GREY_FROM) / HAIR_GREY_FROM).clip(0, 1))

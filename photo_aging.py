@@ -226,6 +226,8 @@ class PhotoAger:
         eyes = max(fade, OLD_EYES * older) if how.keep_eyes else 0.0  # G's grown-up eyes were blue
         keep = 1 - eyes * eye_mask(eyes_at)  # the photo's own eyes, where it fades or grows old
         warped = self.warp(change * keep[..., None])
+        if how.hair and position > self.own_position:  # the hair greys as recoloured greys it: G's was a grey cap
+            warped *= 1 - self.from_face(masks['hair'], borderValue=0)[..., None]
         if how.sharpen:
             warped += how.sharpen * (warped - cv2.GaussianBlur(warped, (0, 0), self.scale))
         if fade:
@@ -336,7 +338,7 @@ class PhotoAger:
             return roi
         mask = self.from_face(mask, borderValue=0)[..., None]
         lab = cv2.cvtColor(roi.clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
-        coloured = hair.hair_colour(lab, amount).clip(0, 255).astype(np.uint8)
+        coloured = hair.hair_colour(lab, amount, mask[..., 0] > mask.max() / 2).clip(0, 255).astype(np.uint8)
         return roi + mask * (cv2.cvtColor(coloured, cv2.COLOR_LAB2RGB).astype(np.float32) - roi)
 
     def moved(self, flow):

@@ -77,3 +77,22 @@ def test_a_full_beard_greys_but_a_stubbles_shadow_is_no_beard():
         beard = hair.beard_mask(face, points, pad)
         assert beard[lower].mean() > 0.8  # both are facial hair to the mask (a child's skin replaces them) ...
         assert hair.full_beard(face, points, beard, pad) == full  # ... but only the beard greys
+
+
+def test_greyed_hair_keeps_its_strands_and_shading_and_skin_beside_it_stays_in_range():
+    """Black hair with strands (lightness 10-40) greys to a lighter, colourless grey whose spread grows with it (a flat
+    grey cap had none); a lighter pixel beyond the hair's spread (skin where the mask is soft) stays under white."""
+    rng = np.random.default_rng(0)
+    lightness = rng.uniform(10, 40, (64, 64)).astype(np.float32)
+    lab = np.dstack([lightness, np.full((64, 64), 134, np.float32), np.full((64, 64), 138, np.float32)])
+    where = np.ones((64, 64), bool)
+    where[:, :4] = False
+    lab[:, :4, 0] = 150  # skin at the hair's edge
+    grey = hair.hair_colour(lab, 1.0, where)
+    median = np.median(lightness[where])
+    assert np.median(grey[where][:, 0]) == pytest.approx(median + hair.HAIR_LIGHTEN * (255 - median), abs=2)
+    assert grey[where][:, 0].std() > 2.5 * lightness[where].std()
+    assert np.allclose(grey[..., 1:], 128)
+    assert (grey[:, :4, 0] > grey[where][:, 0].max()).all() and (grey[:, :4, 0] <= 255).all()
+    half = hair.hair_colour(lab, 0.5, where)
+    assert np.allclose(half, (lab + grey) / 2, atol=1e-3)

@@ -194,8 +194,21 @@ def test_hair_greys_towards_old_age_and_grey_hair_darkens_towards_childhood(fram
     assert lab(old)[:, 0].mean() > lab(framed.photo)[:, 0].mean() + 20 and chroma(old) < chroma(framed.photo) / 2
     hair_lab = lambda rgb: cv2.cvtColor(np.uint8([[rgb]]), cv2.COLOR_RGB2LAB).astype(np.float32)
     grey, black = hair_lab((175, 175, 170)), hair_lab((30, 25, 20))
-    assert hair.hair_colour(grey, -1)[..., 0] < grey[..., 0] / 2  # grey hair darkens towards childhood
-    assert np.allclose(hair.hair_colour(black, -1), black)  # black hair is not grey
+    assert hair.hair_colour(grey, -1, None)[..., 0] < grey[..., 0] / 2  # grey hair darkens towards childhood
+    assert np.allclose(hair.hair_colour(black, -1, None), black)  # black hair is not grey
+
+
+def test_the_hair_greys_by_itself_and_not_by_gs_change(framed):
+    """Older, G's change leaves the hair out (its grey hair is greyed as the photo's: G's was a flat grey cap): with
+    the hair mask over all the face, a render that brightens everything ages the photo as G's own-age render does;
+    younger it does not."""
+    own = np.asarray(framed.crop)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['hair'], consts.FEMALE)
+    ager.masks['hair'] = np.ones_like(ager.masks['hair'])
+    brighter = (own.astype(int) + 60).clip(0, 255).astype(np.uint8)
+    change = lambda years: np.abs(np.asarray(ager.aged(brighter, own, years), float)
+                                  - np.asarray(ager.aged(own, own, years), float)).mean()
+    assert change(80) == 0 and change(25) > 0.2
 
 
 def test_a_childs_photo_grown_up_is_gs_face_at_that_age_with_the_photos_grain():
