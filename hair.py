@@ -3,7 +3,8 @@
 Both are found by colour in the padded 128-px face (age_shape.face_grid's pixels, dlib's landmarks): facial hair is
 what in the lower face is far from the cheeks' colour; the hair is what above and beside the face has the colour of
 the patch over the forehead, unless that patch is skin (a bald head, a baby's). Neither takes the background's colour
-(its plain top corners). Towards old age the hair greys (hair_colour), towards childhood grey hair darkens.
+(its plain top corners). A child's skin replaces a beard and its edge (shaven). Towards old age the hair greys by
+the age (greying, hair_change) and keeps its strands and shading (hair_colour); towards childhood grey hair darkens.
 """
 import functools
 
