@@ -25,7 +25,7 @@ HAIR_SKIN_SPREAD = (20.0, 4.0, 4.0)  # Lab: hair is this far from the cheeks' co
 HAIR_SPREAD = (6.0, 3.0, 3.0)  # the least spread of the background's L, a, b
 BACKGROUND_PLAIN = (12.0, 6.0, 6.0)  # a corner spread more than this in L, a or b is not a plain background
 HAIR_GREY = 20.0  # Lab chroma under which hair counts as grey (OpenCV's scale: 128 is colourless) ...
-HAIR_GREY_FROM = 60.0  # ... and lightness over which (fully at twice this): black hair is not grey
+HAIR_GREY_FROM = 40.0  # ... and lightness over which (fully at twice this): black hair is not, salt and pepper is
 HAIR_ABOVE_EYES = 0.3  # eye distances: hair is looked for this far above the eyes and higher (not ears, irises) ...
 HAIR_OFF_FACE, HAIR_BELOW_CHIN = 0.15, 0.6  # ... and lower only this far off the face and down to this below the chin
 HAIR_FADE = 0.4  # eye distances over which the mask fades out above that (long hair ends in no line)
@@ -33,7 +33,7 @@ HAIR_CROWN = (0.8, 1.3, 0.7)  # eye distances: this far above the brows (from, t
 HAIR_LEAST = 0.4  # a head's hair shows over this share of that patch, or the head has none
 HAIR_BLUR = 2.5  # face pixels: the hair mask's edge is this soft (greying does not end in a line)
 HAIR_EDGE = 12  # face pixels: the hair mask fades out this close to the padded face's edge (no seam where it ends)
-HAIR_SMOOTH = 3.0  # photo pixels: grey hair's lightness coarser than this is what darkens
+HAIR_SMOOTH = 3.0  # photo pixels: whether hair is grey is judged on its colour coarser than this
 HAIR_LIGHTEN = 0.55  # fully greyed hair is this far from its own lightness to white ...
 HAIR_CONTRAST, HAIR_TOP = 3.0, 235.0  # ... its spread grown as much, at most this much and its 95% to this lightness
 HAIR_DARK = (0.35, 136.0, 140.0)  # the share of its lightness and the colour (Lab) a child's formerly grey hair takes
@@ -142,8 +142,9 @@ def colour_distance(lab, sample, least):
 
 def hair_colour(lab, amount, where):
     """Lab hair (float, OpenCV's 0-255 scale) greyed by `amount` in [0, 1], or, negative, its grey (light and
-    colourless) darkened towards a dark brown (HAIR_DARK). Greyed, it loses its colour and its lightness (its median
-    over the bool map `where`) moves HAIR_LIGHTEN of the way to white, its spread (5-95%) growing as much, at most
+    colourless) darkened towards a dark brown (HAIR_DARK), its lightness scaled (white strands darken with the rest:
+    kept as they were, salt and pepper stayed grey). Greyed, it loses its colour and its lightness (its median over
+    the bool map `where`) moves HAIR_LIGHTEN of the way to white, its spread (5-95%) growing as much, at most
     HAIR_CONTRAST times and to HAIR_TOP: the strands and the hair's shading stay (a flat grey cap had neither)."""
     if amount >= 0:
         lightness = lab[..., 0]
@@ -155,12 +156,11 @@ def hair_colour(lab, amount, where):
         above = np.where(lightness > high, (255 - top) / max(255 - high, 1), 1.0)
         lightness = grey + gain * (inside - median) + above * (lightness - inside)
         return lab + amount * (np.dstack([lightness, np.full_like(lab[..., 1:], 128)]) - lab)
-    smooth = cv2.GaussianBlur(lab[..., 0], (0, 0), HAIR_SMOOTH)[..., None]
     coarse = cv2.GaussianBlur(lab, (0, 0), HAIR_SMOOTH)  # whether hair is grey is judged on its coarse colour
     chroma = np.hypot(coarse[..., 1] - 128, coarse[..., 2] - 128)
     grey = ((1 - chroma / HAIR_GREY).clip(0, 1) * ((coarse[..., 0] - HAIR_GREY_FROM) / HAIR_GREY_FROM).clip(0, 1))
-    dark = np.concatenate([smooth * HAIR_DARK[0], np.broadcast_to(HAIR_DARK[1:], lab[..., 1:].shape)], -1)
-    return lab - amount * grey[..., None] * (dark - np.concatenate([smooth, lab[..., 1:]], -1))
+    dark = np.dstack([lab[..., 0] * HAIR_DARK[0], np.broadcast_to(HAIR_DARK[1:], lab[..., 1:].shape)])
+    return lab - amount * grey[..., None] * (dark - lab)
 
 
 def shaven(beard, points, grow=1.0):

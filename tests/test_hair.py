@@ -96,3 +96,17 @@ def test_greyed_hair_keeps_its_strands_and_shading_and_skin_beside_it_stays_in_r
     assert (grey[:, :4, 0] > grey[where][:, 0].max()).all() and (grey[:, :4, 0] <= 255).all()
     half = hair.hair_colour(lab, 0.5, where)
     assert np.allclose(half, (lab + grey) / 2, atol=1e-3)
+
+
+def test_salt_and_pepper_hair_darkens_towards_childhood_strands_and_all():
+    """Grey hair of white and black strands (one pixel each) darkens as a whole: its white strands too (they stayed
+    white on a darker ground, and the child's hair still read as grey), towards a dark brown; black hair does not."""
+    stripes = np.where(np.arange(64) % 2 == 0, 200, 20).astype(np.float32)
+    lab = np.dstack([np.tile(stripes, (64, 1)), np.full((64, 64), 128, np.float32), np.full((64, 64), 128, np.float32)])
+    dark = hair.hair_colour(lab, -1.0, None)
+    white = lab[..., 0] == 200
+    assert dark[..., 0][white].max() < 0.5 * 200 and dark[..., 0].mean() < 0.5 * lab[..., 0].mean()
+    assert np.allclose(dark[..., 1:], hair.HAIR_DARK[1:], atol=1)
+    black = lab.copy()
+    black[..., 0] = 20
+    assert np.allclose(hair.hair_colour(black, -1.0, None), black)
