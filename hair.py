@@ -37,6 +37,7 @@ HAIR_SMOOTH = 3.0  # photo pixels: whether hair is grey is judged on its colour 
 HAIR_LIGHTEN = 0.55  # fully greyed hair is this far from its own lightness to white ...
 HAIR_CONTRAST, HAIR_TOP = 3.0, 235.0  # ... its spread grown as much, at most this much and its 95% to this lightness
 HAIR_DARK = (0.35, 136.0, 140.0)  # the share of its lightness and the colour (Lab) a child's formerly grey hair takes
+HAIR_DARK_DETAIL = 0.6  # ... and of its strands' contrast (their shading stays, their white goes: 0.35 was flat)
 BEARD_GROW = 8  # face pixels: a child's skin replaces a beard this far around its core too (shaven)
 GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
 
@@ -142,8 +143,8 @@ def colour_distance(lab, sample, least):
 
 def hair_colour(lab, amount, where):
     """Lab hair (float, OpenCV's 0-255 scale) greyed by `amount` in [0, 1], or, negative, its grey (light and
-    colourless) darkened towards a dark brown (HAIR_DARK), its lightness scaled (white strands darken with the rest:
-    kept as they were, salt and pepper stayed grey). Greyed, it loses its colour and its lightness (its median over
+    colourless) darkened towards a dark brown (HAIR_DARK), its strands' contrast with it (HAIR_DARK_DETAIL: kept as
+    it was, salt and pepper stayed grey). Greyed, it loses its colour and its lightness (its median over
     the bool map `where`) moves HAIR_LIGHTEN of the way to white, its spread (5-95%) growing as much, at most
     HAIR_CONTRAST times and to HAIR_TOP: the strands and the hair's shading stay (a flat grey cap had neither)."""
     if amount >= 0:
@@ -159,7 +160,8 @@ def hair_colour(lab, amount, where):
     coarse = cv2.GaussianBlur(lab, (0, 0), HAIR_SMOOTH)  # whether hair is grey is judged on its coarse colour
     chroma = np.hypot(coarse[..., 1] - 128, coarse[..., 2] - 128)
     grey = ((1 - chroma / HAIR_GREY).clip(0, 1) * ((coarse[..., 0] - HAIR_GREY_FROM) / HAIR_GREY_FROM).clip(0, 1))
-    dark = np.dstack([lab[..., 0] * HAIR_DARK[0], np.broadcast_to(HAIR_DARK[1:], lab[..., 1:].shape)])
+    lightness = coarse[..., 0] * HAIR_DARK[0] + HAIR_DARK_DETAIL * (lab[..., 0] - coarse[..., 0])
+    dark = np.dstack([lightness, np.broadcast_to(HAIR_DARK[1:], lab[..., 1:].shape)])
     return lab - amount * grey[..., None] * (dark - lab)
 
 
