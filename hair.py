@@ -143,10 +143,10 @@ def colour_distance(lab, sample, least):
 
 def hair_colour(lab, amount, where):
     """Lab hair (float, OpenCV's 0-255 scale) greyed by `amount` in [0, 1], or, negative, its grey (light and
-    colourless) darkened towards a dark brown (HAIR_DARK), its strands' contrast with it (HAIR_DARK_DETAIL: kept as
-    it was, salt and pepper stayed grey). Greyed, it loses its colour and its lightness (its median over
-    the bool map `where`) moves HAIR_LIGHTEN of the way to white, its spread (5-95%) growing as much, at most
-    HAIR_CONTRAST times and to HAIR_TOP: the strands and the hair's shading stay (a flat grey cap had neither)."""
+    colourless) darkened towards a dark brown (HAIR_DARK) and its strands' contrast down to HAIR_DARK_DETAIL (kept
+    whole, salt and pepper stayed grey). Greyed, it loses its colour and its lightness (its median over the bool map
+    `where`) moves HAIR_LIGHTEN of the way to white, its spread (5-95%) growing as much, at most HAIR_CONTRAST times
+    and to HAIR_TOP: the strands and the hair's shading stay (a flat grey cap had neither)."""
     if amount >= 0:
         lightness = lab[..., 0]
         low, median, high = np.percentile(lightness[where], (5, 50, 95))
