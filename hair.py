@@ -50,15 +50,11 @@ def beard_mask(face, points, pad=0):
     cheeks = cheek_mask(points, pad)
     if cheeks.sum() < 20:
         return np.zeros(face.shape[:2], np.float32)
-    reference = np.median(lab[cheeks], 0)
-    spread = np.maximum(1.48 * np.median(np.abs(lab[cheeks] - reference), 0), BEARD_SPREAD)
-    distance = np.sqrt((((lab - reference) / spread) ** 2).sum(-1))
+    distance = colour_distance(lab, lab[cheeks], BEARD_SPREAD)
     region = functools.partial(lower_face_region, points, pad, len(face), jaw=BEARD_JAW)
     hair = ((distance - BEARD_DISTANCE) / BEARD_DISTANCE).clip(0, 1) * region(0)
     if (hair > 0.5).sum() > BEARD_AREA * region(0).sum():  # a beard goes on beyond the jaw line in its colour
-        colour = np.median(lab[hair > 0.5], 0)
-        spread = np.maximum(1.48 * np.median(np.abs(lab[hair > 0.5] - colour), 0), BEARD_SPREAD)
-        like = (BEARD_DISTANCE - np.sqrt((((lab - colour) / spread) ** 2).sum(-1)) / BEARD_DISTANCE).clip(0, 1)
+        like = (BEARD_DISTANCE - colour_distance(lab, lab[hair > 0.5], BEARD_SPREAD) / BEARD_DISTANCE).clip(0, 1)
         hair = np.maximum(hair, like * (distance > BEARD_DISTANCE) * region(BEARD_BEYOND))
     hair = cv2.GaussianBlur(cv2.dilate(hair, np.ones((3, 3), np.uint8)), (0, 0), 2.5)
     return hair * background_free(lab, pad)

@@ -65,11 +65,11 @@ def gaussian_blur(images, sigma=1.0, radius=2, edges='zeros'):
 def edge_blur(grey, where, reblur=2.0, share=0.05):
     """The Gaussian sigma (px) a photo's sharpest edges are blurred by: at the `share` of `where`'s pixels with the
     steepest gradient, blurring by `reblur` more lowers a step edge's gradient by sqrt(1 + reblur^2 / sigma^2)."""
+    if where.sum() < 1 / share:
+        return 0.0
     grey = grey.astype(np.float32)
     steep, reblurred = (np.hypot(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1))
                         for g in (grey, cv2.GaussianBlur(grey, (0, 0), reblur)))
-    if where.sum() < 1 / share:
-        return 0.0
     edges = where & (steep >= np.quantile(steep[where], 1 - share))
     ratio = steep[edges] / np.maximum(reblurred[edges], 1e-6)
     return float(np.median(reblur / np.sqrt(np.maximum(ratio ** 2 - 1, 1e-3))))

@@ -151,8 +151,6 @@ class PhotoAger:
         self.alpha = cv2.warpAffine(align.paste_mask(), self.matrix, size, borderValue=0)[..., None]  # bilinear
         roi = self.photo[y0:self.region[3], x0:self.region[2]].astype(np.float32)
         self.roi, self.coarse = roi, cv2.GaussianBlur(roi, (0, 0), self.scale * FINE_SIGMA)
-        blur = edge_blur(cv2.cvtColor(roi.astype(np.uint8), cv2.COLOR_RGB2GRAY), self.alpha[..., 0] > 0.5)
-        self.soft = float(np.hypot(TEXTURE_SOFT, np.sqrt(max(blur ** 2 - SHARP_EDGE ** 2, 0))))  # wrinkled's blur
         if how.warp:
             chip = np.asarray(align.cut_chip(photo, face_to_chip_matrix(crop_box)))
             self.points = age_shape.landmarks(chip)
@@ -275,6 +273,13 @@ class PhotoAger:
         skin *= age_shape.shading(points, age_shape.PAD)[..., None]
         skin, shaved = (self.from_face(face, borderMode=cv2.BORDER_REPLICATE) for face in (skin, shaved))
         return roi + shaved[..., None] * (skin + self.cheeks_texture - roi)
+
+    @functools.cached_property
+    def soft(self):
+        """How much the old skin is blurred: TEXTURE_SOFT, and as much more as the photo's edges (images.edge_blur, in
+        the face mask) are blurrier than SHARP_EDGE; measured once, for the first older age."""
+        blur = edge_blur(cv2.cvtColor(self.roi.astype(np.uint8), cv2.COLOR_RGB2GRAY), self.alpha[..., 0] > 0.5)
+        return float(np.hypot(TEXTURE_SOFT, np.sqrt(max(blur ** 2 - SHARP_EDGE ** 2, 0))))
 
     @functools.cached_property
     def cheeks_texture(self):
