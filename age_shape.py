@@ -42,6 +42,7 @@ ANCHORS = 24  # points on the ellipse that the spline keeps still
 SPLINE_STEP = 4  # face pixels between the points where the spline is evaluated
 CHIN_SHADE, NECK_SHADE = 0.92, 0.68  # the neck's: FairFace's 16 frontal children, 0.15-0.4 IODs under the chin
 FOREHEAD = 0.6  # the skin mask reaches this many eye distances above the brows
+NECK_DEPTH, FOREHEAD_TOP = 0.8, 1.4  # eye distances: skin_beyond's neck under the jaw line, forehead over the brows
 TURNED_MARGIN = 0.2  # eye distances: on a turned face the changes keep this close to the face's outline
 PAD = 40  # face pixels: the padded face reaches this far beyond the 128-px face (the warp's ellipse, the hair)
 
@@ -189,10 +190,10 @@ def warp_face(face, flow, pad=0):
     return cv2.remap(face, read[..., 0], read[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def forehead_outline(points):
-    """The forehead's top edge: the brows' landmarks (right to left) moved FOREHEAD eye distances up the face."""
+def forehead_outline(points, height=FOREHEAD):
+    """The forehead's top edge: the brows' landmarks (right to left) moved `height` eye distances up the face."""
     left, right = eye_centres(points)
-    up = np.array([right[1] - left[1], left[0] - right[0]]) * FOREHEAD  # perpendicular to the eyes, upwards
+    up = np.array([right[1] - left[1], left[0] - right[0]]) * height  # perpendicular to the eyes, upwards
     return points[26:16:-1] + up
 
 
@@ -242,6 +243,21 @@ def cheek_mask(points, pad=0):
     rows = np.arange(consts.IMAGE_LENGTH + 2 * pad)[:, None] - pad
     below_eyes = (left[1] + right[1]) / 2 + 0.25 * float(np.hypot(*(right - left)))
     return (skin_mask(points, pad) > 0.9) & (rows > below_eyes) & (rows < points[33, 1])
+
+
+def skin_beyond(points, pad=0):
+    """float32 (128 + 2 pad)^2 (face_grid's pixels): the band NECK_DEPTH eye distances deep under the jaw line from
+    the mouth's height down and the forehead up to FOREHEAD_TOP eye distances over the brows, soft: the neck's and a
+    high forehead's skin (with what lies beside it: the caller keeps the skin's colour), beyond the face mask."""
+    left, right = eye_centres(points)
+    iod = float(np.hypot(*(right - left)))
+    side = consts.IMAGE_LENGTH + 2 * pad
+    mask = np.zeros((side, side), np.float32)
+    jaw, brows = points[4:13], points[26:16:-1]
+    for band in (np.vstack([jaw, jaw[::-1] + (0, NECK_DEPTH * iod)]),
+                 np.vstack([brows, forehead_outline(points, FOREHEAD_TOP)[::-1]])):
+        cv2.fillPoly(mask, [np.round((band + pad) * 16).astype(np.int32)], 1, cv2.LINE_AA, 4)
+    return cv2.GaussianBlur(mask, (0, 0), 0.1 * iod)
 
 
 def lower_face_region(points, pad, side, beyond=0.0, jaw=slice(3, 14)):

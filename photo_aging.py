@@ -234,7 +234,8 @@ class PhotoAger:
             skin = self.warp(age_shape.skin_mask(target))[..., None]
             warped -= childhood * skin * (cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN) - coarse)
         roi = roi + self.alpha * warped
-        roi = self.unlined(roi, target, age_texture.lines_gone(position, self.own_position)) if how.smooth_skin else roi
+        if how.smooth_skin:
+            roi = self.unlined(roi, target, age_texture.lines_gone(position, self.own_position), masks.get('hair'))
         shaved = min(1.0, BEARD_FADE * childhood) * masks['shaven'] if childhood and how.smooth_skin else None
         roi = roi if shaved is None else self.shaved(roi, shaved, target)
         if how.hair:
@@ -320,13 +321,18 @@ class PhotoAger:
         shade = cv2.GaussianBlur(skin * (shade - 1), (0, 0), self.soft)
         return roi * (1 + shade[..., None]) + skin[..., None] * tint
 
-    def unlined(self, roi, points, amount):
+    def unlined(self, roi, points, amount, hair_mask=None):
         """The face region with `amount` of its skin's dark lines (age_texture.filled_lines, LINE_FILL) filled, in the
-        skin (landmarks `points`) where the colour is the cheeks', LINE_FILL from what is not (glasses' rims)."""
+        skin, the neck and a high forehead (landmarks `points`; beyond the face mask an adult's creases stayed on a
+        child) where the colour is the cheeks', LINE_FILL from what is not (glasses' rims, a collar), and beyond the
+        face mask not in the hair (`hair_mask`, padded_face's: brown hair's strands were skin-coloured)."""
         if self.skin_colour is None or not amount:
             return roi
         radius = LINE_FILL * self.scale
-        skin = self.warp(age_shape.skin_mask(points)) * self.alpha[..., 0] * self.skin_like(roi, int(radius) | 1)
+        beyond = age_shape.skin_beyond(points, age_shape.PAD) * (1 if hair_mask is None else 1 - hair_mask)
+        beyond = self.from_face(beyond, borderValue=0) * self.facing
+        skin = np.maximum(self.warp(age_shape.skin_mask(points)) * self.alpha[..., 0], beyond)
+        skin *= self.skin_like(roi, int(radius) | 1)
         return roi + (amount * skin)[..., None] * age_texture.filled_lines(roi, radius)
 
     def skin_like(self, roi, clear=1):

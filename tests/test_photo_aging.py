@@ -375,6 +375,34 @@ def test_a_beard_s_edge_is_shaved_too_and_its_skin_takes_the_cheeks_texture(fram
     assert np.all(spread(texture[inside]) < 0.8 * spread(detail(ager.roi)[cheeks]))  # ... and a child's: smoother
 
 
+def test_lines_on_the_neck_and_high_on_the_forehead_beyond_the_face_mask_fill_too(framed):
+    """An elder's creases under the chin and a forehead line an eye distance over the brows (beyond the face mask:
+    they stayed on a child) fill as the cheeks' do: skin-coloured patches painted there (the astronaut at three times
+    her size), a dark line 5 photo pixels wide through each."""
+    points = age_shape.landmarks(np.asarray(framed.crop))
+    iod = float(np.hypot(*np.subtract(*age_shape.eye_centres(points))))
+    large = framed.photo.resize((framed.photo.width * 3, framed.photo.height * 3), Image.BICUBIC)
+    box = np.array(framed.crop_box) * 3
+    to_photo = align.face_to_image_matrix(box)
+    photo = np.array(large)
+    cx, cy = np.round(to_photo @ (*points[29], 1)).astype(int)
+    skin = photo[cy - 3:cy + 4, cx - 3:cx + 4].reshape(-1, 3).mean(0)
+    half = int(0.3 * iod * to_photo[0, 0])
+    lines = []
+    for x, y in (points[8] + (0, 0.4 * iod), (points[17:27, 0].mean(), points[17:27, 1].min() - 1.0 * iod)):
+        px, py = np.round(to_photo @ (x, y, 1)).astype(int)
+        photo[py - half:py + half, px - half:px + half] = skin
+        photo[py - 2:py + 3, px - half // 2:px + half // 2] = 0.7 * skin  # the crease
+        lines.append((px, py))
+    ager = photo_aging.PhotoAger(Image.fromarray(photo), box, 80, photo_aging.METHODS['texture'], consts.FEMALE)
+    dx, dy = ager.region[:2]
+    depth = lambda image, x, y: image[y - 7 - dy, x - half // 4 - dx:x + half // 4 - dx].mean() - image[
+        y - dy, x - half // 4 - dx:x + half // 4 - dx].mean()
+    unlined = ager.unlined(ager.roi, ager.points, 1.0)
+    for x, y in lines:
+        assert depth(unlined, x, y) < 0.5 * depth(ager.roi, x, y)
+
+
 def test_an_elder_made_younger_loses_the_skins_lines_and_a_white_beard_darkens(framed):
     """Dark lines on the cheeks (5 photo pixels, 2 face pixels wide, the astronaut at three times her size) fill
     (unlined: at 21-30 an elder kept every line), but where the colour is not the skin's (a glasses' rim); and a
