@@ -30,6 +30,7 @@ HAIR_ABOVE_EYES = 0.3  # eye distances: hair is looked for this far above the ey
 HAIR_OFF_FACE, HAIR_BELOW_CHIN = 0.15, 0.6  # ... and lower only this far off the face and down to this below the chin
 HAIR_FADE = 0.4  # eye distances over which the mask fades out above that (long hair ends in no line)
 HAIR_CROWN = (0.8, 1.3, 0.7)  # eye distances: this far above the brows (from, to) and within the last of the middle,
+HAIR_HUE = (118.0, 116.0)  # Lab a, b: the hair over the forehead is not greener or bluer (hair_hued)
 HAIR_LEAST = 0.4  # a head's hair shows over this share of that patch, or the head has none
 HAIR_BLUR = 2.5  # face pixels: the hair mask's edge is this soft (greying does not end in a line)
 HAIR_EDGE = 12  # face pixels: the hair mask fades out this close to the padded face's edge (no seam where it ends)
@@ -111,7 +112,7 @@ def hair_mask(face, points, pad=0):
              & (np.abs(columns - centre[0]) < HAIR_CROWN[2] * iod))
     far = colour_distance(lab, lab[cheeks], HAIR_SKIN_SPREAD) > BEARD_DISTANCE
     far &= unlike_background(lab, pad)
-    if (far & crown).sum() < HAIR_LEAST * max(crown.sum(), 1):
+    if (far & crown).sum() < HAIR_LEAST * max(crown.sum(), 1) or not hair_hued(np.median(lab[far & crown], 0)):
         return empty
     like = (2 - colour_distance(lab, lab[far & crown], HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)  # 1 up to D, 0 from 2D
     hair = far & (like > 0)
@@ -128,6 +129,12 @@ def hair_mask(face, points, pad=0):
     ends *= ((1 + HEAD_FADE - head) / (2 * HEAD_FADE)).clip(0, 1)
     hair = cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * ends
     return hair * background_free(lab, pad)  # no grey halo
+
+
+def hair_hued(colour):
+    """Whether a Lab colour (OpenCV's scale: 128 is colourless) can be hair's: not greener or bluer than HAIR_HUE (a
+    blue cap, a teal scarf over the forehead were greyed as hair; grey hair before a blue wall is a little blue)."""
+    return bool(colour[1] >= HAIR_HUE[0] and colour[2] >= HAIR_HUE[1])
 
 
 def colour_distance(lab, sample, least):

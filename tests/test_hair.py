@@ -65,6 +65,21 @@ def test_the_hair_mask_finds_hair_framing_the_forehead_and_not_a_blanket_beside_
     assert hair.hair_mask(crowd, points, pad)[temples].mean() > 0.5
 
 
+def test_a_blue_cap_over_the_forehead_is_no_hair_but_grey_hair_before_a_blue_wall_is():
+    """The patch over the forehead must have a hair's colour: a blue cap (greyed as hair at 71+: FairFace 0013) gives
+    no hair mask, grey hair lit a little blue by the wall behind it (Norton) and brown hair do."""
+    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
+    side = 128 + 2 * pad
+    rows, columns = np.mgrid[:side, :side] - pad
+    face = np.full((side, side, 3), (230, 230, 225), np.uint8)  # a light wall
+    head = np.hypot((columns - 64) / 86, (rows - 76) / 130) < 1
+    face[head] = (200, 150, 120)
+    top = head & (rows < points[17:27, 1].min() - 10)
+    for colour, found in (((40, 60, 170), False), ((150, 155, 175), True), ((90, 60, 40), True)):
+        face[top] = colour
+        assert (hair.hair_mask(face, points, pad)[top].mean() > 0.5) == found, colour
+
+
 def test_a_full_beard_greys_but_a_stubbles_shadow_is_no_beard():
     points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
     side = 128 + 2 * pad
