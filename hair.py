@@ -94,10 +94,11 @@ def background_free(lab, pad):
 def hair_mask(face, points, pad=0):
     """float32 (128 + 2 pad)^2: the hair of a uint8 face (face_grid's pixels, landmarks in the 128-px face's). A head
     with hair shows it over its forehead (HAIR_CROWN): where less than HAIR_LEAST of that patch is far from the
-    cheeks' and the background's colour (unlike_background) there is none (a bald head, a baby's). Else the hair's
-    colour is that patch's median, and the mask is what is of that colour, far from the cheeks' and the background's
-    and joined to the patch, in the head's ellipse above the eyes or beside the face down to below the chin (long
-    hair greyed only on top was a grey cap): not a hand, a blanket, an ear or an iris."""
+    cheeks' and the background's colour (unlike_background) there is none (a bald head, a baby's), nor where that
+    is not a hair's colour (hair_hued: a blue cap). Else the hair's colour is that patch's median, and the mask is
+    what is of that colour, far from the cheeks' and the background's and joined to the patch, in the head's ellipse
+    above the eyes or beside the face down to below the chin (long hair greyed only on top was a grey cap): not a
+    hand, a blanket, an ear or an iris."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
     empty = np.zeros(face.shape[:2], np.float32)
