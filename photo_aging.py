@@ -165,7 +165,8 @@ class PhotoAger:
             self.masks = self.hair_masks(face)
             self.skin_colour = self.cheek_colours(face)
             reach = age_shape.turned_face(self.points, self.facing, age_shape.PAD)
-            self.alpha *= self.from_face(reach, borderValue=0)[..., None]
+            self.reach = self.from_face(reach, borderValue=0)  # region pixels: where a turned face's changes may go
+            self.alpha *= self.reach[..., None]
             for name in set(self.masks) & {'beard', 'shaven'}:
                 self.masks[name] *= reach
 
@@ -324,15 +325,16 @@ class PhotoAger:
 
     def unlined(self, roi, points, amount, hair_mask=None):
         """The face region with `amount` of its skin's dark lines (age_texture.filled_lines, LINE_FILL) filled, in the
-        skin, the neck and a high forehead (landmarks `points`; beyond the face mask an adult's creases stayed on a
-        child) where the colour is the cheeks', LINE_FILL from what is not (glasses' rims, a collar), and beyond the
-        face mask not in the hair (`hair_mask`, padded_face's: brown hair's strands were skin-coloured)."""
+        skin, the neck and a high forehead (landmarks `points`; not only in the face mask, which fades out inside the
+        jaw line: beyond it an adult's creases stayed on a child) where the colour is the cheeks', LINE_FILL from
+        what is not (glasses' rims, a collar), beyond the skin not in the hair (`hair_mask`, padded_face's: brown
+        hair's strands were skin-coloured), on a turned face within its reach (age_shape.turned_face)."""
         if self.skin_colour is None or not amount:
             return roi
         radius = LINE_FILL * self.scale
         beyond = age_shape.skin_beyond(points, age_shape.PAD) * (1 if hair_mask is None else 1 - hair_mask)
         beyond = self.from_face(beyond, borderValue=0) * self.facing
-        skin = np.maximum(self.warp(age_shape.skin_mask(points)) * self.alpha[..., 0], beyond)
+        skin = np.maximum(self.warp(age_shape.skin_mask(points)), beyond) * self.reach
         skin *= self.skin_like(roi, int(radius) | 1)
         return roi + (amount * skin)[..., None] * age_texture.filled_lines(roi, radius)
 

@@ -375,10 +375,11 @@ def test_a_beard_s_edge_is_shaved_too_and_its_skin_takes_the_cheeks_texture(fram
     assert np.all(spread(texture[inside]) < 0.8 * spread(detail(ager.roi)[cheeks]))  # ... and a child's: smoother
 
 
-def test_lines_on_the_neck_and_high_on_the_forehead_beyond_the_face_mask_fill_too(framed):
-    """An elder's creases under the chin and a forehead line an eye distance over the brows (beyond the face mask:
-    they stayed on a child) fill as the cheeks' do: skin-coloured patches painted there (the astronaut at three times
-    her size), a dark line 5 photo pixels wide through each."""
+def test_lines_on_the_neck_high_on_the_forehead_and_by_the_jaw_beyond_the_face_mask_fill_too(framed):
+    """An elder's creases under the chin, a forehead line an eye distance over the brows and a line on the cheek just
+    inside the jaw line (beyond the face mask or where it fades out: they stayed on a child) fill as the cheeks' do:
+    skin-coloured patches painted there (the astronaut at three times her size), a dark line 5 photo pixels wide
+    through each."""
     points = age_shape.landmarks(np.asarray(framed.crop))
     iod = float(np.hypot(*np.subtract(*age_shape.eye_centres(points))))
     large = framed.photo.resize((framed.photo.width * 3, framed.photo.height * 3), Image.BICUBIC)
@@ -387,9 +388,11 @@ def test_lines_on_the_neck_and_high_on_the_forehead_beyond_the_face_mask_fill_to
     photo = np.array(large)
     cx, cy = np.round(to_photo @ (*points[29], 1)).astype(int)
     skin = photo[cy - 3:cy + 4, cx - 3:cx + 4].reshape(-1, 3).mean(0)
-    half = int(0.3 * iod * to_photo[0, 0])
+    half = int(0.24 * iod * to_photo[0, 0])
+    inward = (points[30] - points[3]) / np.linalg.norm(points[30] - points[3])
     lines = []
-    for x, y in (points[8] + (0, 0.4 * iod), (points[17:27, 0].mean(), points[17:27, 1].min() - 1.0 * iod)):
+    for x, y in (points[8] + (0, 0.4 * iod), (points[17:27, 0].mean(), points[17:27, 1].min() - 1.0 * iod),
+                 points[3] + 0.12 * iod * inward):
         px, py = np.round(to_photo @ (x, y, 1)).astype(int)
         photo[py - half:py + half, px - half:px + half] = skin
         photo[py - 2:py + 3, px - half // 2:px + half // 2] = 0.7 * skin  # the crease
