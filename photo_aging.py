@@ -237,7 +237,8 @@ class PhotoAger:
             warped -= childhood * skin * (cv2.GaussianBlur(roi, (0, 0), SKIN_GRAIN) - coarse)
         roi = roi + self.alpha * warped
         if how.smooth_skin:
-            roi = self.unlined(roi, target, age_texture.lines_gone(position, self.own_position), masks.get('hair'))
+            roi = self.unlined(roi, target, age_texture.lines_gone(position, self.own_position), masks.get('hair'),
+                               childhood)
         shaved = min(1.0, BEARD_FADE * childhood) * masks['shaven'] if childhood and how.smooth_skin else None
         roi = roi if shaved is None else self.shaved(roi, shaved, target)
         if how.hair:
@@ -323,18 +324,22 @@ class PhotoAger:
         shade = cv2.GaussianBlur(skin * (shade - 1), (0, 0), self.soft)
         return roi * (1 + shade[..., None]) + skin[..., None] * tint
 
-    def unlined(self, roi, points, amount, hair_mask=None):
+    def unlined(self, roi, points, amount, hair_mask=None, child=0.0):
         """The face region with `amount` of its skin's dark lines (age_texture.filled_lines, LINE_FILL) filled, in the
-        skin, the neck and a high forehead (landmarks `points`; not only in the face mask, which fades out inside the
-        jaw line: beyond it an adult's creases stayed on a child) where the colour is the cheeks', LINE_FILL from
-        what is not (glasses' rims, a collar), beyond the skin not in the hair (`hair_mask`, padded_face's: brown
-        hair's strands were skin-coloured), on a turned face within its reach (age_shape.turned_face)."""
+        skin (landmarks `points`) where the face mask is and the colour is the cheeks', LINE_FILL from what is not
+        (glasses' rims, a collar); towards childhood (`child`, 0 to 1) also where the face mask fades out inside the
+        jaw line and beyond it on the neck and a high forehead (an adult's creases stayed on a child there), not in
+        the hair (`hair_mask`, padded_face's: brown hair's strands were skin-coloured), on a turned face within its
+        reach (age_shape.turned_face). Adults keep the face mask's limit: their skin's detail is the photo's."""
         if self.skin_colour is None or not amount:
             return roi
         radius = LINE_FILL * self.scale
-        beyond = age_shape.skin_beyond(points, age_shape.PAD) * (1 if hair_mask is None else 1 - hair_mask)
-        beyond = self.from_face(beyond, borderValue=0) * self.facing
-        skin = np.maximum(self.warp(age_shape.skin_mask(points)), beyond) * self.reach
+        face = self.warp(age_shape.skin_mask(points))
+        skin = face * self.alpha[..., 0]
+        if child:
+            beyond = age_shape.skin_beyond(points, age_shape.PAD) * (1 if hair_mask is None else 1 - hair_mask)
+            beyond = self.from_face(beyond, borderValue=0) * self.facing
+            skin += child * (np.maximum(face, beyond) * self.reach - skin)
         skin *= self.skin_like(roi, int(radius) | 1)
         return roi + (amount * skin)[..., None] * age_texture.filled_lines(roi, radius)
 

@@ -375,11 +375,11 @@ def test_a_beard_s_edge_is_shaved_too_and_its_skin_takes_the_cheeks_texture(fram
     assert np.all(spread(texture[inside]) < 0.8 * spread(detail(ager.roi)[cheeks]))  # ... and a child's: smoother
 
 
-def test_lines_on_the_neck_high_on_the_forehead_and_by_the_jaw_beyond_the_face_mask_fill_too(framed):
+def test_lines_on_the_neck_high_on_the_forehead_and_by_the_jaw_fill_towards_childhood_beyond_the_face_mask(framed):
     """An elder's creases under the chin, a forehead line an eye distance over the brows and a line on the cheek just
-    inside the jaw line (beyond the face mask or where it fades out: they stayed on a child) fill as the cheeks' do:
-    skin-coloured patches painted there (the astronaut at three times her size), a dark line 5 photo pixels wide
-    through each."""
+    inside the jaw line (beyond the face mask or where it fades out: they stayed on a child) fill as the cheeks' do
+    towards childhood, and stay for an adult: skin-coloured patches painted there (the astronaut at three times her
+    size), a dark line 5 photo pixels wide through each."""
     points = age_shape.landmarks(np.asarray(framed.crop))
     iod = float(np.hypot(*np.subtract(*age_shape.eye_centres(points))))
     large = framed.photo.resize((framed.photo.width * 3, framed.photo.height * 3), Image.BICUBIC)
@@ -401,9 +401,10 @@ def test_lines_on_the_neck_high_on_the_forehead_and_by_the_jaw_beyond_the_face_m
     dx, dy = ager.region[:2]
     depth = lambda image, x, y: image[y - 7 - dy, x - half // 4 - dx:x + half // 4 - dx].mean() - image[
         y - dy, x - half // 4 - dx:x + half // 4 - dx].mean()
-    unlined = ager.unlined(ager.roi, ager.points, 1.0)
+    child, adult = (ager.unlined(ager.roi, ager.points, 1.0, child=share) for share in (1.0, 0.0))
     for x, y in lines:
-        assert depth(unlined, x, y) < 0.5 * depth(ager.roi, x, y)
+        assert depth(child, x, y) < 0.5 * depth(ager.roi, x, y)
+        assert depth(adult, x, y) > 0.8 * depth(ager.roi, x, y)
 
 
 def test_an_elder_made_younger_loses_the_skins_lines_and_a_white_beard_darkens(framed):
