@@ -113,9 +113,10 @@ def hair_mask(face, points, pad=0):
              & (np.abs(columns - centre[0]) < HAIR_CROWN[2] * iod))
     far = colour_distance(lab, lab[cheeks], HAIR_SKIN_SPREAD) > BEARD_DISTANCE
     far &= unlike_background(lab, pad)
-    if (far & crown).sum() < HAIR_LEAST * max(crown.sum(), 1) or not hair_hued(np.median(lab[far & crown], 0)):
+    patch = lab[far & crown]
+    if len(patch) < HAIR_LEAST * max(crown.sum(), 1) or not hair_hued(np.median(patch, 0)):
         return empty
-    like = (2 - colour_distance(lab, lab[far & crown], HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)  # 1 up to D, 0 from 2D
+    like = (2 - colour_distance(lab, patch, HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)  # 1 up to D, 0 from 2D
     hair = far & (like > 0)
     head = np.hypot((columns - centre[0]) / HEAD_RADII[0], (rows - centre[1]) / HEAD_RADII[1]) / iod  # 1 on its edge
     reach = max(3, int(HAIR_OFF_FACE * iod)) | 1

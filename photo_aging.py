@@ -22,8 +22,8 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
 - a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail finer than its coarse band but
   its grain (SKIN_GRAIN) fades too, and facial hair (hair.beard_mask, not on women; its edge, shaven) twice as
   fast (BEARD_FADE) by its cheeks' colour and light, shaded as a child's chin and neck, with the cheeks' texture. An
-  elder made younger loses the dark lines its age has more (unlined; on the neck and a high forehead too, beyond
-  the face mask) and its grey beard darkens with its hair.
+  elder made younger loses the dark lines its age has more (unlined; towards childhood also by the jaw line, on the
+  neck and a high forehead, where the face mask does not reach) and its grey beard darkens with its hair.
 - real faces' light (Composition.prototype, age_shape.prototype_face): the face is lit as UTKFace's mean face of the
   target age over the photo's (on the aged landmarks; not the skin a shaved beard left), G's change to lightness
   scaled by g_lightness: G's personalised renders keep an old person's folds and a beard at 0-5, the mean faces
