@@ -142,7 +142,7 @@ def hair_hued(colour):
 def colour_distance(lab, sample, least):
     """How many of the sample's spreads (at least `least` in L, a, b) each Lab pixel is from its median colour."""
     reference = np.median(sample, 0)
-    spread = np.maximum(1.48 * np.median(np.abs(sample - reference), 0), least)
+    spread = np.maximum(1.48 * np.median(np.abs(sample - reference), 0), least).astype(lab.dtype)
     return np.sqrt((((lab - reference) / spread) ** 2).sum(-1))
 
 
@@ -154,19 +154,19 @@ def hair_colour(lab, amount, where):
     and to HAIR_TOP: the strands and the hair's shading stay (a flat grey cap had neither)."""
     if amount >= 0:
         lightness = lab[..., 0]
-        low, median, high = np.percentile(lightness[where], (5, 50, 95))
+        low, median, high = (float(v) for v in np.percentile(lightness[where], (5, 50, 95)))
         grey = median + HAIR_LIGHTEN * (255 - median)
         gain = float(np.clip(min(grey / max(median, 1), (HAIR_TOP - grey) / max(high - median, 1)), 1, HAIR_CONTRAST))
         top = grey + gain * (high - median)
         inside = lightness.clip(low, high)  # beyond the hair's spread (skin where the mask is soft) no gain
-        above = np.where(lightness > high, (255 - top) / max(255 - high, 1), 1.0)
+        above = np.where(lightness > high, np.float32((255 - top) / max(255 - high, 1)), np.float32(1))
         lightness = grey + gain * (inside - median) + above * (lightness - inside)
         return lab + amount * (np.dstack([lightness, np.full_like(lab[..., 1:], 128)]) - lab)
     coarse = cv2.GaussianBlur(lab, (0, 0), HAIR_SMOOTH)  # whether hair is grey is judged on its coarse colour
     chroma = np.hypot(coarse[..., 1] - 128, coarse[..., 2] - 128)
     grey = ((1 - chroma / HAIR_GREY).clip(0, 1) * ((coarse[..., 0] - HAIR_GREY_FROM) / HAIR_GREY_FROM).clip(0, 1))
     lightness = coarse[..., 0] * HAIR_DARK[0] + HAIR_DARK_DETAIL * (lab[..., 0] - coarse[..., 0])
-    dark = np.dstack([lightness, np.broadcast_to(HAIR_DARK[1:], lab[..., 1:].shape)])
+    dark = np.dstack([lightness, np.broadcast_to(np.float32(HAIR_DARK[1:]), lab[..., 1:].shape)])
     return lab - amount * grey[..., None] * (dark - lab)
 
 

@@ -262,9 +262,10 @@ class PhotoAger:
                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
     def from_face(self, face, **border):
-        """A float map of padded_face's pixels moved onto the face region's (bilinear; `border`: cv2's arguments)."""
+        """A float32 map of padded_face's pixels moved onto the face region's (bilinear; `border`: cv2's arguments):
+        float32 whatever the map's type (a float64 mask made the rest of the age float64, twice as slow)."""
         x0, y0, x1, y1 = self.region
-        return cv2.warpAffine(face, cv2.invertAffineTransform(self.to_face), (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+        return cv2.warpAffine(np.float32(face), cv2.invertAffineTransform(self.to_face), (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
                               **border)
 
     def shaved(self, roi, shaved, points):
