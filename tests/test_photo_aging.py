@@ -437,3 +437,39 @@ def test_an_elder_made_younger_loses_the_skins_lines_and_a_white_beard_darkens(f
     assert old.bearded
     lightness = lambda image: np.asarray(image, float)[beard].mean()
     assert lightness(old.aged(own, own, 25)) < lightness(old.aged(own, own, 74)) - 40
+
+
+def test_an_age_is_computed_in_float32_whatever_its_masks_type(framed):
+    """A float64 mask or constant made every later step of an age float64 (twice as slow on a close-up)."""
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, gender=consts.FEMALE)
+    side = 128 + 2 * age_shape.PAD
+    assert ager.from_face(np.ones((side, side))).dtype == np.float32
+    lab = cv2.cvtColor(np.asarray(framed.photo), cv2.COLOR_RGB2LAB).astype(np.float32)
+    where = np.zeros(lab.shape[:2], bool)
+    where[:50] = True
+    assert {hair.hair_colour(lab, amount, where).dtype for amount in (0.5, -0.5)} == {np.dtype(np.float32)}
+    assert hair.colour_distance(lab, lab[:50, :50].reshape(-1, 3), (40.0, 2.0, 2.0)).dtype == np.float32
+
+
+def test_the_parts_of_an_age_worked_in_a_box_are_the_whole_regions(framed):
+    """The composition, the mean faces' light and the old skin work in the box around the face mask (face_box) or the
+    old skin, the warp in the box around where the face moves: what they give there is what the whole region gave,
+    and beyond the warp's box the photo's pixels stay."""
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, gender=consts.FEMALE)
+    x0, y0, x1, y1 = box = ager.face_box
+    inside = np.s_[y0:y1, x0:x1]
+    assert 0 < (x1 - x0) * (y1 - y0) < 0.8 * ager.roi.shape[0] * ager.roi.shape[1]
+    assert np.array_equal(ager.skin_like(ager.roi, box=box), ager.skin_like(ager.roi)[inside])
+    side = 128 + 2 * age_shape.PAD
+    face = cv2.GaussianBlur(np.random.default_rng(0).uniform(0, 255, (side, side, 3)).astype(np.float32), (0, 0), 2)
+    assert np.abs(ager.warp(face[:128, :128], box) - ager.warp(face[:128, :128])[inside]).max() < 0.5
+    assert np.abs(ager.from_face(face, box) - ager.from_face(face)[inside]).max() < 0.5
+    flow = np.zeros((side, side, 2), np.float32)
+    bands = (ager.roi, cv2.INTER_LANCZOS4), (ager.coarse, cv2.INTER_LINEAR)
+    assert all(np.array_equal(moved, still) for moved, (still, _) in zip(ager.moved(flow, *bands), bands))
+    flow[100:110, 100:110] = 2.0  # two face pixels, on the nose
+    moved = ager.moved(flow, *bands)[0]
+    changed = np.abs(moved - ager.roi).max(-1) > 0
+    mx0, my0, mx1, my1 = ager.box_from_face(flow.any(-1))
+    assert changed.any() and not changed[:my0].any() and not changed[my1:].any()
+    assert not changed[:, :mx0].any() and not changed[:, mx1:].any()

@@ -1,7 +1,8 @@
 """Time the web page: one slider position as the page calls it, slider moves through the running page from
 several clients at once, and the page's longest requests.
 
-    python tools/bench_app.py                 # median of 100 calls of web.pictures.aged_view (a chip, a 2000x1500 photo)
+    python tools/bench_app.py                 # median of 100 calls of web.pictures.aged_view (a chip, a 2000x1500
+                                              # photo) at one gender, and of calls that also switch it
     python tools/bench_app.py --http          # also: 4 clients at once, 50 slider moves each, through app.py
     python tools/bench_app.py --http --longest    # also: the longest requests, one at a time
 """
@@ -57,9 +58,12 @@ def in_process(n, photo):
         prepared = actions.prepare_upload(path)
         state = {'photo': prepared.photo, 'crop': prepared.crop, 'crop_box': prepared.crop_box,
                  'z': actions.encode(net, prepared.crop)}
-        ms = median_ms(lambda i: pictures.aged_view(net, state, (7 * i) % 101, i % 2, False, 30), n)
+        ms = median_ms(lambda i: pictures.aged_view(net, state, (7 * i) % 101, 0, False, 30), n)
         print(f'{name} ({prepared.photo.width}x{prepared.photo.height}): median {ms:.0f} ms of {n} slider positions '
               f'({"within" if ms < SLIDER_TARGET_MS else "over"} the {SLIDER_TARGET_MS} ms target)')
+        switch = median_ms(lambda i: pictures.aged_view(net, state, (7 * i) % 101, 1 - i % 2, False, 30),
+                           max(n // 5, 3))
+        print(f'  a move that also switches the gender (the photo is prepared again): median {switch:.0f} ms')
 
 
 def clients_at_once(url, model, clients, moves, folder):
