@@ -99,32 +99,27 @@ def filled_lines(region, radius):
 
 
 def old_skin(points, matrix, size, amount, iod=None, seed=0):
-    """-> (shade, tint): float32 h x w and float32 h x w x 3, at a photo region's pixels.
+    """-> (box, shade, tint): the box (x0, y0, x1, y1) of a photo region's pixels around the face it draws on, float32
+    shade and float32 x 3 tint over the box (a close-up's whole region was mostly ones and zeros); None where it draws
+    nothing (amount 0, the face beyond the region). The caller does: box = box * shade[..., None] + tint (RGB 0-255).
     points: the 68 dlib landmarks (float, 68 x 2) in the 128-px aligned face's pixels;
-    matrix: 2 x 3 affine, face pixels -> region pixels (photo_aging.PhotoAger.matrix; about `scale` photo px per face
-    px);
-    size: (w, h) of the region; amount: 0 (no age texture: shade all 1, tint all 0) .. 1 (a face of about 80+).
-    The caller does: region = region * shade[..., None] + tint   (float RGB 0-255)."""
-    w, h = size
-    shade, tint = np.ones((h, w), np.float32), np.zeros((h, w, 3), np.float32)
+    matrix: 2 x 3 affine, face pixels -> region pixels (photo_aging.PhotoAger.matrix); size: (w, h) of the region;
+    amount: 0 (no age texture) .. 1 (a face of about 80+)."""
     amount = float(np.clip(amount, 0, 1))
-    if amount <= 0 or w <= 0 or h <= 0:
-        return shade, tint
+    if amount <= 0 or min(size) <= 0:
+        return None
     region = np.asarray(points, np.float64) @ np.asarray(matrix, np.float64)[:, :2].T + np.asarray(matrix)[:, 2]
     frame = Frame(region, iod)
     rng = np.random.default_rng([seed, 0])
     lines, spots = face_lines(frame, rng), age_spots(frame, rng)
     box = padded_box(frame.to_region(outlines(frame.q)[0]), 3 * MASK_SIGMA * frame.iod, size)
     if box is None:
-        return shade, tint
-    x0, y0, x1, y1 = box
+        return None
     mask, face = skin(frame, box)
     relief = sum(kind_relief(frame, kind, paths, amount, box) for kind, paths in lines.items())
     spot = mask * spotted(frame, spots, amount, box)
     crinkles = face * crepe(frame, box, amount, np.random.default_rng([seed, 1]))  # its own draws: any region size
-    shade[y0:y1, x0:x1] = 1 - mask * relief - SPOT_DEPTH * spot - crinkles
-    tint[y0:y1, x0:x1] = spot[..., None] * np.float32(SPOT_TINT)
-    return shade, tint
+    return box, 1 - mask * relief - SPOT_DEPTH * spot - crinkles, spot[..., None] * np.float32(SPOT_TINT)
 
 
 class Frame:

@@ -103,8 +103,12 @@ def region_box(mask, margin=0):
     """The box (x0, y0, x1, y1) around a region map's True pixels, `margin` pixels wider within the map (the whole
     map where none is True)."""
     ys, xs = np.nonzero(mask)
-    height, width = mask.shape
     if not len(xs):
-        return 0, 0, width, height
-    return (max(xs.min() - margin, 0), max(ys.min() - margin, 0), min(xs.max() + 1 + margin, width),
-            min(ys.max() + 1 + margin, height))
+        return 0, 0, mask.shape[1], mask.shape[0]
+    return grown_box((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1), margin, mask.shape)
+
+
+def grown_box(box, margin, shape):
+    """A box `margin` pixels wider each side, within a map of `shape` (h, w, ...)."""
+    x0, y0, x1, y1 = box
+    return max(x0 - margin, 0), max(y0 - margin, 0), min(x1 + margin, shape[1]), min(y1 + margin, shape[0])

@@ -153,21 +153,34 @@ def hair_colour(lab, amount, where):
     `where`) moves HAIR_LIGHTEN of the way to white, its spread (5-95%) growing as much, at most HAIR_CONTRAST times
     and to HAIR_TOP: the strands and the hair's shading stay (a flat grey cap had neither)."""
     if amount >= 0:
-        lightness = lab[..., 0]
-        low, median, high = (float(v) for v in np.percentile(lightness[where], (5, 50, 95)))
-        grey = median + HAIR_LIGHTEN * (255 - median)
-        gain = float(np.clip(min(grey / max(median, 1), (HAIR_TOP - grey) / max(high - median, 1)), 1, HAIR_CONTRAST))
-        top = grey + gain * (high - median)
-        inside = lightness.clip(low, high)  # beyond the hair's spread (skin where the mask is soft) no gain
-        above = np.where(lightness > high, np.float32((255 - top) / max(255 - high, 1)), np.float32(1))
-        lightness = grey + gain * (inside - median) + above * (lightness - inside)
-        return lab + amount * (np.dstack([lightness, np.full_like(lab[..., 1:], 128)]) - lab)
+        return greyed(lab, amount, lab[..., 0][where])
     coarse = cv2.GaussianBlur(lab, (0, 0), HAIR_SMOOTH)  # whether hair is grey is judged on its coarse colour
     chroma = np.hypot(coarse[..., 1] - 128, coarse[..., 2] - 128)
     grey = ((1 - chroma / HAIR_GREY).clip(0, 1) * ((coarse[..., 0] - HAIR_GREY_FROM) / HAIR_GREY_FROM).clip(0, 1))
     lightness = coarse[..., 0] * HAIR_DARK[0] + HAIR_DARK_DETAIL * (lab[..., 0] - coarse[..., 0])
     dark = np.dstack([lightness, np.broadcast_to(np.float32(HAIR_DARK[1:]), lab[..., 1:].shape)])
     return lab - amount * grey[..., None] * (dark - lab)
+
+
+def greyed(lab, amount, hair_lightness):
+    """hair_colour's greying of Lab pixels, the hair's own pixels' lightness being `hair_lightness`: each pixel's
+    new colour depends on its own L, a and b only (greyed_table)."""
+    lightness = lab[..., 0]
+    low, median, high = (float(v) for v in np.percentile(hair_lightness, (5, 50, 95)))
+    grey = median + HAIR_LIGHTEN * (255 - median)
+    gain = float(np.clip(min(grey / max(median, 1), (HAIR_TOP - grey) / max(high - median, 1)), 1, HAIR_CONTRAST))
+    top = grey + gain * (high - median)
+    inside = lightness.clip(low, high)  # beyond the hair's spread (skin where the mask is soft) no gain
+    above = np.where(lightness > high, np.float32((255 - top) / max(255 - high, 1)), np.float32(1))
+    lightness = grey + gain * (inside - median) + above * (lightness - inside)
+    return lab + amount * (np.dstack([lightness, np.full_like(lab[..., 1:], 128)]) - lab)
+
+
+def greyed_table(amount, hair_lightness):
+    """greyed as a cv2.LUT table of uint8 Lab (256 x 1 x 3): each level greyed once, not each pixel (a close-up's
+    hair is millions of pixels), clipped and cut to uint8 as the pixels were."""
+    levels = np.repeat(np.arange(256, dtype=np.float32)[:, None, None], 3, 2)
+    return greyed(levels, amount, hair_lightness).clip(0, 255).astype(np.uint8)
 
 
 def shaven(beard, points, grow=1.0):

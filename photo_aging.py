@@ -48,7 +48,7 @@ import align
 import consts
 import games
 import hair
-from face_region import FaceRegion, region_box
+from face_region import FaceRegion, grown_box, region_box
 from images import edge_blur, label_frame, model_tensor_to_uint8, pil_to_model_tensor_transform
 
 FINE_SIGMA = 0.7  # face pixels: the photo's detail finer than this stays at every age
@@ -301,13 +301,20 @@ class PhotoAger(FaceRegion):
         the colour is the cheeks' (not on a collar, hair, a cap or glasses), as soft as the photo (self.soft)."""
         if self.skin_colour is None:
             return roi
-        shade, tint = age_texture.old_skin(points, self.matrix, roi.shape[1::-1], amount)
-        box = region_box(shade != 1, int(np.ceil(4 * self.soft)) + 1)  # the old skin, as far as its blur reaches
+        drawn = age_texture.old_skin(points, self.matrix, roi.shape[1::-1], amount)
+        if drawn is None:
+            return roi
+        (x0, y0, x1, y1), shade, tint = drawn
+        box = grown_box((x0, y0, x1, y1), int(np.ceil(4 * self.soft)) + 1, roi.shape)  # as far as its blur reaches
         inside = np.s_[box[1]:box[3], box[0]:box[2]]
+        drawn_part = np.s_[y0 - box[1]:y1 - box[1], x0 - box[0]:x1 - box[0]]
         skin = self.skin_like(roi, box=box)
-        shade = cv2.GaussianBlur(skin * (shade[inside] - 1), (0, 0), self.soft)
+        relief = np.zeros(skin.shape, np.float32)
+        relief[drawn_part] = skin[drawn_part] * (shade - 1)
+        relief = cv2.GaussianBlur(relief, (0, 0), self.soft)[..., None]
         wrinkled = roi.copy()
-        wrinkled[inside] = roi[inside] * (1 + shade[..., None]) + skin[..., None] * tint[inside]
+        wrinkled[inside] *= 1 + relief
+        wrinkled[y0:y1, x0:x1] += skin[drawn_part][..., None] * tint
         return wrinkled
 
     def unlined(self, roi, points, amount, hair_mask=None, child=0.0):
@@ -332,10 +339,8 @@ class PhotoAger(FaceRegion):
     def skin_like(self, roi, clear=1, box=None):
         """float32: where the colour is the cheeks' (not a collar, hair, a cap, glasses), soft, `clear` px clear; in
         all the region or the part in `box` (region_box; its colours read as far as the blur reaches)."""
-        height, width = roi.shape[:2]
-        x0, y0, x1, y1 = box or (0, 0, width, height)
-        reach = int(np.ceil(4 * self.scale)) + clear
-        u0, v0, u1, v1 = max(x0 - reach, 0), max(y0 - reach, 0), min(x1 + reach, width), min(y1 + reach, height)
+        x0, y0, x1, y1 = box or (0, 0, roi.shape[1], roi.shape[0])
+        u0, v0, u1, v1 = grown_box((x0, y0, x1, y1), int(np.ceil(4 * self.scale)) + clear, roi.shape)
         lab = cv2.cvtColor(roi[v0:v1, u0:u1].clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
         distance = hair.colour_distance(lab, self.skin_colour, SKIN_SPREAD) / hair.BEARD_DISTANCE
         like = cv2.erode((2 - distance).clip(0, 1), np.ones((clear, clear), np.uint8))
@@ -343,13 +348,21 @@ class PhotoAger(FaceRegion):
 
     def recoloured(self, roi, mask, amount):
         """The face region with its hair (`mask`, padded_face's pixels) greyed by `amount`, or, negative, its grey
-        hair darkened (hair.hair_colour)."""
+        hair darkened (hair.hair_colour); worked in the box around the hair, as wide as the grey's blur reaches."""
         if amount == 0 or not mask.any():
             return roi
-        mask = self.from_face(mask, borderValue=0)[..., None]
-        lab = cv2.cvtColor(roi.clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
-        coloured = hair.hair_colour(lab, amount, mask[..., 0] > mask.max() / 2).clip(0, 255).astype(np.uint8)
-        return roi + mask * (cv2.cvtColor(coloured, cv2.COLOR_LAB2RGB).astype(np.float32) - roi)
+        box = grown_box(self.box_from_face(mask > 0), int(np.ceil(4 * hair.HAIR_SMOOTH)) + 1, roi.shape)
+        inside = np.s_[box[1]:box[3], box[0]:box[2]]
+        mask = self.from_face(mask, box, borderValue=0)[..., None]
+        lab = cv2.cvtColor(roi[inside].clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)
+        where = mask[..., 0] > mask.max() / 2
+        if amount > 0:
+            coloured = cv2.LUT(lab, hair.greyed_table(amount, lab[..., 0][where].astype(np.float32)))
+        else:
+            coloured = hair.hair_colour(lab.astype(np.float32), amount, where).clip(0, 255).astype(np.uint8)
+        recoloured = roi.copy()
+        recoloured[inside] += mask * (cv2.cvtColor(coloured, cv2.COLOR_LAB2RGB).astype(np.float32) - roi[inside])
+        return recoloured
 
 
 def warp_share(points, chip):

@@ -36,20 +36,33 @@ def creased(shade, box):
     return float((shade[y0:y1, x0:x1] < 0.93).mean())
 
 
+def old_skin(points, matrix, size, amount, **options):
+    """age_texture.old_skin over the whole region: (shade, tint) of its size, 1 and 0 beyond the box it draws."""
+    w, h = size
+    shade, tint = np.ones((h, w), np.float32), np.zeros((h, w, 3), np.float32)
+    drawn = age_texture.old_skin(points, matrix, size, amount, **options)
+    if drawn:
+        (x0, y0, x1, y1), shade[y0:y1, x0:x1], tint[y0:y1, x0:x1] = drawn
+    return shade, tint
+
+
 def test_amount_zero_changes_nothing_and_far_from_the_face_nothing_changes(points):
-    shade, tint = age_texture.old_skin(points, matrix(), (SIDE, SIDE), 0.0)
+    shade, tint = old_skin(points, matrix(), (SIDE, SIDE), 0.0)
     assert shade.shape == (SIDE, SIDE) and tint.shape == (SIDE, SIDE, 3)
     assert shade.dtype == np.float32 and tint.dtype == np.float32
     assert (shade == 1).all() and (tint == 0).all()
     big = 1600  # the face in the middle of a large region: its corners stay exact
-    shade, tint = age_texture.old_skin(points, matrix(offset=500), (big, big), 1.0)
+    shade, tint = old_skin(points, matrix(offset=500), (big, big), 1.0)
     for corner in (np.s_[:250, :250], np.s_[:250, -250:], np.s_[-250:, :250], np.s_[-250:, -250:]):
         assert (shade[corner] == 1).all() and (tint[corner] == 0).all()
     assert shade.min() < 0.8 and (tint < 0).any()  # while the face itself is aged
+    (x0, y0, x1, y1), _, _ = age_texture.old_skin(points, matrix(offset=500), (big, big), 1.0)
+    assert (x1 - x0) * (y1 - y0) < 0.5 * big * big  # only the box around the face is drawn (and allocated)
+    assert age_texture.old_skin(points, matrix(), (SIDE, SIDE), 0.0) is None
 
 
 def test_lines_lie_on_the_forehead_and_beside_the_eyes_and_not_on_the_eyes_or_lips(points):
-    shade, tint = age_texture.old_skin(points, matrix(), (SIDE, SIDE), 1.0)
+    shade, tint = old_skin(points, matrix(), (SIDE, SIDE), 1.0)
     p = region_points(points)
     iod = float(np.hypot(*(p[42:48].mean(0) - p[36:42].mean(0))))
     brows_top = p[17:27, 1].min()
@@ -68,20 +81,20 @@ def test_lines_lie_on_the_forehead_and_beside_the_eyes_and_not_on_the_eyes_or_li
 
 
 def test_lines_only_deepen_with_age(points):
-    young, _ = age_texture.old_skin(points, matrix(), (SIDE, SIDE), 0.5)
-    old, _ = age_texture.old_skin(points, matrix(), (SIDE, SIDE), 1.0)
+    young, _ = old_skin(points, matrix(), (SIDE, SIDE), 0.5)
+    old, _ = old_skin(points, matrix(), (SIDE, SIDE), 1.0)
     creased = young < 0.97
     assert creased.sum() > 500
     assert (old[creased] <= young[creased] + 1e-3).mean() > 0.99  # the same creases, darker
     assert (1 - old[creased]).mean() > 1.5 * (1 - young[creased]).mean()
-    onset, _ = age_texture.old_skin(points, matrix(), (SIDE, SIDE), 0.05)
+    onset, _ = old_skin(points, matrix(), (SIDE, SIDE), 0.05)
     assert 0.9 < onset.min() < 1  # a slider's first step shows faint lines, not a jump
 
 
 def test_the_same_seed_draws_the_same_lines_and_another_seed_others(points):
-    a = age_texture.old_skin(points, matrix(), (SIDE, SIDE), 0.8, seed=3)
-    b = age_texture.old_skin(points, matrix(), (SIDE, SIDE), 0.8, seed=3)
-    c = age_texture.old_skin(points, matrix(), (SIDE, SIDE), 0.8, seed=4)
+    a = old_skin(points, matrix(), (SIDE, SIDE), 0.8, seed=3)
+    b = old_skin(points, matrix(), (SIDE, SIDE), 0.8, seed=3)
+    c = old_skin(points, matrix(), (SIDE, SIDE), 0.8, seed=4)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert np.abs(a[0] - c[0]).max() > 0.05
 
@@ -95,8 +108,8 @@ def test_lines_scale_with_the_region(points):
         side, offset = int(SIDE / SCALE * scale), OFFSET / SCALE * scale
         p = region_points(points, scale, offset)
         iod = float(np.hypot(*(p[42:48].mean(0) - p[36:42].mean(0))))
-        shade, _ = age_texture.old_skin(points, matrix(scale, offset), (side, side), 1.0)
-        given, _ = age_texture.old_skin(points, matrix(scale, offset), (side, side), 1.0, iod=iod)
+        shade, _ = old_skin(points, matrix(scale, offset), (side, side), 1.0)
+        given, _ = old_skin(points, matrix(scale, offset), (side, side), 1.0, iod=iod)
         assert np.abs(given - shade).max() < 1e-4
         x0, x1 = int(p[19, 0]), int(p[24, 0])
         y0, y1 = int(p[17:27, 1].min() - 0.9 * iod), int(p[17:27, 1].min() - 0.2 * iod)
@@ -109,7 +122,7 @@ def test_lines_scale_with_the_region(points):
 
 
 def test_a_region_that_holds_none_of_the_face_is_left_alone(points):
-    shade, tint = age_texture.old_skin(points, matrix(offset=-2000), (300, 200), 1.0)
+    shade, tint = old_skin(points, matrix(offset=-2000), (300, 200), 1.0)
     assert (shade == 1).all() and (tint == 0).all()
 
 

@@ -1,4 +1,5 @@
 """Hair in a photo's face (hair.py): the beard and hair masks, what is a full beard, and the hair's colour."""
+import cv2
 import numpy as np
 import pytest
 
@@ -111,6 +112,17 @@ def test_greyed_hair_keeps_its_strands_and_shading_and_skin_beside_it_stays_in_r
     assert (grey[:, :4, 0] > grey[where][:, 0].max()).all() and (grey[:, :4, 0] <= 255).all()
     half = hair.hair_colour(lab, 0.5, where)
     assert np.allclose(half, (lab + grey) / 2, atol=1e-3)
+
+
+def test_greying_by_a_table_of_levels_is_greying_each_pixel():
+    """The page greys a close-up's hair with greyed_table (each of 256 levels once): what greying each pixel gives."""
+    rng = np.random.default_rng(1)
+    lab = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    where = rng.random((48, 64)) < 0.5
+    for amount in (0.3, 1.0):
+        table = hair.greyed_table(amount, lab[..., 0][where].astype(np.float32))
+        each = hair.hair_colour(lab.astype(np.float32), amount, where).clip(0, 255).astype(np.uint8)
+        assert np.array_equal(cv2.LUT(lab, table), each)
 
 
 def test_salt_and_pepper_hair_darkens_towards_childhood_strands_and_all():
