@@ -75,7 +75,7 @@ class FaceRegion:
         """(image, cv2 interpolation) pairs of the face region's pixels moved by a displacement of the padded face
         (age_shape.displacement): only the box around where the face moves is read anew, the rest is the image's."""
         box = self.box_from_face(np.abs(flow).max(-1) > 0)
-        inside = np.s_[box[1]:box[3], box[0]:box[2]]
+        inside = box_slice(box)
         face_xy = self.face_xy[inside]
         face_flow = cv2.remap(flow, face_xy[..., 0], face_xy[..., 1], cv2.INTER_LINEAR)  # 0 beyond the face
         read = self.grid[inside] + face_flow @ self.matrix[:, :2].T.astype(np.float32)
@@ -112,3 +112,9 @@ def grown_box(box, margin, shape):
     """A box `margin` pixels wider each side, within a map of `shape` (h, w, ...)."""
     x0, y0, x1, y1 = box
     return max(x0 - margin, 0), max(y0 - margin, 0), min(x1 + margin, shape[1]), min(y1 + margin, shape[0])
+
+
+def box_slice(box, within=(0, 0)):
+    """The index of a box (x0, y0, x1, y1) in a map, or in the part of it from `within` (x, y) on."""
+    x0, y0, x1, y1 = box
+    return np.s_[y0 - within[1]:y1 - within[1], x0 - within[0]:x1 - within[0]]

@@ -30,7 +30,9 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   carry a child's shading or an elder's folds, no blotches.
 - old skin (Composition.texture, age_texture.py): towards old age wrinkles, crepe and spots are drawn at the photo's
   own pixels on the aged landmarks (age_texture.old_skin_amount), as soft as its edges, where the colour is the
-  cheeks'; G's change finer than old_smooth face pixels is left out (its 128-px strokes scaled up were painted lines).
+  cheeks'; G's change finer than old_smooth face pixels is left out (its 128-px strokes scaled up were painted lines),
+  and where a child's photo has faded to G's face, up to 1 + grown_smooth times that (G's old mottle, all the skin a
+  baby grown old had, made dark blotches).
 
 Pixels outside the mask (with the warp, outside its ellipse) keep their exact values. METHODS names these and the
 candidates measured against them (MODEL.md): `python main.py --mode eval --input photos --estimators <folder>`.
@@ -48,7 +50,7 @@ import align
 import consts
 import games
 import hair
-from face_region import FaceRegion, grown_box, region_box
+from face_region import FaceRegion, box_slice, grown_box, region_box
 from images import edge_blur, label_frame, model_tensor_to_uint8, pil_to_model_tensor_transform
 
 FINE_SIGMA = 0.7  # face pixels: the photo's detail finer than this stays at every age
@@ -84,6 +86,7 @@ class Composition:
     smooth_skin: bool = False  # where the photo fades, its skin's detail and beard fade too, but grain (needs warp)
     hair: bool = False  # the photo's hair greys towards old age and, where grey, darkens towards childhood (needs warp)
     old_smooth: float = 0.0  # face pixels: in older renders G's change finer than this is left out (strokes, blotches)
+    grown_smooth: float = 0.0  # ... and this many times more where a child's photo fades to G's face (its mottle)
     prototype: float = 0.0  # the ratio of real faces' mean lightness at the two ages (age_shape.prototype_face) applied
     g_lightness: tuple = (1.0, 1.0)  # ... and G's change to lightness scaled by these, younger and older (colour stays)
     texture: bool = False  # old skin (age_texture: wrinkles, crepe, spots) drawn at the photo's pixels towards old age
@@ -96,7 +99,7 @@ METHODS = {
     'hair': Composition(warp=1.0, smooth_skin=True, hair=True),  # and hair that greys with age
     'prototype': Composition(warp=1.0, smooth_skin=True, hair=True, prototype=1.0, g_lightness=(0.5, 0.8)),  # + light
     'texture': Composition(warp=1.0, smooth_skin=True, hair=True, prototype=1.0, g_lightness=(0.5, 0.8), old_smooth=1.0,
-                           texture=True),  # and old skin drawn at the photo's scale, G's finest old strokes left out
+                           grown_smooth=1.0, texture=True),  # and old skin at the photo's scale, G's strokes left out
     'change': Composition(sharpen=0, chroma_sigma=0, chroma_gain=1, old_gain=1, young_gain=1, fade_detail=False,
                           keep_eyes=False),
     'paste': None,  # the 128-px render pasted back (align.paste_back, colours matched): the page's old paste-back
@@ -198,19 +201,19 @@ class PhotoAger(FaceRegion):
                                   for face in (render, own_render))
             eyes_at = age_shape.eye_centres(target)
         box = self.face_box
-        inside = np.s_[box[1]:box[3], box[0]:box[2]]
+        inside = box_slice(box)
         change = coarse_colour(render - own_render, how)
         change += (how.g_lightness[position > self.own_position] - 1) * change.mean(2, keepdims=True)
         change *= change_gain(self.own_position - position, how)
         if position < self.own_position:
             change *= self.facing  # a younger face is G's frontal face: a ghost on a turned one (older: skin, colour)
-        if how.old_smooth and position > self.own_position:
-            smooth = cv2.GaussianBlur(change, (0, 0), how.old_smooth)
-            change += min(position - self.own_position, 1.0) * (smooth - change)
         younger = min(self.own_position - position, consts.ADULT_GROUP - position)
         grown = min(position - self.own_position, consts.ADULT_GROUP - self.own_position)
         childhood, grown_up = (min(max(groups / games.DETAIL_FADE_GROUPS, 0.0), 1.0) if how.fade_detail else 0.0
                                for groups in (younger, grown))
+        if how.old_smooth and position > self.own_position:
+            smooth = cv2.GaussianBlur(change, (0, 0), how.old_smooth * (1 + how.grown_smooth * grown_up))
+            change += min(position - self.own_position, 1.0) * (smooth - change)
         fade = max(childhood, grown_up) * self.facing
         older = min(max((position - self.own_position) / 2, 0.0), 1.0)
         eyes = max(fade, OLD_EYES * older) if how.keep_eyes else 0.0  # G's grown-up eyes were blue
@@ -287,7 +290,7 @@ class PhotoAger(FaceRegion):
         lighter = np.median(ratio[age_shape.skin_mask(points, pad) > 0.5]) / PROTOTYPE_LIGHTER
         ratio = (ratio / max(lighter, 1.0)).clip(*PROTOTYPE_RANGE)
         box = self.face_box  # where is 0 beyond it
-        inside = np.s_[box[1]:box[3], box[0]:box[2]]
+        inside = box_slice(box)
         ratio = self.from_face(ratio, box, borderValue=1)
         where = self.alpha[inside][..., 0] * self.warp(keep, box) * self.facing  # the means face the camera
         if shaved is not None:
@@ -304,17 +307,15 @@ class PhotoAger(FaceRegion):
         drawn = age_texture.old_skin(points, self.matrix, roi.shape[1::-1], amount)
         if drawn is None:
             return roi
-        (x0, y0, x1, y1), shade, tint = drawn
-        box = grown_box((x0, y0, x1, y1), int(np.ceil(4 * self.soft)) + 1, roi.shape)  # as far as its blur reaches
-        inside = np.s_[box[1]:box[3], box[0]:box[2]]
-        drawn_part = np.s_[y0 - box[1]:y1 - box[1], x0 - box[0]:x1 - box[0]]
+        drawn_box, shade, tint = drawn
+        box = grown_box(drawn_box, int(np.ceil(4 * self.soft)) + 1, roi.shape)  # as far as its blur reaches
+        drawn_part = box_slice(drawn_box, box[:2])
         skin = self.skin_like(roi, box=box)
         relief = np.zeros(skin.shape, np.float32)
         relief[drawn_part] = skin[drawn_part] * (shade - 1)
-        relief = cv2.GaussianBlur(relief, (0, 0), self.soft)[..., None]
         wrinkled = roi.copy()
-        wrinkled[inside] *= 1 + relief
-        wrinkled[y0:y1, x0:x1] += skin[drawn_part][..., None] * tint
+        wrinkled[box_slice(box)] *= 1 + cv2.GaussianBlur(relief, (0, 0), self.soft)[..., None]
+        wrinkled[box_slice(drawn_box)] += skin[drawn_part][..., None] * tint
         return wrinkled
 
     def unlined(self, roi, points, amount, hair_mask=None, child=0.0):
@@ -352,7 +353,7 @@ class PhotoAger(FaceRegion):
         if amount == 0 or not mask.any():
             return roi
         box = grown_box(self.box_from_face(mask > 0), int(np.ceil(4 * hair.HAIR_SMOOTH)) + 1, roi.shape)
-        inside = np.s_[box[1]:box[3], box[0]:box[2]]
+        inside = box_slice(box)
         mask = self.from_face(mask, box, borderValue=0)[..., None]
         lab = cv2.cvtColor(roi[inside].clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)
         where = mask[..., 0] > mask.max() / 2

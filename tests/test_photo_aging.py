@@ -1,5 +1,6 @@
 """The photo itself aged at its own size (photo_aging.py), from the command line and in --mode eval on photos."""
 import csv
+import dataclasses
 import json
 
 import cv2
@@ -473,3 +474,24 @@ def test_the_parts_of_an_age_worked_in_a_box_are_the_whole_regions(framed):
     mx0, my0, mx1, my1 = ager.box_from_face(flow.any(-1))
     assert changed.any() and not changed[:my0].any() and not changed[my1:].any()
     assert not changed[:, :mx0].any() and not changed[:, mx1:].any()
+
+
+def test_a_child_grown_old_takes_gs_mottle_smoothed_and_an_adult_as_before(framed):
+    """A child's photo grown old fades to G's face, whose 128-px mottle made dark blotches at 71+ (FairFace 0425,
+    0484): there G's change is smoothed up to 1 + grown_smooth times more; an adult's is as before, bit for bit."""
+    own = np.full((128, 128, 3), 150, np.uint8)
+    mottle = cv2.GaussianBlur(np.random.default_rng(0).normal(0, 25, (128, 128)).astype(np.float32), (0, 0), 1.5)
+    old = np.clip(own + mottle[..., None], 0, 255).astype(np.uint8)
+    texture = photo_aging.METHODS['texture']
+    plain = dataclasses.replace(texture, grown_smooth=0.0)
+
+    def aged(age, how, render):
+        ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, age, how, consts.FEMALE)
+        return np.asarray(ager.aged(render, own, 80), np.float32).mean(2)
+
+    def gs_fine_part(how):  # what G's change adds, finer than a few face pixels
+        added = aged(1, how, old) - aged(1, how, own)
+        return (added - cv2.GaussianBlur(added, (0, 0), 8)).var()
+
+    assert np.array_equal(aged(42, texture, old), aged(42, plain, old))
+    assert gs_fine_part(texture) < 0.6 * gs_fine_part(plain)
