@@ -33,6 +33,12 @@ class FaceRegion:
         self.roi = self.photo[y0:self.region[3], x0:self.region[2]].astype(np.float32)
         self.to_face = cv2.invertAffineTransform(self.matrix)  # region pixels to the padded face's (padded_face)
         self.to_face[:, 2] += age_shape.PAD
+        self.from_face_matrix = cv2.invertAffineTransform(self.to_face)  # the padded face's pixels to the region's
+
+    @property
+    def whole_box(self):
+        """The box (x0, y0, x1, y1) of the whole face region, in its own pixels."""
+        return 0, 0, self.roi.shape[1], self.roi.shape[0]
 
     @functools.cached_property
     def grid(self):
@@ -55,7 +61,7 @@ class FaceRegion:
         """A float32 map of padded_face's pixels moved onto the face region's (bilinear; `border`: cv2's arguments),
         all of it or the part in `box` (region_box): float32 whatever the map's type (a float64 mask made the rest of
         an age float64, twice as slow)."""
-        matrix, size = self.into(cv2.invertAffineTransform(self.to_face), box)
+        matrix, size = self.into(self.from_face_matrix, box)
         return cv2.warpAffine(np.float32(face), matrix, size, flags=cv2.INTER_LINEAR, **border)
 
     def warp(self, face, box=None):
@@ -66,7 +72,7 @@ class FaceRegion:
     def into(self, matrix, box=None):
         """An affine matrix onto the face region's pixels shifted onto `box` (None: the whole region), and the size
         it fills."""
-        x0, y0, x1, y1 = box or (0, 0, self.roi.shape[1], self.roi.shape[0])
+        x0, y0, x1, y1 = box or self.whole_box
         shifted = matrix.copy()
         shifted[:, 2] -= (x0, y0)
         return shifted, (x1 - x0, y1 - y0)
@@ -90,13 +96,11 @@ class FaceRegion:
         """region_box of the region pixels that a padded_face map's True pixels (and one pixel around) fall on."""
         ys, xs = np.nonzero(support)
         if not len(xs):
-            return region_box(np.ones(self.roi.shape[:2], bool))
+            return self.whole_box
         corners = np.array([(x, y, 1) for x in (xs.min() - 1, xs.max() + 2) for y in (ys.min() - 1, ys.max() + 2)])
-        spans = corners @ cv2.invertAffineTransform(self.to_face).T
-        x0, y0 = np.floor(spans.min(0)).astype(int) - 1
-        x1, y1 = np.ceil(spans.max(0)).astype(int) + 2
-        height, width = self.roi.shape[:2]
-        return max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+        spans = corners @ self.from_face_matrix.T
+        (x0, y0), (x1, y1) = np.floor(spans.min(0)).astype(int), np.ceil(spans.max(0)).astype(int) + 1
+        return grown_box((x0, y0, x1, y1), 1, self.roi.shape)
 
 
 def region_box(mask, margin=0):

@@ -340,7 +340,7 @@ class PhotoAger(FaceRegion):
     def skin_like(self, roi, clear=1, box=None):
         """float32: where the colour is the cheeks' (not a collar, hair, a cap, glasses), soft, `clear` px clear; in
         all the region or the part in `box` (region_box; its colours read as far as the blur reaches)."""
-        x0, y0, x1, y1 = box or (0, 0, roi.shape[1], roi.shape[0])
+        x0, y0, x1, y1 = box or self.whole_box
         u0, v0, u1, v1 = grown_box((x0, y0, x1, y1), int(np.ceil(4 * self.scale)) + clear, roi.shape)
         lab = cv2.cvtColor(roi[v0:v1, u0:u1].clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
         distance = hair.colour_distance(lab, self.skin_colour, SKIN_SPREAD) / hair.BEARD_DISTANCE
