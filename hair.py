@@ -5,6 +5,9 @@ what in the lower face is far from the cheeks' colour; the hair is what above an
 the patch over the forehead, unless that patch is skin (a bald head, a baby's). Neither takes the background's colour
 (its plain top corners). A child's skin replaces a beard and its edge (shaven). Towards old age the hair greys by
 the age (greying, hair_change) and keeps its strands and shading (hair_colour); towards childhood grey hair darkens.
+The eyebrows (brow_mask: what is darker than the skin along their landmarks) grey with the hair, later, each hair
+towards one grey (brows_greyed); towards childhood they stay (hair_colour took dark brown brows for grey: darkened,
+they were heavier, and an adult's children read a year older).
 """
 import functools
 
@@ -40,6 +43,12 @@ HAIR_CONTRAST, HAIR_TOP = 3.0, 235.0  # ... its spread grown as much, at most th
 HAIR_DARK = (0.35, 136.0, 140.0)  # the share of its lightness and the colour (Lab) a child's formerly grey hair takes
 HAIR_DARK_DETAIL = 0.6  # ... and of its strands' contrast (their shading stays, their white goes: 0.35 was flat)
 BEARD_GROW = 8  # face pixels: a child's skin replaces a beard this far around its core too (shaven)
+BROWS = (slice(17, 22), slice(22, 27))  # the 68 landmarks along each eyebrow's upper edge ...
+BROW_BAND = (0.05, 0.17)  # ... and the band (eye distances) its hair is looked for in: this far below them, this wide
+BROW_DARK = (8.0, 24.0)  # Lab L below the skin around the band: none of it hair, all of it (not skin, not its rim)
+BROW_GREY = (0.5, 175.0)  # at the hair's full grey the brows' hair is this far to a colourless grey as light as
+# the skin, at most this Lab L (later than the hair; dark brows under grey hair looked dyed): each hair, not their
+# spread (greyed_table lit their rims whiter than the skin)
 GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
 
 
@@ -59,6 +68,32 @@ def beard_mask(face, points, pad=0):
         hair = np.maximum(hair, like * (distance > BEARD_DISTANCE) * region(BEARD_BEYOND))
     hair = cv2.GaussianBlur(cv2.dilate(hair, np.ones((3, 3), np.uint8)), (0, 0), 2.5)
     return hair * background_free(lab, pad)
+
+
+def brow_mask(face, points, pad=0):
+    """float32 (128 + 2 pad)^2: the eyebrows' hair of a uint8 face (face_grid's pixels, landmarks in the 128-px
+    face's): in the band BROW_BAND along each brow's landmarks, what is darker than the skin around that band."""
+    lightness = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    left, right = eye_centres(points)
+    iod = float(np.hypot(*(right - left)))
+    band = np.zeros(face.shape[:2], np.uint8)
+    for brow in BROWS:
+        line = np.round((points[brow] + pad + (0, BROW_BAND[0] * iod)) * 16).astype(np.int32)
+        cv2.polylines(band, [line], False, 1, max(1, round(BROW_BAND[1] * iod)), cv2.LINE_8, 4)
+    around = cv2.dilate(band, np.ones((9, 9), np.uint8)) > band
+    darker = float(np.median(lightness[around])) - lightness
+    return (band * ((darker - BROW_DARK[0]) / (BROW_DARK[1] - BROW_DARK[0])).clip(0, 1)).astype(np.float32)
+
+
+def brows_greyed(lab, amount, where, sigma):
+    """uint8 Lab brow pixels (float; `where` the brows) `amount` (0 to 1) of BROW_GREY's way to a colourless grey
+    as light as the skin around them, at most BROW_GREY's: their colour and their lightness around them (a Gaussian
+    of `sigma` pixels), so that the hairs keep their strands (to one light grey, dark skin's brows were pale smears)."""
+    skin = float(np.median(lab[..., 0][~where])) if (~where).any() else BROW_GREY[1]
+    coarse = cv2.GaussianBlur(lab[..., 0], (0, 0), sigma)
+    greyed = lab + amount * BROW_GREY[0] * (np.float32([0, 128, 128]) - lab)
+    greyed[..., 0] = lab[..., 0] + amount * BROW_GREY[0] * (min(skin, BROW_GREY[1]) - coarse)
+    return greyed.clip(0, 255).astype(np.uint8)
 
 
 def full_beard(face, points, beard, pad=0):

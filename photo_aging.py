@@ -166,8 +166,9 @@ class PhotoAger(FaceRegion):
         return cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[cheeks].astype(np.float32) if cheeks.sum() >= 20 else None
 
     def hair_masks(self, face):
-        """The facial hair (not looked for on women), where a child's skin replaces it (shaven) and hair of the photo's
-        uint8 padded face, as the composition asks: padded_face's pixels; and whether it is a full beard (it greys)."""
+        """The facial hair (not looked for on women), where a child's skin replaces it (shaven), the hair and the brows
+        of the photo's uint8 padded face, as the composition asks: padded_face's pixels; and whether it is a full
+        beard (it greys)."""
         masks, self.bearded = {}, False
         if self.how.smooth_skin:
             masks['beard'] = hair.beard_mask(face, self.points, age_shape.PAD) * (self.gender != consts.FEMALE)
@@ -178,6 +179,7 @@ class PhotoAger(FaceRegion):
                             and hair.full_beard(face, self.points, masks['beard'], age_shape.PAD))
         if self.how.hair:
             masks['hair'] = hair.hair_mask(face, self.points, age_shape.PAD)
+            masks['brows'] = hair.brow_mask(face, self.points, age_shape.PAD)
         return masks
 
     def aged(self, render, own_render, years):
@@ -238,6 +240,9 @@ class PhotoAger(FaceRegion):
         if how.hair:
             greyer = hair.hair_change(self.own_position, position, childhood)
             roi = self.recoloured(roi, masks['hair'], greyer)
+            if greyer > 0:  # brows only grey: darkened, a young adult's dark brows were heavier on the child
+                brows = functools.partial(hair.brows_greyed, sigma=self.scale)  # strands a face pixel fine
+                roi = self.recoloured(roi, masks['brows'], greyer, brows)
             if self.bearded:  # a black beard under grey hair looked dyed, a white one on a young face old
                 roi = self.recoloured(roi, masks['beard'] * (1 if shaved is None else 1 - shaved), greyer)
         if how.prototype and position != self.own_position:
@@ -347,9 +352,11 @@ class PhotoAger(FaceRegion):
         like = cv2.erode((2 - distance).clip(0, 1), np.ones((clear, clear), np.uint8))
         return cv2.GaussianBlur(like, (0, 0), self.scale)[y0 - v0:y1 - v0, x0 - u0:x1 - u0]
 
-    def recoloured(self, roi, mask, amount):
-        """The face region with its hair (`mask`, padded_face's pixels) greyed by `amount`, or, negative, its grey
-        hair darkened (hair.hair_colour); worked in the box around the hair, as wide as the grey's blur reaches."""
+    def recoloured(self, roi, mask, amount, greyed=None):
+        """The face region with its hair (`mask`, padded_face's pixels) greyed by `amount` (hair.greyed_table, or
+        `greyed`, a function of float Lab pixels, the amount and where the hair is, giving uint8 ones), or,
+        negative, its grey hair darkened (hair.hair_colour); worked in the box around the hair, as wide as the grey's
+        blur reaches."""
         if amount == 0 or not mask.any():
             return roi
         box = grown_box(self.box_from_face(mask > 0), int(np.ceil(4 * hair.HAIR_SMOOTH)) + 1, roi.shape)
@@ -357,7 +364,9 @@ class PhotoAger(FaceRegion):
         mask = self.from_face(mask, box, borderValue=0)[..., None]
         lab = cv2.cvtColor(roi[inside].clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)
         where = mask[..., 0] > mask.max() / 2
-        if amount > 0:
+        if amount > 0 and greyed:
+            coloured = greyed(lab.astype(np.float32), amount, where)
+        elif amount > 0:
             coloured = cv2.LUT(lab, hair.greyed_table(amount, lab[..., 0][where].astype(np.float32)))
         else:
             coloured = hair.hair_colour(lab.astype(np.float32), amount, where).clip(0, 255).astype(np.uint8)

@@ -137,3 +137,49 @@ def test_salt_and_pepper_hair_darkens_towards_childhood_strands_and_all():
     black = lab.copy()
     black[..., 0] = 20
     assert np.allclose(hair.hair_colour(black, -1.0, None), black)
+
+
+def test_the_brow_mask_finds_dark_brows_on_the_landmarks_and_not_the_skin_or_glasses_below():
+    """The brows' hair is what along the brow landmarks is darker than the skin around: dark brows are found whole,
+    the skin above them and a glasses' rim at the eyes are not, and a face without brows (or with brows as light as
+    its skin) has none to grey."""
+    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.FEMALE), age_shape.PAD
+    side = 128 + 2 * pad
+    face = np.full((side, side, 3), (200, 150, 120), np.uint8)
+    assert hair.brow_mask(face, points, pad).max() == 0
+    iod = float(np.hypot(*np.subtract(*age_shape.eye_centres(points))))
+    brows = np.zeros((side, side), np.uint8)
+    for brow in hair.BROWS:
+        line = np.round((points[brow] + pad + (0, 0.05 * iod)) * 16).astype(np.int32)
+        cv2.polylines(brows, [line], False, 1, round(0.12 * iod), cv2.LINE_8, 4)
+    browed = face.copy()
+    browed[brows > 0] = (60, 45, 35)
+    rim = np.zeros((side, side), np.uint8)
+    for x, y in np.array(age_shape.eye_centres(points)) + pad:
+        cv2.circle(rim, (round(x), round(y)), round(0.2 * iod), 1, 2)
+    browed[(rim > 0) & (brows == 0)] = (20, 20, 20)
+    mask = hair.brow_mask(browed, points, pad)
+    assert mask[brows > 0].mean() > 0.8
+    above = np.roll(brows, -round(0.2 * iod), axis=0) > cv2.dilate(brows, np.ones((5, 5), np.uint8))
+    assert mask[above].max() == 0 and mask[(rim > 0) & (brows == 0)].mean() < 0.1
+
+
+def test_brows_grey_each_hair_keeping_their_strands_and_never_lighter_than_the_skin_around():
+    """Greyed brows move towards a colourless grey as light as the skin around them (at most BROW_GREY's) by the
+    lightness around each pixel: dark hairs lighten and keep their contrast; on dark skin they stay darker than the
+    skin (one light grey made pale smears of them), and a pixel as light as that grey stays."""
+    stripes = np.where(np.arange(64) % 4 < 2, 20, 50).astype(np.float32)
+    for skin in (200.0, 90.0):
+        lab = np.dstack([np.tile(stripes, (64, 1)), np.full((64, 64), 140, np.float32),
+                         np.full((64, 64), 150, np.float32)])
+        where = np.zeros((64, 64), bool)
+        where[16:48] = True
+        lab[~where, 0] = skin
+        grey = hair.brows_greyed(lab, 1.0, where, sigma=2.0).astype(np.float32)
+        brows, level = grey[20:44], min(skin, hair.BROW_GREY[1])
+        assert brows[..., 0].mean() == pytest.approx(35 + hair.BROW_GREY[0] * (level - 35), abs=2)
+        assert brows[..., 0].std() == pytest.approx(lab[20:44, :, 0].std(), rel=0.1)
+        assert brows[..., 0].max() < skin and np.abs(brows[..., 1:] - 128).max() < np.abs(lab[..., 1:] - 128).max()
+        level_pixels = lab.copy()
+        level_pixels[where, 0] = level
+        assert np.abs(hair.brows_greyed(level_pixels, 1.0, where, 2.0)[20:44, :, 0] - level).max() <= 1

@@ -199,6 +199,31 @@ def test_hair_greys_towards_old_age_and_grey_hair_darkens_towards_childhood(fram
     assert np.allclose(hair.hair_colour(black, -1, None), black)  # black hair is not grey
 
 
+def test_the_brows_grey_with_the_hair_and_the_skin_around_them_stays(framed):
+    """Dark brows under grey hair looked dyed: at 80 the astronaut's brows are lighter and less coloured, and the
+    skin between them keeps its lightness; her child's brows are the photo's (darkening dark brown brows as grey
+    made them heavier)."""
+    own = np.asarray(framed.crop)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['hair'], consts.FEMALE)
+    x0, y0, x1, y1 = ager.region
+    brows = ager.from_face(ager.masks['brows']) > 0.5
+    assert brows.mean() > 0.001
+    between = np.zeros_like(ager.masks['brows'])
+    centre = (ager.points[21] + ager.points[22]) / 2 + age_shape.PAD
+    cv2.circle(between, tuple(int(v) for v in centre), 4, 1, -1)  # the skin between the brows
+    between = (ager.from_face(between) > 0.5) & (ager.from_face(ager.masks['brows']) < 0.01)
+    assert between.sum() > 20
+    lab = lambda image: cv2.cvtColor(np.asarray(image)[y0:y1, x0:x1], cv2.COLOR_RGB2LAB).astype(float)
+    old, photo = lab(ager.aged(own, own, 80)), lab(framed.photo)
+    assert old[brows][:, 0].mean() > photo[brows][:, 0].mean() + 15
+    chroma = lambda pixels: np.hypot(*(pixels[:, 1:] - 128).T).mean()
+    assert chroma(old[brows]) < chroma(photo[brows])
+    assert abs(old[between][:, 0].mean() - photo[between][:, 0].mean()) < 4
+    child = np.asarray(ager.aged(own, own, 3))
+    ager.masks['brows'] = np.zeros_like(ager.masks['brows'])
+    assert np.array_equal(np.asarray(ager.aged(own, own, 3)), child)  # towards childhood they stay the photo's
+
+
 def test_the_hair_greys_by_itself_and_not_by_gs_change(framed):
     """Older, G's change leaves the hair out (its grey hair is greyed as the photo's: G's was a flat grey cap): with
     the hair mask over all the face, a render that brightens everything ages the photo as G's own-age render does;
