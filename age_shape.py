@@ -67,10 +67,16 @@ def eye_centres(points):
     return points[36:42].mean(0), points[42:48].mean(0)
 
 
+def eye_distance(points):
+    """The distance between the eye centres of 68 landmarks (IOD): the unit faces are measured in."""
+    left, right = eye_centres(points)
+    return float(np.hypot(*(right - left)))
+
+
 def lower_face(points):
     """The distance from the eyes' midpoint to the chin over the distance between the eyes: short in children."""
     left, right = eye_centres(points)
-    return float(np.hypot(*(points[8] - (left + right) / 2)) / np.hypot(*(right - left)))
+    return float(np.hypot(*(points[8] - (left + right) / 2))) / eye_distance(points)
 
 
 def fit_similarity(source, target):
@@ -241,7 +247,7 @@ def cheek_mask(points, pad=0):
     colour, where a beard does not grow."""
     left, right = eye_centres(points)
     rows = np.arange(consts.IMAGE_LENGTH + 2 * pad)[:, None] - pad
-    below_eyes = (left[1] + right[1]) / 2 + 0.25 * float(np.hypot(*(right - left)))
+    below_eyes = (left[1] + right[1]) / 2 + 0.25 * eye_distance(points)
     return (skin_mask(points, pad) > 0.9) & (rows > below_eyes) & (rows < points[33, 1])
 
 
@@ -249,8 +255,7 @@ def skin_beyond(points, pad=0):
     """float32 (128 + 2 pad)^2 (face_grid's pixels): the band NECK_DEPTH eye distances deep under the jaw line from
     the mouth's height down and the forehead up to FOREHEAD_TOP eye distances over the brows, soft: the neck's and a
     high forehead's skin (with what lies beside it: the caller keeps the skin's colour), beyond the face mask."""
-    left, right = eye_centres(points)
-    iod = float(np.hypot(*(right - left)))
+    iod = eye_distance(points)
     side = consts.IMAGE_LENGTH + 2 * pad
     mask = np.zeros((side, side), np.float32)
     jaw, brows = points[4:13], points[26:16:-1]
@@ -264,8 +269,7 @@ def lower_face_region(points, pad, side, beyond=0.0, jaw=slice(3, 14)):
     """float32 side x side (the 128-px face's pixels + pad): the face below the nostrils and the jaw line's `jaw`
     landmarks (by default from the mouth's height down), inside that jaw line pushed out by `beyond` eye distances,
     less the lips."""
-    left, right = eye_centres(points)
-    centre, iod = points[OUTLINE].mean(0), float(np.hypot(*(right - left)))
+    centre, iod = points[OUTLINE].mean(0), eye_distance(points)
     out = (points[jaw] - centre) / np.hypot(*(points[jaw] - centre).T)[:, None]
     inside = np.zeros((side, side), np.float32)
     fixed = lambda part: np.round((part + pad) * 16).astype(np.int32)

@@ -14,7 +14,7 @@ import functools
 import cv2
 import numpy as np
 
-from age_shape import PAD, cheek_mask, eye_centres, face_outline, lower_face_region
+from age_shape import PAD, cheek_mask, eye_centres, eye_distance, face_outline, lower_face_region
 
 BEARD_JAW = slice(1, 16)  # a beard is looked for up to the jaw line's landmarks at the nose's height (on the cheeks)
 BEARD_BEYOND = 0.2  # a beard's own colour is looked for this many eye distances beyond the jaw line
@@ -74,8 +74,7 @@ def brow_mask(face, points, pad=0):
     """float32 (128 + 2 pad)^2: the eyebrows' hair of a uint8 face (face_grid's pixels, landmarks in the 128-px
     face's): in the band BROW_BAND along each brow's landmarks, what is darker than the skin around that band."""
     lightness = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-    left, right = eye_centres(points)
-    iod = float(np.hypot(*(right - left)))
+    iod = eye_distance(points)
     band = np.zeros(face.shape[:2], np.uint8)
     for brow in BROWS:
         line = np.round((points[brow] + pad + (0, BROW_BAND[0] * iod)) * 16).astype(np.int32)
@@ -140,7 +139,7 @@ def hair_mask(face, points, pad=0):
     if cheeks.sum() < 20:
         return empty
     left, right = eye_centres(points)
-    iod = float(np.hypot(*(right - left)))
+    iod = eye_distance(points)
     centre = (left + right) / 2 + pad
     rows, columns = np.mgrid[:face.shape[0], :face.shape[1]]
     above_brows = points[17:27, 1].min() + pad - rows

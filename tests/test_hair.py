@@ -147,7 +147,7 @@ def test_the_brow_mask_finds_dark_brows_on_the_landmarks_and_not_the_skin_or_gla
     side = 128 + 2 * pad
     face = np.full((side, side, 3), (200, 150, 120), np.uint8)
     assert hair.brow_mask(face, points, pad).max() == 0
-    iod = float(np.hypot(*np.subtract(*age_shape.eye_centres(points))))
+    iod = age_shape.eye_distance(points)
     brows = np.zeros((side, side), np.uint8)
     for brow in hair.BROWS:
         line = np.round((points[brow] + pad + (0, 0.05 * iod)) * 16).astype(np.int32)

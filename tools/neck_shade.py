@@ -33,7 +33,7 @@ def neck_ratio(photo, detector, predictor):
         return None
     points = np.array([(p.x, p.y) for p in predictor(photo, faces[0]).parts()], np.float64)
     left, right = age_shape.eye_centres(points)
-    iod = float(np.hypot(*(right - left)))
+    iod = age_shape.eye_distance(points)
     chin_x, chin_y = points[8]
     if align.turn([left, right, points[30]]) > MAX_TURN or chin_y + NECK[1] * iod >= len(photo):
         return None
