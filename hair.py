@@ -4,7 +4,8 @@ Both are found by colour in the padded 128-px face (age_shape.face_grid's pixels
 what in the lower face is far from the cheeks' colour; the hair is what above and beside the face has the colour of
 the patch over the forehead, unless that patch is skin (a bald head, a baby's). Neither takes the background's colour
 (its plain top corners). A child's skin replaces a beard and its edge (shaven). Towards old age the hair greys by
-the age (greying, hair_change) and keeps its strands and shading (hair_colour); towards childhood grey hair darkens.
+the age (greying, hair_change) and keeps its strands and shading (hair_colour); towards childhood grey hair darkens
+wherever grey hair is found beside the head (hair_mask's `darkening`), on photos old enough to have greyed.
 The eyebrows (brow_mask: what is darker than the skin along their landmarks) grey with the hair, later, each hair
 towards one grey (brows_greyed); towards childhood they stay (hair_colour took dark brown brows for grey: darkened,
 they were heavier, and an adult's children read a year older).
@@ -27,7 +28,7 @@ HEAD_FADE = 0.25  # ... its edge fading out from 1 - this to 1 + this of it (big
 HAIR_SKIN_SPREAD = (20.0, 4.0, 4.0)  # Lab: hair is this far from the cheeks' colour (a bald head's shine is skin)
 HAIR_SPREAD = (6.0, 3.0, 3.0)  # the least spread of the background's L, a, b
 BACKGROUND_PLAIN = (12.0, 6.0, 6.0)  # a corner spread more than this in L, a or b is not a plain background
-HAIR_GREY = 20.0  # Lab chroma under which hair counts as grey (OpenCV's scale: 128 is colourless) ...
+HAIR_GREY = 20.0  # Lab chroma under which hair counts as grey, fully under half of it (128 is colourless) ...
 HAIR_GREY_FROM = 40.0  # ... and lightness over which (fully at twice this): black hair is not, salt and pepper is
 HAIR_ABOVE_EYES = 0.3  # eye distances: hair is looked for this far above the eyes and higher (not ears, irises) ...
 HAIR_OFF_FACE, HAIR_BELOW_CHIN = 0.15, 0.6  # ... and lower only this far off the face and down to this below the chin
@@ -49,6 +50,8 @@ BROW_DARK = (8.0, 24.0)  # Lab L below the skin around the band: none of it hair
 BROW_GREY = (0.5, 175.0)  # at the hair's full grey the brows' hair is this far to a colourless grey as light as
 # the skin, at most this Lab L (later than the hair; dark brows under grey hair looked dyed): each hair, not their
 # spread (greyed_table lit their rims whiter than the skin)
+GREY_HAIR = (0.6, 10.0)  # beside the head, grey hair is under this share of the skin's chroma and this much lighter
+GREY_HAIR_GRAIN = 0.5  # ... and grainier than this share of the cheeks' grain (a blurred white background is not)
 GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
 
 
@@ -125,14 +128,17 @@ def background_free(lab, pad):
     return cv2.GaussianBlur(unlike_background(lab, pad).astype(np.float32), (0, 0), 1)
 
 
-def hair_mask(face, points, pad=0):
+def hair_mask(face, points, pad=0, darkening=False):
     """float32 (128 + 2 pad)^2: the hair of a uint8 face (face_grid's pixels, landmarks in the 128-px face's). A head
     with hair shows it over its forehead (HAIR_CROWN): where less than HAIR_LEAST of that patch is far from the
     cheeks' and the background's colour (unlike_background) there is none (a bald head, a baby's), nor where that
     is not a hair's colour (hair_hued: a blue cap). Else the hair's colour is that patch's median, and the mask is
     what is of that colour, far from the cheeks' and the background's and joined to the patch, in the head's ellipse
     above the eyes or beside the face down to below the chin (long hair greyed only on top was a grey cap): not a
-    hand, a blanket, an ear or an iris."""
+    hand, a blanket, an ear or an iris. `darkening`: instead, on a head whose patch is grey hair (grey_hair), all
+    the grey hair joined to it above the eyes or beside the face down to the mouth, in that ellipse HEAD_FADE wider,
+    unlike the background and grainy (GREY_HAIR_GRAIN), whatever its likeness to the patch: where grey hair darkens
+    towards childhood (hair_colour darkens only what is grey; the hair's own mask left children white temples)."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
     empty = np.zeros(face.shape[:2], np.float32)
@@ -158,13 +164,37 @@ def hair_mask(face, points, pad=0):
     eye_line = centre[1] - HAIR_ABOVE_EYES * iod
     bottom = points[8, 1] + pad + HAIR_BELOW_CHIN * iod
     zone = (head < 1 + HEAD_FADE) & ((rows < eye_line) | beside & (rows < bottom))
-    count, parts = cv2.connectedComponents((hair & (zone | crown)).astype(np.uint8))
-    hair &= zone & np.isin(parts, np.unique(parts[hair & crown]))
     edge = np.minimum.outer(*[np.minimum(np.arange(n), np.arange(n)[::-1]) for n in face.shape[:2]])
     ends = ((bottom - rows) / (HAIR_FADE * iod)).clip(0, 1) * (edge / HAIR_EDGE).clip(0, 1)  # no line where it ends
+    if darkening:
+        if not grey_hair(np.median(patch, 0), lab[cheeks]):
+            return empty
+        grainy = grain(lab[..., 0])
+        grey = grey_hair(lab, lab[cheeks]) & (grainy > GREY_HAIR_GRAIN * np.median(grainy[cheeks]))
+        grey &= (head < 1 + 2 * HEAD_FADE) & ((rows < eye_line) | beside) & (rows < points[48:55, 1].max() + pad)
+        grey &= unlike_background(lab, pad) & (face_outline(points, pad) == 0)
+        count, parts = cv2.connectedComponents((grey | hair & crown).astype(np.uint8))
+        grey &= np.isin(parts, np.unique(parts[hair & crown]))
+        return cv2.GaussianBlur(grey.astype(np.float32), (0, 0), HAIR_BLUR) * ends * background_free(lab, pad)
+    count, parts = cv2.connectedComponents((hair & (zone | crown)).astype(np.uint8))
+    hair &= zone & np.isin(parts, np.unique(parts[hair & crown]))
     ends *= ((1 + HEAD_FADE - head) / (2 * HEAD_FADE)).clip(0, 1)
     hair = cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * ends
     return hair * background_free(lab, pad)  # no grey halo
+
+
+def grey_hair(lab, cheeks):
+    """bool: whether Lab colours are grey or white hair beside skin of the Lab colours `cheeks`: colourless (under
+    GREY_HAIR[0] of the skin's chroma) and GREY_HAIR[1] lighter than the skin."""
+    skin = np.median(cheeks, 0)
+    least = min(HAIR_GREY, GREY_HAIR[0] * float(np.hypot(skin[1] - 128, skin[2] - 128)))
+    return (np.hypot(lab[..., 1] - 128, lab[..., 2] - 128) < least) & (lab[..., 0] > skin[0] + GREY_HAIR[1])
+
+
+def grain(lightness):
+    """float32: how grainy each pixel's neighbourhood is: the spread of its lightness finer than a face pixel."""
+    fine = lightness - cv2.GaussianBlur(lightness, (0, 0), 1.0)
+    return np.sqrt(cv2.GaussianBlur(fine ** 2, (0, 0), 2.5))
 
 
 def hair_hued(colour):
@@ -190,7 +220,8 @@ def hair_colour(lab, amount, where):
         return greyed(lab, amount, lab[..., 0][where])
     coarse = cv2.GaussianBlur(lab, (0, 0), HAIR_SMOOTH)  # whether hair is grey is judged on its coarse colour
     chroma = np.hypot(coarse[..., 1] - 128, coarse[..., 2] - 128)
-    grey = ((1 - chroma / HAIR_GREY).clip(0, 1) * ((coarse[..., 0] - HAIR_GREY_FROM) / HAIR_GREY_FROM).clip(0, 1))
+    grey = ((HAIR_GREY - chroma) / (HAIR_GREY / 2)).clip(0, 1)
+    grey *= ((coarse[..., 0] - HAIR_GREY_FROM) / HAIR_GREY_FROM).clip(0, 1)
     lightness = coarse[..., 0] * HAIR_DARK[0] + HAIR_DARK_DETAIL * (lab[..., 0] - coarse[..., 0])
     dark = np.dstack([lightness, np.broadcast_to(np.float32(HAIR_DARK[1:]), lab[..., 1:].shape)])
     return lab - amount * grey[..., None] * (dark - lab)
@@ -234,8 +265,9 @@ def greying(position):
 
 def hair_change(own_position, position, fade):
     """How much greyer hair gets from the photo's age to `position`, or, negative, how much of its grey darkens:
-    all of it by the age where hair is not grey yet, and where the photo fades (`fade`)."""
+    all of it by the age where hair is not grey yet, and where the photo fades (`fade`); none on a photo younger than
+    greying (light hair there is blond, ash or a shine, which its children had darkened)."""
     own, grey = greying(own_position), greying(position)
     if position >= own_position:
         return grey - own
-    return -max(fade, (own - grey) / own if own else 0.0)
+    return -max(fade, (own - grey) / own) if own else 0.0

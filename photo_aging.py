@@ -166,9 +166,9 @@ class PhotoAger(FaceRegion):
         return cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[cheeks].astype(np.float32) if cheeks.sum() >= 20 else None
 
     def hair_masks(self, face):
-        """The facial hair (not looked for on women), where a child's skin replaces it (shaven), the hair and the brows
-        of the photo's uint8 padded face, as the composition asks: padded_face's pixels; and whether it is a full
-        beard (it greys)."""
+        """The facial hair (not looked for on women), where a child's skin replaces it (shaven), the hair, where grey
+        hair darkens towards childhood (grey_hair) and the brows of the photo's uint8 padded face, as the composition
+        asks: padded_face's pixels; and whether it is a full beard (it greys)."""
         masks, self.bearded = {}, False
         if self.how.smooth_skin:
             masks['beard'] = hair.beard_mask(face, self.points, age_shape.PAD) * (self.gender != consts.FEMALE)
@@ -178,7 +178,9 @@ class PhotoAger(FaceRegion):
             self.bearded = (self.own_position >= consts.ADULT_GROUP
                             and hair.full_beard(face, self.points, masks['beard'], age_shape.PAD))
         if self.how.hair:
-            masks['hair'] = hair.hair_mask(face, self.points, age_shape.PAD)
+            masks['hair'] = masks['grey_hair'] = hair.hair_mask(face, self.points, age_shape.PAD)
+            if hair.greying(self.own_position) > 0:  # where grey hair darkens towards childhood
+                masks['grey_hair'] = np.maximum(masks['hair'], hair.hair_mask(face, self.points, age_shape.PAD, True))
             masks['brows'] = hair.brow_mask(face, self.points, age_shape.PAD)
         return masks
 
@@ -239,7 +241,7 @@ class PhotoAger(FaceRegion):
         roi = roi if shaved is None else self.shaved(roi, shaved, target)
         if how.hair:
             greyer = hair.hair_change(self.own_position, position, childhood)
-            roi = self.recoloured(roi, masks['hair'], greyer)
+            roi = self.recoloured(roi, masks['hair' if greyer >= 0 else 'grey_hair'], greyer)
             if greyer > 0:  # brows only grey: darkened, a young adult's dark brows were heavier on the child
                 brows = functools.partial(hair.brows_greyed, sigma=self.scale)  # strands a face pixel fine
                 roi = self.recoloured(roi, masks['brows'], greyer, brows)

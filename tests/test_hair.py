@@ -183,3 +183,58 @@ def test_brows_grey_each_hair_keeping_their_strands_and_never_lighter_than_the_s
         level_pixels = lab.copy()
         level_pixels[where, 0] = level
         assert np.abs(hair.brows_greyed(level_pixels, 1.0, where, 2.0)[20:44, :, 0] - level).max() <= 1
+
+
+def test_grey_hair_is_colourless_and_lighter_than_the_skin_beside_it():
+    """Grey hair beside a face is told from its skin: colourless (under GREY_HAIR[0] of the skin's chroma) and
+    lighter; a darker grey (a shadow), the skin and blond hair are not, and in a colourless photo nothing is."""
+    skin = np.float32([[150, 150, 145]] * 10)  # Lab, OpenCV's scale: chroma 27
+    colours = np.float32([[200, 130, 129], [120, 128, 128], [150, 150, 145], [200, 140, 160]])
+    assert hair.grey_hair(colours, skin).tolist() == [True, False, False, False]
+    assert not hair.grey_hair(colours, np.float32([[150, 128, 129]] * 10)).any()
+
+
+def test_grey_hair_darkens_beside_the_head_where_the_hair_mask_fades_and_not_a_blurred_background():
+    """A grey-haired adult's child kept white temples: the hair mask fades towards its ellipse's edge, so the
+    darkening mask takes all the grainy grey hair joined to the crown's, beside the head too; not a smooth light
+    background beside it (corners of many colours give no background colour to avoid), nothing of a brown head."""
+    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
+    side = 128 + 2 * pad
+    rows, columns = np.mgrid[:side, :side] - pad
+    left, right = age_shape.eye_centres(points)
+    ellipse = np.hypot((columns - (left[0] + right[0]) / 2) / hair.HEAD_RADII[0],
+                       (rows - (left[1] + right[1]) / 2) / hair.HEAD_RADII[1]) / age_shape.eye_distance(points)
+    head = np.hypot((columns - 64) / 86, (rows - 76) / 130) < 1
+    beside = (ellipse > 0.9) & (ellipse < 1.1) & ~head & (rows > -25) & (rows < points[48:55, 1].max())
+    grey_hair = head & (rows < points[17:27, 1].min() - 10) | beside
+    corners = np.zeros((side, side), bool)
+    corners[:pad, :pad] = corners[:pad, -pad:] = True
+    rng = np.random.default_rng(0)
+
+    def face_with(hair_colour):
+        face = np.full((side, side, 3), (240, 240, 236), np.float32)  # a light wall, smooth: out of focus
+        face[corners] = np.where(((np.indices((pad, 2 * pad)) // 8).sum(0) % 2 == 0)[..., None], (30, 60, 30),
+                                 (230, 200, 120)).reshape(-1, 3)
+        face[head] = np.float32((200, 150, 120)) + rng.normal(0, 2, (head.sum(), 1))
+        face[grey_hair] = np.float32(hair_colour) + rng.normal(0, 25, (grey_hair.sum(), 1))  # strands
+        return face.clip(0, 255).astype(np.uint8)
+    grey = face_with((185, 185, 182))
+    temples = beside & (ellipse > 0.95) & (rows > 0)
+    assert hair.hair_mask(grey, points, pad)[temples].mean() < 0.5
+    darkening = hair.hair_mask(grey, points, pad, darkening=True)
+    assert darkening[temples].mean() > 0.7
+    off_hair = cv2.dilate(grey_hair.astype(np.uint8), np.ones((15, 15), np.uint8)) == 0  # beyond its blur
+    wall = off_hair & ~head & ~corners & (ellipse < 1.45) & (rows < points[48:55, 1].max())
+    assert wall.sum() > 200 and darkening[wall].mean() < 0.1
+    brown = face_with((90, 60, 40))
+    assert hair.hair_mask(brown, points, pad)[head & grey_hair].mean() > 0.5
+    assert hair.hair_mask(brown, points, pad, darkening=True).max() == 0
+
+
+def test_grey_darkens_whole_towards_childhood_and_not_on_a_photo_younger_than_greying():
+    """Hair under half HAIR_GREY's chroma is all grey (a grey lit by a yellow wall darkened only half, and the child
+    kept grey hair); a photo of 31-40 or younger has no grey to darken (its child's ash-blond hair was darkened)."""
+    lab = np.float32([[[200, 136, 132]]])  # chroma 9
+    assert hair.hair_colour(lab, -1.0, None)[0, 0, 0] == pytest.approx(200 * hair.HAIR_DARK[0], abs=1)
+    assert hair.hair_change(8, 0, 1.0) == -1.0 and hair.hair_change(8, 6, 0.0) == pytest.approx(-2 / 3)
+    assert hair.hair_change(4, 0, 1.0) == 0.0 and hair.hair_change(4, 9, 0.0) == 1.0

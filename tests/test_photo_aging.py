@@ -224,6 +224,25 @@ def test_the_brows_grey_with_the_hair_and_the_skin_around_them_stays(framed):
     assert np.array_equal(np.asarray(ager.aged(own, own, 3)), child)  # towards childhood they stay the photo's
 
 
+def test_grey_hair_darkens_on_the_child_of_a_grey_haired_photo_and_a_young_photos_light_hair_stays():
+    """FairFace 0455 (65, grey hair): his child's hair darkens also over the ear, beyond where the hair mask fades
+    (a child kept white temples); the same photo said to be 30 years old has no grey hair to darken (light hair at 30
+    is blond, ash or a shine): its child's hair beyond the face mask keeps the photo's lightness (it lost a third)."""
+    framed = align.align_face(Image.open('photos/fairface/fairface_0455.jpg'))
+    own = np.asarray(framed.crop)
+    lightness = lambda image, where: np.asarray(image, float)[y0:y1, x0:x1][where].mean()
+    old = photo_aging.PhotoAger(framed.photo, framed.crop_box, 65, photo_aging.METHODS['hair'], consts.MALE)
+    x0, y0, x1, y1 = old.region
+    assert (old.masks['grey_hair'] >= old.masks['hair']).all()
+    temples = (old.from_face(old.masks['grey_hair']) > 0.8) & (old.from_face(old.masks['hair']) < 0.2)
+    assert temples.sum() > 500
+    assert lightness(old.aged(own, own, 3), temples) < lightness(framed.photo, temples) - 40
+    young = photo_aging.PhotoAger(framed.photo, framed.crop_box, 30, photo_aging.METHODS['hair'], consts.MALE)
+    hair_beyond = (young.from_face(young.masks['hair']) > 0.5) & (young.alpha[..., 0] == 0)
+    assert hair_beyond.sum() > 500
+    assert abs(lightness(young.aged(own, own, 3), hair_beyond) - lightness(framed.photo, hair_beyond)) < 3
+
+
 def test_the_hair_greys_by_itself_and_not_by_gs_change(framed):
     """Older, G's change leaves the hair out (its grey hair is greyed as the photo's: G's was a flat grey cap): with
     the hair mask over all the face, a render that brightens everything ages the photo as G's own-age render does;
