@@ -223,7 +223,7 @@ def turned_face(points, share, pad=0):
     outline = np.zeros((side, side), np.float32)
     hull = cv2.convexHull(np.vstack([forehead_outline(points), points]).astype(np.float32))
     cv2.fillConvexPoly(outline, np.round((hull + pad) * 16).astype(np.int32), 1.0, cv2.LINE_AA, 4)
-    margin = TURNED_MARGIN * np.linalg.norm(np.subtract(*eye_centres(points)))
+    margin = TURNED_MARGIN * eye_distance(points)
     outline = cv2.GaussianBlur(cv2.dilate(outline, np.ones((3, 3), np.uint8), iterations=round(margin / 2)),
                                (0, 0), margin / 2)
     return 1 - (1 - share) * (1 - outline)

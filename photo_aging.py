@@ -178,8 +178,8 @@ class PhotoAger(FaceRegion):
             self.bearded = (self.own_position >= consts.ADULT_GROUP
                             and hair.full_beard(face, self.points, masks['beard'], age_shape.PAD))
         if self.how.hair:
-            masks['hair'] = masks['grey_hair'] = hair.hair_mask(face, self.points, age_shape.PAD)
-            if hair.greying(self.own_position) > 0:  # where grey hair darkens towards childhood
+            masks['hair'] = hair.hair_mask(face, self.points, age_shape.PAD)
+            if hair.greying(self.own_position) > 0:  # where grey hair darkens towards childhood (younger: none)
                 masks['grey_hair'] = np.maximum(masks['hair'], hair.hair_mask(face, self.points, age_shape.PAD, True))
             masks['brows'] = hair.brow_mask(face, self.points, age_shape.PAD)
         return masks
@@ -389,9 +389,8 @@ def warp_share(points, chip):
 def moved_from(face, target, most=0.15):
     """A render's landmarks, each at most `most` of the eye distance from `target` (dlib misreads blurry renders)."""
     points = age_shape.landmarks(face.clip(0, 255).astype(np.uint8))
-    left, right = age_shape.eye_centres(target)
     length = np.maximum(np.linalg.norm(points - target, axis=1), 1e-6)[:, None]
-    return target + (points - target) * np.minimum(1, most * float(np.linalg.norm(right - left)) / length)
+    return target + (points - target) * np.minimum(1, most * age_shape.eye_distance(target) / length)
 
 
 def face_to_chip_matrix(crop_box):
