@@ -28,6 +28,7 @@ HEAD_FADE = 0.25  # ... its edge fading out from 1 - this to 1 + this of it (big
 HAIR_SKIN_SPREAD = (20.0, 4.0, 4.0)  # Lab: hair is this far from the cheeks' colour (a bald head's shine is skin)
 HAIR_SPREAD = (6.0, 3.0, 3.0)  # the least spread of the background's L, a, b
 BACKGROUND_PLAIN = (12.0, 6.0, 6.0)  # a corner spread more than this in L, a or b is not a plain background
+BACKGROUND_AT = 40  # face pixels beyond the 128-px face: where the background is sampled (farther: another scene)
 HAIR_GREY = 20.0  # Lab chroma under which hair counts as grey, fully under half of it (128 is colourless) ...
 HAIR_GREY_FROM = 40.0  # ... and lightness over which (fully at twice this): black hair is not, salt and pepper is
 HAIR_ABOVE_EYES = 0.3  # eye distances: hair is looked for this far above the eyes and higher (not ears, irises) ...
@@ -112,11 +113,13 @@ def full_beard(face, points, beard, pad=0):
 
 
 def unlike_background(lab, pad):
-    """bool: the Lab pixels of a padded face far in colour from each of its plain top corners (behind the head). A
-    corner of many colours (BACKGROUND_PLAIN) is a crowd, hair or a hat: it took a moustache and grey hair for one."""
-    corner = max(4, pad // 2)
+    """bool: the Lab pixels of a padded face far in colour from each of its plain top corners (behind the head; those
+    of the face padded BACKGROUND_AT face pixels, at most `pad`). A corner of many colours (BACKGROUND_PLAIN) is a
+    crowd, hair or a hat: it took a moustache and grey hair for one."""
+    start, corner = max(pad - BACKGROUND_AT, 0), max(4, min(pad, BACKGROUND_AT) // 2)
+    top, right = slice(start, start + corner), lab.shape[1] - start
     unlike = np.ones(lab.shape[:2], bool)
-    for background in (lab[:corner, :corner].reshape(-1, 3), lab[:corner, -corner:].reshape(-1, 3)):
+    for background in (lab[top, start:start + corner].reshape(-1, 3), lab[top, right - corner:right].reshape(-1, 3)):
         if np.any(1.48 * np.median(np.abs(background - np.median(background, 0)), 0) > BACKGROUND_PLAIN):
             continue
         unlike &= colour_distance(lab, background, HAIR_SPREAD) > BEARD_DISTANCE
@@ -192,9 +195,10 @@ def grey_hair(lab, cheeks):
 
 
 def grain(lightness):
-    """float32: how grainy each pixel's neighbourhood is: the spread of its lightness finer than a face pixel."""
+    """float32: how grainy each pixel's neighbourhood is: the spread of its lightness finer than a face pixel, over
+    1.5 face pixels (over 2.5 a smooth wall beside grainy hair was grainy up to 10 pixels from it)."""
     fine = lightness - cv2.GaussianBlur(lightness, (0, 0), 1.0)
-    return np.sqrt(cv2.GaussianBlur(fine ** 2, (0, 0), 2.5))
+    return np.sqrt(cv2.GaussianBlur(fine ** 2, (0, 0), 1.5))
 
 
 def hair_hued(colour):

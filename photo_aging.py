@@ -68,7 +68,7 @@ LINE_FILL = 2.0  # face pixels: an old face made younger loses its skin's dark l
 SKIN_SPREAD = (40.0, 2.0, 2.0)  # Lab: old skin is drawn where the colour is the cheeks' (lightness may vary: shade)
 TEXTURE_SOFT = 0.6  # photo pixels: the old skin's lines are blurred this much (sharper than the photo, they scratched)
 SHARP_EDGE = 1.0  # photo pixels: a sharp photo's edges are blurred this much; a blurrier one's lines are as blurred
-REGION_MARGIN = 0.32  # of the crop's side, each side: face_region, beyond what the warp and hair reach (age_shape.PAD)
+REGION_MARGIN = 0.45  # of the crop's side, each side: face_region, beyond what the warp and hair reach (age_shape.PAD)
 PERSONALISE_STEPS = 20  # a photo keeps its own person here: G is tuned half as long as for a chip (personalise.STEPS)
 
 

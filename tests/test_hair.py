@@ -66,6 +66,26 @@ def test_the_hair_mask_finds_hair_framing_the_forehead_and_not_a_blanket_beside_
     assert hair.hair_mask(crowd, points, pad)[temples].mean() > 0.5
 
 
+def test_the_hair_masks_reach_the_top_of_a_head_two_eye_distances_above_the_eyes():
+    """A head's hair rises about two eye distances above the eyes: the padded face holds it (PAD), so brown hair
+    greys and grey hair darkens up to the top (padded 40 face pixels, the top half eye distance lay beyond it or in
+    its faded edge: a child's white hair over a brown band, Biden, FairFace 0352)."""
+    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
+    side = 128 + 2 * pad
+    rows, columns = np.mgrid[:side, :side] - pad
+    eyes, iod = np.mean(age_shape.eye_centres(points), 0)[1], age_shape.eye_distance(points)
+    head = np.hypot((columns - 64) / 86, (rows - 76) / 130) < 1  # its top 1.87 eye distances above the eyes
+    on_head = head & (rows < points[17:27, 1].min() - 10)
+    top = on_head & (rows > eyes - 1.75 * iod) & (rows < eyes - 1.5 * iod) & (np.abs(columns - 64) < 30)
+    rng = np.random.default_rng(0)
+    for colour, darkening in (((90, 60, 40), False), ((185, 185, 182), True)):
+        face = np.full((side, side, 3), (230, 230, 225), np.float32)  # a light wall
+        face[head] = (200, 150, 120)
+        face[on_head] = np.float32(colour) + rng.normal(0, 25, (on_head.sum(), 1))  # strands
+        face = face.clip(0, 255).astype(np.uint8)
+        assert hair.hair_mask(face, points, pad, darkening)[top].mean() > 0.6, colour
+
+
 def test_a_blue_cap_over_the_forehead_is_no_hair_but_grey_hair_before_a_blue_wall_is():
     """The patch over the forehead must have a hair's colour: a blue cap (greyed as hair at 71+: FairFace 0013) gives
     no hair mask, grey hair lit a little blue by the wall behind it (Norton) and brown hair do."""
@@ -207,13 +227,13 @@ def test_grey_hair_darkens_beside_the_head_where_the_hair_mask_fades_and_not_a_b
     head = np.hypot((columns - 64) / 86, (rows - 76) / 130) < 1
     beside = (ellipse > 0.9) & (ellipse < 1.1) & ~head & (rows > -25) & (rows < points[48:55, 1].max())
     grey_hair = head & (rows < points[17:27, 1].min() - 10) | beside
-    corners = np.zeros((side, side), bool)
-    corners[:pad, :pad] = corners[:pad, -pad:] = True
+    corners, crowd = np.zeros((side, side), bool), hair.BACKGROUND_AT  # where the background's colour is looked for
+    corners[pad - crowd:pad, pad - crowd:pad] = corners[pad - crowd:pad, side - pad:side - pad + crowd] = True
     rng = np.random.default_rng(0)
 
     def face_with(hair_colour):
         face = np.full((side, side, 3), (240, 240, 236), np.float32)  # a light wall, smooth: out of focus
-        face[corners] = np.where(((np.indices((pad, 2 * pad)) // 8).sum(0) % 2 == 0)[..., None], (30, 60, 30),
+        face[corners] = np.where(((np.indices((crowd, 2 * crowd)) // 8).sum(0) % 2 == 0)[..., None], (30, 60, 30),
                                  (230, 200, 120)).reshape(-1, 3)
         face[head] = np.float32((200, 150, 120)) + rng.normal(0, 2, (head.sum(), 1))
         face[grey_hair] = np.float32(hair_colour) + rng.normal(0, 25, (grey_hair.sum(), 1))  # strands
@@ -223,8 +243,9 @@ def test_grey_hair_darkens_beside_the_head_where_the_hair_mask_fades_and_not_a_b
     assert hair.hair_mask(grey, points, pad)[temples].mean() < 0.5
     darkening = hair.hair_mask(grey, points, pad, darkening=True)
     assert darkening[temples].mean() > 0.7
-    off_hair = cv2.dilate(grey_hair.astype(np.uint8), np.ones((15, 15), np.uint8)) == 0  # beyond its blur
-    wall = off_hair & ~head & ~corners & (ellipse < 1.45) & (rows < points[48:55, 1].max())
+    grainy = grey_hair | corners
+    off_grain = cv2.dilate(grainy.astype(np.uint8), np.ones((15, 15), np.uint8)) == 0  # beyond the grain's blur
+    wall = off_grain & ~head & (ellipse < 1.45) & (rows < points[48:55, 1].max())
     assert wall.sum() > 200 and darkening[wall].mean() < 0.1
     brown = face_with((90, 60, 40))
     assert hair.hair_mask(brown, points, pad)[head & grey_hair].mean() > 0.5
