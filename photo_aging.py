@@ -251,9 +251,8 @@ class PhotoAger(FaceRegion):
             roi = self.relit(roi, target, position, keep, shaved)
         if how.texture and position > self.own_position:
             roi = self.wrinkled(roi, target, age_texture.old_skin_amount(position, self.own_position))
-        x0, y0, x1, y1 = self.region
-        photo = self.photo.copy()
-        photo[y0:y1, x0:x1] = roi.clip(0, 255).round().astype(np.uint8)
+        photo, roi = self.photo.copy(), np.clip(roi, 0, 255)
+        np.copyto(photo[box_slice(self.region)], np.rint(roi, out=roi), casting='unsafe')  # rounded, no third copy
         return Image.fromarray(photo)
 
     def shaved(self, roi, shaved, points):
@@ -264,8 +263,11 @@ class PhotoAger(FaceRegion):
             return roi
         skin = age_texture.lit_across(self.padded_face(roi), cheeks, points, age_shape.PAD)
         skin *= age_shape.shading(points, age_shape.PAD)[..., None]
-        skin, shaved = (self.from_face(face, borderMode=cv2.BORDER_REPLICATE) for face in (skin, shaved))
-        return roi + shaved[..., None] * (skin + self.cheeks_texture - roi)
+        box = self.box_from_face(shaved > 0)  # beyond it the photo's
+        skin, shaved = (self.from_face(face, box, borderMode=cv2.BORDER_REPLICATE) for face in (skin, shaved))
+        out, inside = roi.copy(), box_slice(box)
+        out[inside] += shaved[..., None] * (skin + self.cheeks_texture[inside] - roi[inside])
+        return out
 
     @functools.cached_property
     def soft(self):
@@ -406,8 +408,7 @@ def renders_at(net, z, ages, photo_age, gender):
 
 
 def aged_photos(net, framed, z, photo_age, gender, ages=consts.AGE_GROUP_CENTRES, method=DEFAULT_METHOD):
-    """The whole photo at each age in years (default: every group's centre): PIL images at the photo's size.
-    `method`: a name in METHODS."""
+    """The whole photo at each age in years (default: every group's centre) by `method` (METHODS): PIL images."""
     renders, own = renders_at(net, z, ages, photo_age, gender)
     if METHODS[method] is None:
         return [align.paste_back(framed.photo, render, framed.crop_box, reference=framed.crop) for render in renders]

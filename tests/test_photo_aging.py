@@ -498,8 +498,8 @@ def test_an_age_is_computed_in_float32_whatever_its_masks_type(framed):
 
 def test_the_parts_of_an_age_worked_in_a_box_are_the_whole_regions(framed):
     """The composition, the mean faces' light and the old skin work in the box around the face mask (face_box) or the
-    old skin, the warp in the box around where the face moves: what they give there is what the whole region gave,
-    and beyond the warp's box the photo's pixels stay."""
+    old skin, the warp in the box around where the face moves, the shaved skin in the box around it: what they give
+    there is what the whole region gave, and beyond the warp's and the shaved skin's boxes the photo's pixels stay."""
     ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, gender=consts.FEMALE)
     x0, y0, x1, y1 = box = ager.face_box
     inside = np.s_[y0:y1, x0:x1]
@@ -518,6 +518,11 @@ def test_the_parts_of_an_age_worked_in_a_box_are_the_whole_regions(framed):
     mx0, my0, mx1, my1 = ager.box_from_face(flow.any(-1))
     assert changed.any() and not changed[:my0].any() and not changed[my1:].any()
     assert not changed[:, :mx0].any() and not changed[:, mx1:].any()
+    shaven = np.zeros((side, side), np.float32)
+    shaven[160:175, 100:140] = 1.0  # the chin: the shaved skin is worked in its box, beyond it the photo stays
+    changed = np.abs(ager.shaved(ager.roi, shaven, ager.points) - ager.roi).max(-1) > 0
+    sx0, sy0, sx1, sy1 = ager.box_from_face(shaven > 0)
+    assert changed[sy0:sy1, sx0:sx1].any() and changed.sum() == changed[sy0:sy1, sx0:sx1].sum()
 
 
 def test_a_child_grown_old_takes_gs_mottle_smoothed_and_an_adult_as_before(framed):
