@@ -71,7 +71,7 @@ def beard_mask(face, points, pad=0):
         like = (BEARD_DISTANCE - colour_distance(lab, lab[hair > 0.5], BEARD_SPREAD) / BEARD_DISTANCE).clip(0, 1)
         hair = np.maximum(hair, like * (distance > BEARD_DISTANCE) * region(BEARD_BEYOND))
     hair = cv2.GaussianBlur(cv2.dilate(hair, np.ones((3, 3), np.uint8)), (0, 0), 2.5)
-    return hair * background_free(lab, pad)
+    return hair * background_free(unlike_background(lab, pad))
 
 
 def brow_mask(face, points, pad=0):
@@ -126,9 +126,9 @@ def unlike_background(lab, pad):
     return unlike
 
 
-def background_free(lab, pad):
-    """float32: unlike_background of Lab pixels (of a face blurred 1 px), as soft (the masks end in no halo)."""
-    return cv2.GaussianBlur(unlike_background(lab, pad).astype(np.float32), (0, 0), 1)
+def background_free(unlike):
+    """float32: unlike_background's map (of a face blurred 1 px) as soft (the masks end in no halo)."""
+    return cv2.GaussianBlur(unlike.astype(np.float32), (0, 0), 1)
 
 
 def hair_mask(face, points, pad=0, darkening=False):
@@ -155,7 +155,8 @@ def hair_mask(face, points, pad=0, darkening=False):
     crown = ((above_brows > HAIR_CROWN[0] * iod) & (above_brows < HAIR_CROWN[1] * iod)
              & (np.abs(columns - centre[0]) < HAIR_CROWN[2] * iod))
     far = colour_distance(lab, lab[cheeks], HAIR_SKIN_SPREAD) > BEARD_DISTANCE
-    far &= unlike_background(lab, pad)
+    unlike = unlike_background(lab, pad)  # once: the darkening mask and both soft edges use it too
+    far &= unlike
     patch = lab[far & crown]
     if len(patch) < HAIR_LEAST * max(crown.sum(), 1) or not hair_hued(np.median(patch, 0)):
         return empty
@@ -175,15 +176,15 @@ def hair_mask(face, points, pad=0, darkening=False):
         grainy = grain(lab[..., 0])
         grey = grey_hair(lab, lab[cheeks]) & (grainy > GREY_HAIR_GRAIN * np.median(grainy[cheeks]))
         grey &= (head < 1 + 2 * HEAD_FADE) & ((rows < eye_line) | beside) & (rows < points[48:55, 1].max() + pad)
-        grey &= unlike_background(lab, pad) & (face_outline(points, pad) == 0)
+        grey &= unlike & (face_outline(points, pad) == 0)
         count, parts = cv2.connectedComponents((grey | hair & crown).astype(np.uint8))
         grey &= np.isin(parts, np.unique(parts[hair & crown]))
-        return cv2.GaussianBlur(grey.astype(np.float32), (0, 0), HAIR_BLUR) * ends * background_free(lab, pad)
+        return cv2.GaussianBlur(grey.astype(np.float32), (0, 0), HAIR_BLUR) * ends * background_free(unlike)
     count, parts = cv2.connectedComponents((hair & (zone | crown)).astype(np.uint8))
     hair &= zone & np.isin(parts, np.unique(parts[hair & crown]))
     ends *= ((1 + HEAD_FADE - head) / (2 * HEAD_FADE)).clip(0, 1)
     hair = cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * ends
-    return hair * background_free(lab, pad)  # no grey halo
+    return hair * background_free(unlike)  # no grey halo
 
 
 def grey_hair(lab, cheeks):

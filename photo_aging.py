@@ -173,7 +173,7 @@ class PhotoAger(FaceRegion):
         if self.how.smooth_skin:
             masks['beard'] = hair.beard_mask(face, self.points, age_shape.PAD) * (self.gender != consts.FEMALE)
             lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
-            away = hair.background_free(lab, age_shape.PAD)  # not grown onto a background
+            away = hair.background_free(hair.unlike_background(lab, age_shape.PAD))  # not grown onto a background
             masks['shaven'] = hair.shaven(masks['beard'], self.points, self.facing * away)
             self.bearded = (self.own_position >= consts.ADULT_GROUP
                             and hair.full_beard(face, self.points, masks['beard'], age_shape.PAD))
