@@ -194,12 +194,21 @@ class PhotoAger(FaceRegion):
         render, own_render = render.astype(np.float32), own_render.astype(np.float32)
         eyes_at, target = age_shape.EYE_CENTRES, self.points if how.warp else None
         masks = self.masks if how.warp else {}
+        younger = min(self.own_position - position, consts.ADULT_GROUP - position)
+        grown = min(position - self.own_position, consts.ADULT_GROUP - self.own_position)
+        childhood, grown_up = (min(max(groups / games.DETAIL_FADE_GROUPS, 0.0), 1.0) if how.fade_detail else 0.0
+                               for groups in (younger, grown))
+        fade = max(childhood, grown_up) * self.facing
         if how.warp and position != self.own_position:
             target = age_shape.aged_landmarks(self.points, self.own_position, position, self.gender,
                                               self.warp_strength)
             flow = age_shape.displacement(self.points, target, age_shape.PAD)
-            # the photo by Lanczos' kernel: a cubic one lost up to 0.15 of its sharpness (variance of the Laplacian)
-            roi, coarse = self.moved(flow, (self.roi, cv2.INTER_LANCZOS4), (self.coarse, cv2.INTER_LINEAR))
+            # the photo by Lanczos' kernel: a cubic one lost up to 0.15 of its sharpness (variance of the Laplacian);
+            # its coarse band only where the photo fades (an adult grown old does not: 25 ms of a close-up's move)
+            if fade or childhood:
+                roi, coarse = self.moved(flow, (self.roi, cv2.INTER_LANCZOS4), (self.coarse, cv2.INTER_LINEAR))
+            else:
+                roi, = self.moved(flow, (self.roi, cv2.INTER_LANCZOS4))
             masks = {name: age_shape.warp_face(mask, flow, age_shape.PAD) for name, mask in masks.items()}
             render, own_render = (age_shape.warp_face(face, age_shape.displacement(moved_from(face, target), target))
                                   for face in (render, own_render))
@@ -211,14 +220,9 @@ class PhotoAger(FaceRegion):
         change *= change_gain(self.own_position - position, how)
         if position < self.own_position:
             change *= self.facing  # a younger face is G's frontal face: a ghost on a turned one (older: skin, colour)
-        younger = min(self.own_position - position, consts.ADULT_GROUP - position)
-        grown = min(position - self.own_position, consts.ADULT_GROUP - self.own_position)
-        childhood, grown_up = (min(max(groups / games.DETAIL_FADE_GROUPS, 0.0), 1.0) if how.fade_detail else 0.0
-                               for groups in (younger, grown))
         if how.old_smooth and position > self.own_position:
             smooth = cv2.GaussianBlur(change, (0, 0), how.old_smooth * (1 + how.grown_smooth * grown_up))
             change += min(position - self.own_position, 1.0) * (smooth - change)
-        fade = max(childhood, grown_up) * self.facing
         older = min(max((position - self.own_position) / 2, 0.0), 1.0)
         eyes = max(fade, OLD_EYES * older) if how.keep_eyes else 0.0  # G's grown-up eyes were blue
         keep = 1 - eyes * eye_mask(eyes_at)  # the photo's own eyes, where it fades or grows old
@@ -251,13 +255,14 @@ class PhotoAger(FaceRegion):
             roi = self.relit(roi, target, position, keep, shaved)
         if how.texture and position > self.own_position:
             roi = self.wrinkled(roi, target, age_texture.old_skin_amount(position, self.own_position))
-        photo, roi = self.photo.copy(), np.clip(roi, 0, 255)
-        np.copyto(photo[box_slice(self.region)], np.rint(roi, out=roi), casting='unsafe')  # rounded, no third copy
+        photo = self.photo.copy()
+        np.copyto(photo[box_slice(self.region)], np.rint(np.clip(roi, 0, 255, out=roi), out=roi), casting='unsafe')
         return Image.fromarray(photo)
 
     def shaved(self, roi, shaved, points):
-        """The face region where `shaved` (padded_face's pixels) is its cheeks' colour lit across the face (lit_across;
-        landmarks `points`), shaded as a child's chin and neck (age_shape.shading), with the cheeks' texture."""
+        """The face region (changed in place) where `shaved` (padded_face's pixels) is its cheeks' colour lit across the
+        face (lit_across; landmarks `points`), shaded as a child's chin and neck (age_shape.shading), with the cheeks'
+        texture."""
         cheeks = age_shape.cheek_mask(points, age_shape.PAD)
         if not shaved.any() or not cheeks.any():
             return roi
@@ -265,9 +270,9 @@ class PhotoAger(FaceRegion):
         skin *= age_shape.shading(points, age_shape.PAD)[..., None]
         box = self.box_from_face(shaved > 0)  # beyond it the photo's
         skin, shaved = (self.from_face(face, box, borderMode=cv2.BORDER_REPLICATE) for face in (skin, shaved))
-        out, inside = roi.copy(), box_slice(box)
-        out[inside] += shaved[..., None] * (skin + self.cheeks_texture[inside] - roi[inside])
-        return out
+        inside = box_slice(box)
+        roi[inside] += shaved[..., None] * (skin + self.cheeks_texture[inside] - roi[inside])
+        return roi
 
     @functools.cached_property
     def soft(self):
@@ -288,11 +293,12 @@ class PhotoAger(FaceRegion):
         return age_texture.skin_patches(detail.clip(-most, most), own, near, SKIN_PATCH[0] * self.scale)
 
     def relit(self, roi, points, position, keep, shaved=None):
-        """The face region lit as real faces' mean changes in lightness from the photo's age to `position`, both means
-        on the landmarks `points` (age_shape.prototype_face), in the face mask, but for the eyes (`keep`, 128-px) and
-        the skin a beard left (`shaved`, padded_face's: shaded as a child's already). Women's means, for everyone:
-        men's carry the average beard's shadow (a shaven man's child's pale muzzle). Within each race UTKFace's elders
-        are darker than its children (age_shape.RACES): lit at most as a 31-40's child, 15% (PROTOTYPE_LIGHTER)."""
+        """The face region (changed in place) lit as real faces' mean changes in lightness from the photo's age to
+        `position`, both means on the landmarks `points` (age_shape.prototype_face), in the face mask, but for the eyes
+        (`keep`, 128-px) and the skin a beard left (`shaved`, padded_face's: shaded as a child's already). Women's
+        means, for everyone: men's carry the average beard's shadow (a shaven man's child's pale muzzle). Within each
+        race UTKFace's elders are darker than its children (age_shape.RACES): lit at most as a 31-40's child, 15%
+        (PROTOTYPE_LIGHTER)."""
         pad = age_shape.PAD
         means = [age_shape.prototype_face(p, consts.FEMALE, points, pad).mean(2) for p in (position, self.own_position)]
         ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH)
@@ -304,13 +310,13 @@ class PhotoAger(FaceRegion):
         where = self.alpha[inside][..., 0] * self.warp(keep, box) * self.facing  # the means face the camera
         if shaved is not None:
             where *= 1 - self.from_face(shaved, box, borderValue=0)
-        lit = roi.copy()
-        lit[inside] *= (1 + self.how.prototype * where * (ratio - 1))[..., None]
-        return lit
+        roi[inside] *= (1 + self.how.prototype * where * (ratio - 1))[..., None]
+        return roi
 
     def wrinkled(self, roi, points, amount):
-        """The face region with old skin (age_texture.old_skin, `amount`) drawn on the landmarks `points`, only where
-        the colour is the cheeks' (not on a collar, hair, a cap or glasses), as soft as the photo (self.soft)."""
+        """The face region (changed in place) with old skin (age_texture.old_skin, `amount`) drawn on the landmarks
+        `points`, only where the colour is the cheeks' (not on a collar, hair, a cap or glasses), as soft as the photo
+        (self.soft)."""
         if self.skin_colour is None:
             return roi
         drawn = age_texture.old_skin(points, self.matrix, roi.shape[1::-1], amount)
@@ -322,18 +328,18 @@ class PhotoAger(FaceRegion):
         skin = self.skin_like(roi, box=box)
         relief = np.zeros(skin.shape, np.float32)
         relief[drawn_part] = skin[drawn_part] * (shade - 1)
-        wrinkled = roi.copy()
-        wrinkled[box_slice(box)] *= 1 + cv2.GaussianBlur(relief, (0, 0), self.soft)[..., None]
-        wrinkled[box_slice(drawn_box)] += skin[drawn_part][..., None] * tint
-        return wrinkled
+        roi[box_slice(box)] *= 1 + cv2.GaussianBlur(relief, (0, 0), self.soft)[..., None]
+        roi[box_slice(drawn_box)] += skin[drawn_part][..., None] * tint
+        return roi
 
     def unlined(self, roi, points, amount, hair_mask=None, child=0.0):
-        """The face region with `amount` of its skin's dark lines (age_texture.filled_lines, LINE_FILL) filled, in the
-        skin (landmarks `points`) where the face mask is and the colour is the cheeks', LINE_FILL from what is not
-        (glasses' rims, a collar); towards childhood (`child`, 0 to 1) also where the face mask fades out inside the
-        jaw line and beyond it on the neck and a high forehead (an adult's creases stayed on a child there), not in
-        the hair (`hair_mask`, padded_face's: brown hair's strands were skin-coloured), on a turned face within its
-        reach (age_shape.turned_face). Adults keep the face mask's limit: their skin's detail is the photo's."""
+        """The face region (changed in place) with `amount` of its skin's dark lines (age_texture.filled_lines,
+        LINE_FILL) filled, in the skin (landmarks `points`) where the face mask is and the colour is the cheeks',
+        LINE_FILL from what is not (glasses' rims, a collar); towards childhood (`child`, 0 to 1) also where the face
+        mask fades out inside the jaw line and beyond it on the neck and a high forehead (an adult's creases stayed on a
+        child there), not in the hair (`hair_mask`, padded_face's: brown hair's strands were skin-coloured), on a turned
+        face within its reach (age_shape.turned_face). Adults keep the face mask's limit: their skin's detail is the
+        photo's."""
         if self.skin_colour is None or not amount:
             return roi
         radius = LINE_FILL * self.scale
@@ -344,23 +350,24 @@ class PhotoAger(FaceRegion):
             beyond = self.from_face(beyond, borderValue=0) * self.facing
             skin += child * (np.maximum(face, beyond) * self.reach - skin)
         skin *= self.skin_like(roi, int(radius) | 1)
-        return roi + (amount * skin)[..., None] * age_texture.filled_lines(roi, radius)
+        roi += (amount * skin)[..., None] * age_texture.filled_lines(roi, radius)
+        return roi
 
     def skin_like(self, roi, clear=1, box=None):
         """float32: where the colour is the cheeks' (not a collar, hair, a cap, glasses), soft, `clear` px clear; in
         all the region or the part in `box` (region_box; its colours read as far as the blur reaches)."""
         x0, y0, x1, y1 = box or self.whole_box
         u0, v0, u1, v1 = grown_box((x0, y0, x1, y1), int(np.ceil(4 * self.scale)) + clear, roi.shape)
-        lab = cv2.cvtColor(roi[v0:v1, u0:u1].clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
+        lab = cv2.cvtColor(roi[v0:v1, u0:u1].clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)
         distance = hair.colour_distance(lab, self.skin_colour, SKIN_SPREAD) / hair.BEARD_DISTANCE
         like = cv2.erode((2 - distance).clip(0, 1), np.ones((clear, clear), np.uint8))
         return cv2.GaussianBlur(like, (0, 0), self.scale)[y0 - v0:y1 - v0, x0 - u0:x1 - u0]
 
     def recoloured(self, roi, mask, amount, greyed=None):
-        """The face region with its hair (`mask`, padded_face's pixels) greyed by `amount` (hair.greyed_table, or
-        `greyed`, a function of float Lab pixels, the amount and where the hair is, giving uint8 ones), or,
-        negative, its grey hair darkened (hair.hair_colour); worked in the box around the hair, as wide as the grey's
-        blur reaches."""
+        """The face region (changed in place) with its hair (`mask`, padded_face's pixels) greyed by `amount`
+        (hair.greyed_table, or `greyed`, a function of float Lab pixels, the amount and where the hair is, giving uint8
+        ones), or, negative, its grey hair darkened (hair.hair_colour); worked in the box around the hair, as wide as
+        the grey's blur reaches."""
         if amount == 0 or not mask.any():
             return roi
         box = grown_box(self.box_from_face(mask > 0), int(np.ceil(4 * hair.HAIR_SMOOTH)) + 1, roi.shape)
@@ -374,9 +381,8 @@ class PhotoAger(FaceRegion):
             coloured = cv2.LUT(lab, hair.greyed_table(amount, lab[..., 0][where].astype(np.float32)))
         else:
             coloured = hair.hair_colour(lab.astype(np.float32), amount, where).clip(0, 255).astype(np.uint8)
-        recoloured = roi.copy()
-        recoloured[inside] += mask * (cv2.cvtColor(coloured, cv2.COLOR_LAB2RGB).astype(np.float32) - roi[inside])
-        return recoloured
+        roi[inside] += mask * (cv2.cvtColor(coloured, cv2.COLOR_LAB2RGB).astype(np.float32) - roi[inside])
+        return roi
 
 
 def warp_share(points, chip):

@@ -72,10 +72,13 @@ def test_pixels_outside_the_face_keep_their_exact_values_and_the_own_age_is_the_
     outside[y0:y1, x0:x1] = False
     assert outside.mean() > 0.3  # the photo around the face
     assert np.array_equal(np.asarray(ager.aged(own, own, 42)), photo)  # no change asked: the photo, bit for bit
+    region, coarse = ager.roi.copy(), ager.coarse.copy()
     for years in (2.5, 80):
         aged = np.asarray(ager.aged(older, own, years))
         assert np.array_equal(aged[outside], photo[outside])
         assert np.abs(aged.astype(int) - photo).max() > 20  # the face did change
+    assert np.array_equal(ager.roi, region) and np.array_equal(ager.coarse, coarse)  # each age changes its own copy
+    assert np.array_equal(np.asarray(ager.aged(older, own, 80)), aged)  # the same age again: the same photo
 
 
 @pytest.mark.parametrize('name, age, older', [('fairface_0124.jpg', 1, True), ('fairface_0509.jpg', 75, False)])
@@ -106,7 +109,9 @@ def test_facial_hair_fades_towards_childhood(framed, method, shaved):
     own = np.asarray(photo_aging.face_chip(framed, bearded))  # G drawing the bearded face, at every age
     beard = lambda image: np.asarray(image, float)[chin].mean()
     assert beard(ager.aged(own, own, 42)) < 60  # the adult keeps it
+    region = ager.roi.copy()
     assert (beard(ager.aged(own, own, 2.5)) > 100) == shaved  # the child's skin is the cheeks'
+    assert np.array_equal(ager.roi, region)  # shaved in the age's own copy
     greying = photo_aging.PhotoAger(bearded, framed.crop_box, 42, photo_aging.METHODS['hair'], consts.MALE)
     assert beard(greying.aged(own, own, 80)) > beard(greying.aged(own, own, 42)) + 30  # and greys with the hair
 
@@ -309,9 +314,9 @@ def test_real_faces_light_leaves_the_skin_a_shaved_beard_left(framed):
     ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['prototype'], consts.MALE)
     side = 128 + 2 * age_shape.PAD
     keep = np.ones((128, 128), np.float32)
-    lit = ager.relit(ager.roi, ager.points, 0.0, keep)
+    lit = ager.relit(ager.roi.copy(), ager.points, 0.0, keep)  # the steps change the region they are given
     assert np.abs(lit - ager.roi).mean() > 1
-    shaved = ager.relit(ager.roi, ager.points, 0.0, keep, np.ones((side, side), np.float32))
+    shaved = ager.relit(ager.roi.copy(), ager.points, 0.0, keep, np.ones((side, side), np.float32))
     assert np.abs(shaved - ager.roi).max() < 1e-3
 
 
@@ -375,7 +380,7 @@ def test_real_faces_light_lightens_a_childs_skin_as_much_from_an_elder_as_from_a
     def child_gain(own_age):
         ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, own_age, photo_aging.METHODS['prototype'],
                                      consts.MALE)
-        lit = ager.relit(ager.roi, ager.points, 0.0, np.ones((128, 128), np.float32))
+        lit = ager.relit(ager.roi.copy(), ager.points, 0.0, np.ones((128, 128), np.float32))
         skin = ager.from_face(age_shape.skin_mask(ager.points, age_shape.PAD), borderValue=0) > 0.99
         return np.median((lit[skin] + 1) / (ager.roi[skin] + 1))
     adult, elder = child_gain(35), child_gain(80)
@@ -405,10 +410,10 @@ def test_a_beard_s_edge_is_shaved_too_and_its_skin_takes_the_cheeks_texture(fram
     box = np.array(framed.crop_box) * 3
     ager = photo_aging.PhotoAger(large, box, 42, photo_aging.METHODS['child'], consts.MALE)
     whole = (region > 0.9).astype(np.float32)
-    shaved = ager.shaved(ager.roi, whole, ager.points)
+    shaved = ager.shaved(ager.roi.copy(), whole, ager.points)
     monkeypatch.setattr(photo_aging.age_texture, 'skin_patches', lambda detail, *_: np.zeros_like(detail))
     flat = photo_aging.PhotoAger(large, box, 42, photo_aging.METHODS['child'], consts.MALE)  # its texture: nothing
-    texture = shaved - flat.shaved(flat.roi, whole, flat.points)  # less the flat, shaded skin
+    texture = shaved - flat.shaved(flat.roi.copy(), whole, flat.points)  # less the flat, shaded skin
     inside = cv2.erode((ager.from_face(whole) > 0.99).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     cheeks = ager.from_face(age_shape.cheek_mask(ager.points, pad).astype(np.float32)) > 0.5
     grain = lambda image: image - cv2.GaussianBlur(image, (0, 0), photo_aging.SKIN_GRAIN)
@@ -446,7 +451,7 @@ def test_lines_on_the_neck_high_on_the_forehead_and_by_the_jaw_fill_towards_chil
     dx, dy = ager.region[:2]
     depth = lambda image, x, y: image[y - 7 - dy, x - half // 4 - dx:x + half // 4 - dx].mean() - image[
         y - dy, x - half // 4 - dx:x + half // 4 - dx].mean()
-    child, adult = (ager.unlined(ager.roi, ager.points, 1.0, child=share) for share in (1.0, 0.0))
+    child, adult = (ager.unlined(ager.roi.copy(), ager.points, 1.0, child=share) for share in (1.0, 0.0))
     for x, y in lines:
         assert depth(child, x, y) < 0.5 * depth(ager.roi, x, y)
         assert depth(adult, x, y) > 0.8 * depth(ager.roi, x, y)
@@ -469,10 +474,10 @@ def test_an_elder_made_younger_loses_the_skins_lines_and_a_white_beard_darkens(f
     dx, dy = ager.region[:2]
     cols = slice((3 * x0 + x1) // 4 - dx, (x0 + 3 * x1) // 4 - dx)  # the middle half of the lines
     depth = lambda image, row: image[row - 7 - dy, cols].mean() - image[row - dy, cols].mean()
-    unlined = ager.unlined(ager.roi, ager.points, 1.0)
+    unlined = ager.unlined(ager.roi.copy(), ager.points, 1.0)
     assert depth(unlined, rows[0]) < 0.5 * depth(ager.roi, rows[0])
     assert depth(unlined, rows[1]) > 0.9 * depth(ager.roi, rows[1])
-    assert np.array_equal(ager.unlined(ager.roi, ager.points, 0.0), ager.roi)
+    assert np.array_equal(ager.unlined(ager.roi.copy(), ager.points, 0.0), ager.roi)
     region = age_shape.lower_face_region(points, 0, 128)
     beard = cv2.warpAffine(region, align.face_to_image_matrix(framed.crop_box), framed.photo.size) > 0.9
     white = np.array(framed.photo)
@@ -493,7 +498,10 @@ def test_an_age_is_computed_in_float32_whatever_its_masks_type(framed):
     where = np.zeros(lab.shape[:2], bool)
     where[:50] = True
     assert {hair.hair_colour(lab, amount, where).dtype for amount in (0.5, -0.5)} == {np.dtype(np.float32)}
-    assert hair.colour_distance(lab, lab[:50, :50].reshape(-1, 3), (40.0, 2.0, 2.0)).dtype == np.float32
+    sample = lab[:50, :50].reshape(-1, 3)
+    assert hair.colour_distance(lab, sample, (40.0, 2.0, 2.0)).dtype == np.float32
+    as_table = hair.colour_distance(lab.astype(np.uint8), sample, (40.0, 2.0, 2.0))  # uint8 pixels: by a table
+    assert np.array_equal(as_table, hair.colour_distance(lab, sample, (40.0, 2.0, 2.0)))  # bit for bit
 
 
 def test_the_parts_of_an_age_worked_in_a_box_are_the_whole_regions(framed):
@@ -520,7 +528,7 @@ def test_the_parts_of_an_age_worked_in_a_box_are_the_whole_regions(framed):
     assert not changed[:, :mx0].any() and not changed[:, mx1:].any()
     shaven = np.zeros((side, side), np.float32)
     shaven[160:175, 100:140] = 1.0  # the chin: the shaved skin is worked in its box, beyond it the photo stays
-    changed = np.abs(ager.shaved(ager.roi, shaven, ager.points) - ager.roi).max(-1) > 0
+    changed = np.abs(ager.shaved(ager.roi.copy(), shaven, ager.points) - ager.roi).max(-1) > 0
     sx0, sy0, sx1, sy1 = ager.box_from_face(shaven > 0)
     assert changed[sy0:sy1, sx0:sx1].any() and changed.sum() == changed[sy0:sy1, sx0:sx1].sum()
 
