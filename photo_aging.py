@@ -203,8 +203,7 @@ class PhotoAger(FaceRegion):
             target = age_shape.aged_landmarks(self.points, self.own_position, position, self.gender,
                                               self.warp_strength)
             flow = age_shape.displacement(self.points, target, age_shape.PAD)
-            # the photo by Lanczos' kernel: a cubic one lost up to 0.15 of its sharpness (variance of the Laplacian);
-            # its coarse band only where the photo fades (an adult grown old does not: 25 ms of a close-up's move)
+            # by Lanczos' kernel (a cubic one lost up to 0.15 of the sharpness); the coarse band only where it fades
             if fade or childhood:
                 roi, coarse = self.moved(flow, (self.roi, cv2.INTER_LANCZOS4), (self.coarse, cv2.INTER_LINEAR))
             else:
@@ -236,7 +235,7 @@ class PhotoAger(FaceRegion):
         if childhood and how.smooth_skin:
             skin = self.warp(age_shape.skin_mask(target), box)[..., None]
             warped -= childhood * skin * (cv2.GaussianBlur(roi[inside], (0, 0), SKIN_GRAIN) - coarse[inside])
-        roi = roi.copy() if roi is self.roi else roi
+        roi = roi.copy() if roi is self.roi else roi  # the age's own: the steps below change it in place
         roi[inside] += self.alpha[inside] * warped
         if how.smooth_skin:
             roi = self.unlined(roi, target, age_texture.lines_gone(position, self.own_position), masks.get('hair'),
@@ -260,9 +259,8 @@ class PhotoAger(FaceRegion):
         return Image.fromarray(photo)
 
     def shaved(self, roi, shaved, points):
-        """The face region (changed in place) where `shaved` (padded_face's pixels) is its cheeks' colour lit across the
-        face (lit_across; landmarks `points`), shaded as a child's chin and neck (age_shape.shading), with the cheeks'
-        texture."""
+        """The face region where `shaved` (padded_face's pixels) is its cheeks' colour lit across the face (lit_across;
+        landmarks `points`), shaded as a child's chin and neck (age_shape.shading), with the cheeks' texture."""
         cheeks = age_shape.cheek_mask(points, age_shape.PAD)
         if not shaved.any() or not cheeks.any():
             return roi
@@ -293,12 +291,11 @@ class PhotoAger(FaceRegion):
         return age_texture.skin_patches(detail.clip(-most, most), own, near, SKIN_PATCH[0] * self.scale)
 
     def relit(self, roi, points, position, keep, shaved=None):
-        """The face region (changed in place) lit as real faces' mean changes in lightness from the photo's age to
-        `position`, both means on the landmarks `points` (age_shape.prototype_face), in the face mask, but for the eyes
-        (`keep`, 128-px) and the skin a beard left (`shaved`, padded_face's: shaded as a child's already). Women's
-        means, for everyone: men's carry the average beard's shadow (a shaven man's child's pale muzzle). Within each
-        race UTKFace's elders are darker than its children (age_shape.RACES): lit at most as a 31-40's child, 15%
-        (PROTOTYPE_LIGHTER)."""
+        """The face region lit as real faces' mean changes in lightness from the photo's age to `position`, both means
+        on the landmarks `points` (age_shape.prototype_face), in the face mask, but for the eyes (`keep`, 128-px) and
+        the skin a beard left (`shaved`, padded_face's: shaded as a child's already). Women's means, for everyone:
+        men's carry the average beard's shadow (a shaven man's child's pale muzzle). Within each race UTKFace's elders
+        are darker than its children (age_shape.RACES): lit at most as a 31-40's child, 15% (PROTOTYPE_LIGHTER)."""
         pad = age_shape.PAD
         means = [age_shape.prototype_face(p, consts.FEMALE, points, pad).mean(2) for p in (position, self.own_position)]
         ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH)
@@ -314,9 +311,8 @@ class PhotoAger(FaceRegion):
         return roi
 
     def wrinkled(self, roi, points, amount):
-        """The face region (changed in place) with old skin (age_texture.old_skin, `amount`) drawn on the landmarks
-        `points`, only where the colour is the cheeks' (not on a collar, hair, a cap or glasses), as soft as the photo
-        (self.soft)."""
+        """The face region with old skin (age_texture.old_skin, `amount`) drawn on the landmarks `points`, only where
+        the colour is the cheeks' (not on a collar, hair, a cap or glasses), as soft as the photo (self.soft)."""
         if self.skin_colour is None:
             return roi
         drawn = age_texture.old_skin(points, self.matrix, roi.shape[1::-1], amount)
@@ -333,13 +329,12 @@ class PhotoAger(FaceRegion):
         return roi
 
     def unlined(self, roi, points, amount, hair_mask=None, child=0.0):
-        """The face region (changed in place) with `amount` of its skin's dark lines (age_texture.filled_lines,
-        LINE_FILL) filled, in the skin (landmarks `points`) where the face mask is and the colour is the cheeks',
-        LINE_FILL from what is not (glasses' rims, a collar); towards childhood (`child`, 0 to 1) also where the face
-        mask fades out inside the jaw line and beyond it on the neck and a high forehead (an adult's creases stayed on a
-        child there), not in the hair (`hair_mask`, padded_face's: brown hair's strands were skin-coloured), on a turned
-        face within its reach (age_shape.turned_face). Adults keep the face mask's limit: their skin's detail is the
-        photo's."""
+        """The face region with `amount` of its skin's dark lines (age_texture.filled_lines, LINE_FILL) filled, in the
+        skin (landmarks `points`) where the face mask is and the colour is the cheeks', LINE_FILL from what is not
+        (glasses' rims, a collar); towards childhood (`child`, 0 to 1) also where the face mask fades out inside the
+        jaw line and beyond it on the neck and a high forehead (an adult's creases stayed on a child there), not in
+        the hair (`hair_mask`, padded_face's: brown hair's strands were skin-coloured), on a turned face within its
+        reach (age_shape.turned_face). Adults keep the face mask's limit: their skin's detail is the photo's."""
         if self.skin_colour is None or not amount:
             return roi
         radius = LINE_FILL * self.scale
@@ -364,10 +359,10 @@ class PhotoAger(FaceRegion):
         return cv2.GaussianBlur(like, (0, 0), self.scale)[y0 - v0:y1 - v0, x0 - u0:x1 - u0]
 
     def recoloured(self, roi, mask, amount, greyed=None):
-        """The face region (changed in place) with its hair (`mask`, padded_face's pixels) greyed by `amount`
-        (hair.greyed_table, or `greyed`, a function of float Lab pixels, the amount and where the hair is, giving uint8
-        ones), or, negative, its grey hair darkened (hair.hair_colour); worked in the box around the hair, as wide as
-        the grey's blur reaches."""
+        """The face region with its hair (`mask`, padded_face's pixels) greyed by `amount` (hair.greyed_table, or
+        `greyed`, a function of float Lab pixels, the amount and where the hair is, giving uint8 ones), or,
+        negative, its grey hair darkened (hair.hair_colour); worked in the box around the hair, as wide as the grey's
+        blur reaches."""
         if amount == 0 or not mask.any():
             return roi
         box = grown_box(self.box_from_face(mask > 0), int(np.ceil(4 * hair.HAIR_SMOOTH)) + 1, roi.shape)
