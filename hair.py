@@ -112,15 +112,19 @@ def full_beard(face, points, beard, pad=0):
     return bool(strong.sum() >= BEARD_FULL[0] * region.sum() and hair_coloured.mean() >= BEARD_FULL[1])
 
 
-def unlike_background(lab, pad):
+def unlike_background(lab, pad, person=None):
     """bool: the Lab pixels of a padded face far in colour from each of its plain top corners (behind the head; those
     of the face padded BACKGROUND_AT face pixels, at most `pad`). A corner of many colours (BACKGROUND_PLAIN) is a
-    crowd, hair or a hat: it took a moustache and grey hair for one."""
+    crowd, hair or a hat: it took a moustache and grey hair for one; nor is a corner mostly the person (`person`,
+    person.person_map of the face) behind them: hair filling it hid all the hair."""
     start, corner = max(pad - BACKGROUND_AT, 0), max(4, min(pad, BACKGROUND_AT) // 2)
     top, right = slice(start, start + corner), lab.shape[1] - start
     unlike = np.ones(lab.shape[:2], bool)
-    for background in (lab[top, start:start + corner].reshape(-1, 3), lab[top, right - corner:right].reshape(-1, 3)):
+    for columns in (slice(start, start + corner), slice(right - corner, right)):
+        background = lab[top, columns].reshape(-1, 3)
         if np.any(1.48 * np.median(np.abs(background - np.median(background, 0)), 0) > BACKGROUND_PLAIN):
+            continue
+        if person is not None and np.median(person[top, columns]) > 0.5:
             continue
         unlike &= colour_distance(lab, background, HAIR_SPREAD) > BEARD_DISTANCE
     return unlike
@@ -131,7 +135,7 @@ def background_free(unlike):
     return cv2.GaussianBlur(unlike.astype(np.float32), (0, 0), 1)
 
 
-def hair_mask(face, points, pad=0, darkening=False):
+def hair_mask(face, points, pad=0, darkening=False, person=None):
     """float32 (128 + 2 pad)^2: the hair of a uint8 face (face_grid's pixels, landmarks in the 128-px face's). A head
     with hair shows it over its forehead (HAIR_CROWN): where less than HAIR_LEAST of that patch is far from the
     cheeks' and the background's colour (unlike_background) there is none (a bald head, a baby's), nor where that
@@ -141,7 +145,8 @@ def hair_mask(face, points, pad=0, darkening=False):
     hand, a blanket, an ear or an iris. `darkening`: instead, on a head whose patch is grey hair (grey_hair), all
     the grey hair joined to it above the eyes or beside the face down to the mouth, in that ellipse HEAD_FADE wider,
     unlike the background and grainy (GREY_HAIR_GRAIN), whatever its likeness to the patch: where grey hair darkens
-    towards childhood (hair_colour darkens only what is grey; the hair's own mask left children white temples)."""
+    towards childhood (hair_colour darkens only what is grey; the hair's own mask left children white temples).
+    Either only on the person (`person`, person.person_map of the face: a wall of the hair's colour is not)."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
     empty = np.zeros(face.shape[:2], np.float32)
@@ -155,10 +160,10 @@ def hair_mask(face, points, pad=0, darkening=False):
     crown = ((above_brows > HAIR_CROWN[0] * iod) & (above_brows < HAIR_CROWN[1] * iod)
              & (np.abs(columns - centre[0]) < HAIR_CROWN[2] * iod))
     far = colour_distance(lab, lab[cheeks], HAIR_SKIN_SPREAD) > BEARD_DISTANCE
-    unlike = unlike_background(lab, pad)  # once: the darkening mask and both soft edges use it too
-    far &= unlike
+    unlike = unlike_background(lab, pad, person)  # once: the darkening mask and both soft edges use it too
+    far &= unlike if person is None else unlike & (person > 0.5)  # the background is no crown patch and no hair
     patch = lab[far & crown]
-    if len(patch) < HAIR_LEAST * max(crown.sum(), 1) or not hair_hued(np.median(patch, 0)):
+    if len(patch) < HAIR_LEAST * max(crown.sum(), 1) or not hair_hued(np.median(patch, 0)) or flat(patch[:, 0]):
         return empty
     like = (2 - colour_distance(lab, patch, HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)  # 1 up to D, 0 from 2D
     hair = far & (like > 0)
@@ -170,6 +175,7 @@ def hair_mask(face, points, pad=0, darkening=False):
     zone = (head < 1 + HEAD_FADE) & ((rows < eye_line) | beside & (rows < bottom))
     edge = np.minimum.outer(*[np.minimum(np.arange(n), np.arange(n)[::-1]) for n in face.shape[:2]])
     ends = ((bottom - rows) / (HAIR_FADE * iod)).clip(0, 1) * (edge / HAIR_EDGE).clip(0, 1)  # no line where it ends
+    ends *= background_free(unlike) * (1 if person is None else person)  # no grey halo, no wall
     if darkening:
         if not grey_hair(np.median(patch, 0), lab[cheeks]):
             return empty
@@ -179,12 +185,17 @@ def hair_mask(face, points, pad=0, darkening=False):
         grey &= unlike & (face_outline(points, pad) == 0)
         count, parts = cv2.connectedComponents((grey | hair & crown).astype(np.uint8))
         grey &= np.isin(parts, np.unique(parts[hair & crown]))
-        return cv2.GaussianBlur(grey.astype(np.float32), (0, 0), HAIR_BLUR) * ends * background_free(unlike)
+        return cv2.GaussianBlur(grey.astype(np.float32), (0, 0), HAIR_BLUR) * ends
     count, parts = cv2.connectedComponents((hair & (zone | crown)).astype(np.uint8))
     hair &= zone & np.isin(parts, np.unique(parts[hair & crown]))
     ends *= ((1 + HEAD_FADE - head) / (2 * HEAD_FADE)).clip(0, 1)
-    hair = cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * ends
-    return hair * background_free(unlike)  # no grey halo
+    return cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * ends
+
+
+def flat(lightness):
+    """Whether half the pixels have one lightness: a fill, not hair's strands (FairFace's black filler around a turned
+    photo, taken for the person behind whom it lies, greyed as a flat patch)."""
+    return np.median(np.abs(lightness - np.median(lightness))) == 0
 
 
 def grey_hair(lab, cheeks):

@@ -50,6 +50,7 @@ import align
 import consts
 import games
 import hair
+import person
 from face_region import FaceRegion, box_slice, grown_box, region_box
 from images import edge_blur, label_frame, model_tensor_to_uint8, pil_to_model_tensor_transform
 
@@ -178,9 +179,10 @@ class PhotoAger(FaceRegion):
             self.bearded = (self.own_position >= consts.ADULT_GROUP
                             and hair.full_beard(face, self.points, masks['beard'], age_shape.PAD))
         if self.how.hair:
-            masks['hair'] = hair.hair_mask(face, self.points, age_shape.PAD)
+            body = person.person_map(face)  # the hair keeps to the person: a wall of its colour is not hair
+            masks['hair'] = hair.hair_mask(face, self.points, age_shape.PAD, person=body)
             if hair.greying(self.own_position) > 0:  # where grey hair darkens towards childhood (younger: none)
-                masks['grey_hair'] = np.maximum(masks['hair'], hair.hair_mask(face, self.points, age_shape.PAD, True))
+                masks['grey_hair'] = np.maximum(masks['hair'], hair.hair_mask(face, self.points, age_shape.PAD, True, body))
             masks['brows'] = hair.brow_mask(face, self.points, age_shape.PAD)
         return masks
 
@@ -204,10 +206,8 @@ class PhotoAger(FaceRegion):
                                               self.warp_strength)
             flow = age_shape.displacement(self.points, target, age_shape.PAD)
             # by Lanczos' kernel (a cubic one lost up to 0.15 of the sharpness); the coarse band only where it fades
-            if fade or childhood:
-                roi, coarse = self.moved(flow, (self.roi, cv2.INTER_LANCZOS4), (self.coarse, cv2.INTER_LINEAR))
-            else:
-                roi, = self.moved(flow, (self.roi, cv2.INTER_LANCZOS4))
+            bands = (self.roi, cv2.INTER_LANCZOS4), (self.coarse, cv2.INTER_LINEAR)
+            roi, coarse = self.moved(flow, *bands) if fade or childhood else (*self.moved(flow, bands[0]), None)
             masks = {name: age_shape.warp_face(mask, flow, age_shape.PAD) for name, mask in masks.items()}
             render, own_render = (age_shape.warp_face(face, age_shape.displacement(moved_from(face, target), target))
                                   for face in (render, own_render))

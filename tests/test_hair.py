@@ -10,6 +10,12 @@ import hair
 pytest.importorskip('dlib')
 
 
+def strands(colour, count, seed=0):
+    """`count` pixels of hair of a colour, with strands: their lightness spread (a flat fill is no hair, hair.flat)."""
+    rng = np.random.default_rng(seed)
+    return (np.float32(colour) + rng.normal(0, 12, (count, 1))).clip(0, 255).astype(np.uint8)
+
+
 def test_the_beard_mask_finds_dark_hair_on_the_lower_face_and_nothing_on_plain_skin():
     points = age_shape.prototype(consts.ADULT_GROUP, consts.MALE)
     side = 128 + 2 * age_shape.PAD
@@ -56,7 +62,8 @@ def test_the_hair_mask_finds_hair_framing_the_forehead_and_not_a_blanket_beside_
     assert hair.hair_mask(face, points, pad).max() < 0.05
     haired = face.copy()
     temples = head & (np.abs(columns - 64) > 60) & (rows < 21) & (rows > hair.HAIR_EDGE - pad)
-    haired[head & (rows < points[17:27, 1].min() - 10) | temples] = (50, 35, 25)
+    on_hair = head & (rows < points[17:27, 1].min() - 10) | temples
+    haired[on_hair] = strands((50, 35, 25), on_hair.sum())
     mask = hair.hair_mask(haired, points, pad)
     assert mask[temples].mean() > 0.5
     assert mask[iris].max() < 0.05 and mask[blanket].mean() < 0.05  # but where the blur of the hair reaches
@@ -97,7 +104,7 @@ def test_a_blue_cap_over_the_forehead_is_no_hair_but_grey_hair_before_a_blue_wal
     face[head] = (200, 150, 120)
     top = head & (rows < points[17:27, 1].min() - 10)
     for colour, found in (((40, 60, 170), False), ((150, 155, 175), True), ((90, 60, 40), True)):
-        face[top] = colour
+        face[top] = strands(colour, top.sum())
         assert (hair.hair_mask(face, points, pad)[top].mean() > 0.5) == found, colour
 
 
@@ -259,3 +266,32 @@ def test_grey_darkens_whole_towards_childhood_and_not_on_a_photo_younger_than_gr
     assert hair.hair_colour(lab, -1.0, None)[0, 0, 0] == pytest.approx(200 * hair.HAIR_DARK[0], abs=1)
     assert hair.hair_change(8, 0, 1.0) == -1.0 and hair.hair_change(8, 6, 0.0) == pytest.approx(-2 / 3)
     assert hair.hair_change(4, 0, 1.0) == 0.0 and hair.hair_change(4, 9, 0.0) == 1.0
+
+
+def test_the_hair_keeps_to_the_person_and_a_flat_fill_over_the_forehead_is_no_hair():
+    """Judged by colour alone, a dark wall beside a dark-haired head greyed with the hair (FairFace 0241's shadowed
+    wall, 0250's chair), and hair filling the corners where the background is sampled was taken for the background
+    (0200's bob had no mask). With the person's map (person.person_map) the mask ends where the head does and a
+    corner of the person is no background. A flat fill over the forehead (FairFace's black filler) is no hair."""
+    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
+    side = 128 + 2 * pad
+    rows, columns = np.mgrid[:side, :side] - pad
+    face = np.full((side, side, 3), (230, 230, 225), np.uint8)  # a light wall
+    ellipse = np.hypot((columns - 64) / 86, (rows - 76) / 130)
+    head = ellipse < 1
+    face[head] = (200, 150, 120)
+    on_hair = head & (rows < points[17:27, 1].min() - 10)
+    face[on_hair] = strands((50, 35, 25), on_hair.sum())
+    shadow = ~head & (ellipse < 1.12) & (rows < 20)  # the wall darkened beside the head, the hair's colour
+    face[shadow] = strands((50, 35, 25), shadow.sum(), seed=1)
+    assert hair.hair_mask(face, points, pad)[shadow].mean() > 0.3
+    with_person = hair.hair_mask(face, points, pad, person=head.astype(np.float32))
+    assert with_person[shadow].max() == 0 and with_person[on_hair].mean() > 0.5
+    big = face.copy()  # big hair fills the top corners
+    crown = rows < points[17:27, 1].min() - 10
+    big[crown] = strands((50, 35, 25), crown.sum(), seed=2)
+    assert hair.hair_mask(big, points, pad).max() < 0.05  # the corners are the hair's colour: taken for the background
+    assert hair.hair_mask(big, points, pad, person=(head | crown).astype(np.float32))[on_hair].mean() > 0.5
+    filler = face.copy()
+    filler[on_hair] = (0, 0, 0)
+    assert hair.hair_mask(filler, points, pad, person=head.astype(np.float32)).max() < 0.05

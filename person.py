@@ -1,0 +1,32 @@
+"""Where the person is in a photo (head, hair, body; not what is behind them): MediaPipe's selfie segmentation network
+(its general 256x256 model, Apache-2.0: trained_models/person_segmenter/README.md), run by OpenCV's dnn module.
+
+The hair masks keep to the person (hair.hair_mask): judged by colour alone, a dark wall or chair beside a dark-haired
+head greyed with the hair, and hair that filled the corner where the background is sampled was taken for it.
+"""
+import functools
+import os
+import threading
+
+import cv2
+import numpy as np
+
+MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'trained_models', 'person_segmenter',
+                     'selfie_segmentation.tflite')
+SIDE = 256  # the network reads a SIDE x SIDE RGB image in [0, 1]
+_network_lock = threading.Lock()  # one network for all the page's threads: a dnn Net runs one forward at a time
+
+
+@functools.lru_cache(maxsize=1)
+def network():
+    return cv2.dnn.readNetFromTFLite(MODEL)
+
+
+def person_map(image):
+    """float32 of an RGB uint8 image's size: how surely each pixel is the person's (0 to 1)."""
+    blob = cv2.dnn.blobFromImage(np.float32(image) / 255, 1.0, (SIDE, SIDE))
+    with _network_lock:
+        net = network()
+        net.setInput(blob)
+        person = net.forward()[0, 0]
+    return cv2.resize(person, image.shape[1::-1], interpolation=cv2.INTER_LINEAR)

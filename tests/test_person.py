@@ -1,0 +1,32 @@
+"""Where the person is in a photo (person.py): MediaPipe's selfie segmentation run by OpenCV's dnn module."""
+import threading
+
+import numpy as np
+
+import person
+
+
+def test_the_person_map_covers_the_face_and_not_the_background_at_the_photos_size():
+    from skimage import data
+    photo = data.astronaut()  # her face at the middle, a flag and a model behind her in the top corners
+    people = person.person_map(photo)
+    assert people.shape == photo.shape[:2] and people.dtype == np.float32
+    assert people[150:250, 180:280].mean() > 0.8
+    assert people[:40, :40].max() < 0.1 and people[:40, -40:].max() < 0.1
+
+
+def test_the_page_s_threads_share_one_network_and_get_the_same_maps():
+    from skimage import data
+    photo = data.astronaut()[::2, ::2]
+    alone = person.person_map(photo)
+    maps = [None] * 4
+
+    def segment(index):
+        maps[index] = person.person_map(photo)
+
+    threads = [threading.Thread(target=segment, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(np.array_equal(people, alone) for people in maps)
