@@ -2,13 +2,14 @@
 
 Both are found by colour in the padded 128-px face (age_shape.face_grid's pixels, dlib's landmarks): facial hair is
 what in the lower face is far from the cheeks' colour; the hair is what above and beside the face has the colour of
-the patch over the forehead, unless that patch is skin (a bald head, a baby's). Neither takes the background's colour
-(its plain top corners). A child's skin replaces a beard and its edge (shaven). Towards old age the hair greys by
-the age (greying, hair_change) and keeps its strands and shading (hair_colour); towards childhood grey hair darkens
-wherever grey hair is found beside the head (hair_mask's `darkening`), on photos old enough to have greyed.
-The eyebrows (brow_mask: what is darker than the skin along their landmarks) grey with the hair, later, each hair
-towards one grey (brows_greyed); towards childhood they stay (hair_colour took dark brown brows for grey: darkened,
-they were heavier, and an adult's children read a year older).
+the patch over the forehead, unless that patch is skin (a bald head, a baby's). Neither takes the background's
+colour (its plain top corners), and the hair keeps to the person (person.py: a wall of its colour beside the head is
+not). A child's skin replaces a beard and its edge (shaven). Towards old age the hair greys by the age (greying,
+hair_change) and keeps its strands and shading (hair_colour); towards childhood grey hair darkens wherever grey hair
+is found beside the head (hair_mask's `darkening`), on photos old enough to have greyed. The eyebrows (brow_mask:
+what is darker than the skin along their landmarks) grey with the hair, later, each hair towards one grey
+(brows_greyed); towards childhood they stay (hair_colour took dark brown brows for grey: darkened, they were
+heavier, and an adult's children read a year older).
 """
 import functools
 
@@ -115,8 +116,8 @@ def full_beard(face, points, beard, pad=0):
 def unlike_background(lab, pad, person=None):
     """bool: the Lab pixels of a padded face far in colour from each of its plain top corners (behind the head; those
     of the face padded BACKGROUND_AT face pixels, at most `pad`). A corner of many colours (BACKGROUND_PLAIN) is a
-    crowd, hair or a hat: it took a moustache and grey hair for one; nor is a corner mostly the person (`person`,
-    person.person_map of the face) behind them: hair filling it hid all the hair."""
+    crowd, hair or a hat: it took a moustache and grey hair for one; nor is a corner that is mostly the person
+    (`person`, person.person_map of the face): hair filling it hid all the hair."""
     start, corner = max(pad - BACKGROUND_AT, 0), max(4, min(pad, BACKGROUND_AT) // 2)
     top, right = slice(start, start + corner), lab.shape[1] - start
     unlike = np.ones(lab.shape[:2], bool)
@@ -146,7 +147,8 @@ def hair_mask(face, points, pad=0, darkening=False, person=None):
     the grey hair joined to it above the eyes or beside the face down to the mouth, in that ellipse HEAD_FADE wider,
     unlike the background and grainy (GREY_HAIR_GRAIN), whatever its likeness to the patch: where grey hair darkens
     towards childhood (hair_colour darkens only what is grey; the hair's own mask left children white temples).
-    Either only on the person (`person`, person.person_map of the face: a wall of the hair's colour is not)."""
+    Both keep to the person where `person` (person.person_map of the face) is given: a wall of the hair's colour is
+    no hair."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
     empty = np.zeros(face.shape[:2], np.float32)
