@@ -140,6 +140,12 @@ def aged_landmarks(points, own_position, position, gender, strength=1.0):
     return points + strength * move @ back[:, :2].T
 
 
+def farthest_move(points, own_position, gender, strength=1.0):
+    """Face pixels: the farthest any landmark moves from the face's own age to any other (aged_landmarks)."""
+    return max(float(np.linalg.norm(aged_landmarks(points, own_position, position, gender, strength) - points,
+                                    axis=1).max()) for position in range(consts.NUM_AGES))
+
+
 def ellipse_points(n=ANCHORS):
     """n points on the warp's ellipse, in face pixels."""
     angles = np.linspace(0, 2 * np.pi, n, endpoint=False)

@@ -14,6 +14,7 @@ import numpy as np
 MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'trained_models', 'person_segmenter',
                      'selfie_segmentation.tflite')
 SIDE = 256  # the network reads a SIDE x SIDE RGB image in [0, 1]
+SURE = 0.5  # a pixel the map gives this much or more is wholly the person's (wholly)
 _network_lock = threading.Lock()  # one network for all the page's threads: a dnn Net runs one forward at a time
 
 
@@ -30,3 +31,11 @@ def person_map(image):
         net.setInput(blob)
         person = net.forward()[0, 0]
     return cv2.resize(person, image.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+
+
+def wholly(person, grown=0.0):
+    """How wholly each pixel of a person map (person_map) is the person's: 1 from SURE up, falling to 0 with it, and
+    1 up to `grown` pixels around that (the shape of age moves the outline: a child's cheeks widen)."""
+    whole = np.clip(person / SURE, 0, 1)
+    radius = int(np.ceil(grown))
+    return cv2.dilate(whole, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)) if radius else whole

@@ -18,7 +18,8 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   to the target age's landmarks (the photo's own plus the difference of UTKFace's median shapes at the two ages) by
   a thin-plate spline that fades to nothing at its ellipse's edge; a face turned to one side (warp_share) takes less
   of it, of G's younger change, the fade and the mean faces' light (G's frontal face was a ghost on a profile), and
-  every change keeps to its outline (age_shape.turned_face).
+  every change keeps to its outline (age_shape.turned_face) and to the person (person.py: its map grown as far as
+  the warp moves the face, a child's cheeks widen), not the wall in front of a profile.
 - a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail finer than its coarse band but
   its grain (SKIN_GRAIN) fades too, and facial hair (hair.beard_mask, not on women; its edge, shaven) twice as
   fast (BEARD_FADE) by its cheeks' colour and light, shaded as a child's chin and neck, with the cheeks' texture. An
@@ -151,12 +152,14 @@ class PhotoAger(FaceRegion):
             self.facing = warp_share(self.points, chip)
             self.warp_strength = how.warp * self.facing
             face = self.padded_face(self.roi).clip(0, 255).astype(np.uint8)
-            self.masks = self.hair_masks(face)
+            body = person.person_map(face)  # every change keeps to the person: not the wall in front of a profile
+            self.masks = self.hair_masks(face, body)
             self.skin_colour = self.cheek_colours(face)
-            reach = age_shape.turned_face(self.points, self.facing, age_shape.PAD)
-            self.reach = self.from_face(reach, borderValue=0)  # region pixels: where a turned face's changes may go
+            moves = age_shape.farthest_move(self.points, self.own_position, gender, self.warp_strength)
+            reach = age_shape.turned_face(self.points, self.facing, age_shape.PAD) * person.wholly(body, moves)
+            self.reach = self.from_face(reach, borderValue=0)  # region pixels: where the changes may go
             self.alpha *= self.reach[..., None]
-            for name in set(self.masks) & {'beard', 'shaven'}:
+            for name in set(self.masks) & {'beard', 'shaven', 'brows'}:
                 self.masks[name] *= reach
         margin = int(np.ceil(4 * max(self.scale, SKIN_GRAIN))) + 2  # the composition's blurs reach this far
         self.face_box = region_box(self.alpha[..., 0] > 0, margin)  # where G's change is added
@@ -166,10 +169,10 @@ class PhotoAger(FaceRegion):
         cheeks = age_shape.cheek_mask(self.points, age_shape.PAD)
         return cv2.cvtColor(face, cv2.COLOR_RGB2LAB)[cheeks].astype(np.float32) if cheeks.sum() >= 20 else None
 
-    def hair_masks(self, face):
+    def hair_masks(self, face, body):
         """The facial hair (not looked for on women), where a child's skin replaces it (shaven), the hair, where grey
-        hair darkens towards childhood (grey_hair) and the brows of the photo's uint8 padded face, as the composition
-        asks: padded_face's pixels; and whether it is a full beard (it greys)."""
+        hair darkens towards childhood (grey_hair) and the brows of the photo's uint8 padded face (`body`: its person
+        map), as the composition asks: padded_face's pixels; and whether it is a full beard (it greys)."""
         masks, self.bearded = {}, False
         if self.how.smooth_skin:
             masks['beard'] = hair.beard_mask(face, self.points, age_shape.PAD) * (self.gender != consts.FEMALE)
@@ -179,7 +182,6 @@ class PhotoAger(FaceRegion):
             self.bearded = (self.own_position >= consts.ADULT_GROUP
                             and hair.full_beard(face, self.points, masks['beard'], age_shape.PAD))
         if self.how.hair:
-            body = person.person_map(face)  # the hair keeps to the person: a wall of its colour is not hair
             masks['hair'] = hair.hair_mask(face, self.points, age_shape.PAD, person=body)
             if hair.greying(self.own_position) > 0:  # where grey hair darkens towards childhood (younger: none)
                 masks['grey_hair'] = np.maximum(masks['hair'], hair.hair_mask(face, self.points, age_shape.PAD, True, body))
@@ -192,8 +194,7 @@ class PhotoAger(FaceRegion):
         if self.empty:
             return Image.fromarray(self.photo)
         how, position = self.how, games.group_position(years)
-        roi, coarse = self.roi, self.coarse
-        render, own_render = render.astype(np.float32), own_render.astype(np.float32)
+        roi, coarse, render, own_render = self.roi, self.coarse, np.float32(render), np.float32(own_render)
         eyes_at, target = age_shape.EYE_CENTRES, self.points if how.warp else None
         masks = self.masks if how.warp else {}
         younger = min(self.own_position - position, consts.ADULT_GROUP - position)
@@ -212,8 +213,7 @@ class PhotoAger(FaceRegion):
             render, own_render = (age_shape.warp_face(face, age_shape.displacement(moved_from(face, target), target))
                                   for face in (render, own_render))
             eyes_at = age_shape.eye_centres(target)
-        box = self.face_box
-        inside = box_slice(box)
+        box, inside = self.face_box, box_slice(self.face_box)
         change = coarse_colour(render - own_render, how)
         change += (how.g_lightness[position > self.own_position] - 1) * change.mean(2, keepdims=True)
         change *= change_gain(self.own_position - position, how)
@@ -321,7 +321,7 @@ class PhotoAger(FaceRegion):
         drawn_box, shade, tint = drawn
         box = grown_box(drawn_box, int(np.ceil(4 * self.soft)) + 1, roi.shape)  # as far as its blur reaches
         drawn_part = box_slice(drawn_box, box[:2])
-        skin = self.skin_like(roi, box=box)
+        skin = self.skin_like(roi, box=box) * self.reach[box_slice(box)]
         relief = np.zeros(skin.shape, np.float32)
         relief[drawn_part] = skin[drawn_part] * (shade - 1)
         roi[box_slice(box)] *= 1 + cv2.GaussianBlur(relief, (0, 0), self.soft)[..., None]

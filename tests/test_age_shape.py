@@ -36,6 +36,14 @@ def test_the_warp_moves_landmarks_where_they_are_asked_to_go_and_nothing_outside
     assert outside.mean() > 0.1 and np.abs(flow[outside]).max() == 0
 
 
+def test_the_farthest_move_is_the_most_any_landmark_moves_to_any_age_and_none_without_the_warp():
+    source = age_shape.prototype(consts.ADULT_GROUP, consts.MALE)
+    moves = [np.linalg.norm(age_shape.aged_landmarks(source, consts.ADULT_GROUP, position, consts.MALE, 0.5) - source,
+                            axis=1).max() for position in range(consts.NUM_AGES)]
+    assert age_shape.farthest_move(source, consts.ADULT_GROUP, consts.MALE, 0.5) == pytest.approx(max(moves))
+    assert max(moves) > 1 and age_shape.farthest_move(source, consts.ADULT_GROUP, consts.MALE, 0.0) == 0
+
+
 def test_the_mean_faces_sit_on_their_shapes_and_move_with_the_landmarks():
     """A mean face asked for on its own group's shape is the stored face; on moved landmarks its eyes move along."""
     faces, shapes = age_shape.prototypes_file()['faces'], age_shape.prototypes()

@@ -30,3 +30,13 @@ def test_the_page_s_threads_share_one_network_and_get_the_same_maps():
     for thread in threads:
         thread.join()
     assert all(np.array_equal(people, alone) for people in maps)
+
+
+def test_wholly_is_the_person_from_sure_up_and_grows_by_as_many_pixels_as_asked():
+    people = np.zeros((41, 41), np.float32)
+    people[10:31, 10:31] = 1.0
+    people[20, 5] = person.SURE / 2
+    whole = person.wholly(people)
+    assert whole[20, 20] == 1 and whole[20, 5] == 0.5 and whole[20, 8] == 0 and whole.dtype == np.float32
+    grown = person.wholly(people, 2.5)  # the shape of age moves the outline: a child's cheeks widen beyond it
+    assert grown[20, 7] == 1 and grown[20, 6] == 0.5 and grown[3, 20] == 0 and grown[7, 7] == 0
