@@ -45,6 +45,7 @@ HAIR_LIGHTEN = 0.55  # fully greyed hair is this far from its own lightness to w
 HAIR_CONTRAST, HAIR_TOP = 3.0, 235.0  # ... its spread grown as much, at most this much and its 95% to this lightness
 HAIR_DARK = (0.35, 136.0, 140.0)  # the share of its lightness and the colour (Lab) a child's formerly grey hair takes
 HAIR_DARK_DETAIL = 0.6  # ... and of its strands' contrast (their shading stays, their white goes: 0.35 was flat)
+HAIR_OWN_DARK = (0.1, 80.0)  # or its own dark hair's colour: at least this share of its hair, darker than this (L)
 BEARD_GROW = 8  # face pixels: a child's skin replaces a beard this far around its core too (shaven)
 BROWS = (slice(17, 22), slice(22, 27))  # the 68 landmarks along each eyebrow's upper edge ...
 BROW_BAND = (0.05, 0.17)  # ... and the band (eye distances) its hair is looked for in: this far below them, this wide
@@ -233,21 +234,38 @@ def colour_distance(lab, sample, least):
     return np.sqrt(squares[lab[..., 0], 0] + squares[lab[..., 1], 1] + squares[lab[..., 2], 2])
 
 
-def hair_colour(lab, amount, where):
+def hair_colour(lab, amount, where, dark=HAIR_DARK[1:]):
     """Lab hair (float, OpenCV's 0-255 scale) greyed by `amount` in [0, 1], or, negative, its grey (light and
-    colourless) darkened towards a dark brown (HAIR_DARK) and its strands' contrast down to HAIR_DARK_DETAIL (kept
-    whole, salt and pepper stayed grey). Greyed, it loses its colour and its lightness (its median over the bool map
-    `where`) moves HAIR_LIGHTEN of the way to white, its spread (5-95%) growing as much, at most HAIR_CONTRAST times
-    and to HAIR_TOP: the strands and the hair's shading stay (a flat grey cap had neither)."""
+    colourless) darkened to HAIR_DARK's share of its lightness in the colour `dark` (Lab a, b: own_dark) and its
+    strands' contrast down to HAIR_DARK_DETAIL (kept whole, salt and pepper stayed grey). Greyed, it loses its colour
+    and its lightness (its median over the bool map `where`) moves HAIR_LIGHTEN of the way to white, its spread
+    (5-95%) growing as much, at most HAIR_CONTRAST times and to HAIR_TOP: the strands and the hair's shading stay (a
+    flat grey cap had neither)."""
     if amount >= 0:
         return greyed(lab, amount, lab[..., 0][where])
     coarse = cv2.GaussianBlur(lab, (0, 0), HAIR_SMOOTH)  # whether hair is grey is judged on its coarse colour
+    lightness = coarse[..., 0] * HAIR_DARK[0] + HAIR_DARK_DETAIL * (lab[..., 0] - coarse[..., 0])
+    darkened = np.dstack([lightness, np.broadcast_to(np.float32(dark), lab[..., 1:].shape)])
+    return lab - amount * grey_share(coarse)[..., None] * (darkened - lab)
+
+
+def grey_share(coarse):
+    """How grey each coarse Lab pixel's colour is, 0 to 1: colourless (HAIR_GREY) and not black (HAIR_GREY_FROM)."""
     chroma = np.hypot(coarse[..., 1] - 128, coarse[..., 2] - 128)
     grey = ((HAIR_GREY - chroma) / (HAIR_GREY / 2)).clip(0, 1)
-    grey *= ((coarse[..., 0] - HAIR_GREY_FROM) / HAIR_GREY_FROM).clip(0, 1)
-    lightness = coarse[..., 0] * HAIR_DARK[0] + HAIR_DARK_DETAIL * (lab[..., 0] - coarse[..., 0])
-    dark = np.dstack([lightness, np.broadcast_to(np.float32(HAIR_DARK[1:]), lab[..., 1:].shape)])
-    return lab - amount * grey[..., None] * (dark - lab)
+    return grey * ((coarse[..., 0] - HAIR_GREY_FROM) / HAIR_GREY_FROM).clip(0, 1)
+
+
+def own_dark(face, mask):
+    """Lab a, b that the grey hair of a uint8 RGB `face` darkens to where `mask`: the colour of its own dark hair (not
+    grey, darker than HAIR_OWN_DARK's L, at least its share of the mask), or HAIR_DARK's dark brown where all is grey
+    (the one brown was red on a photo lit green: FairFace 0358)."""
+    coarse = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
+    where = mask > mask.max() / 2
+    dark = where & (grey_share(coarse) < 0.5) & (coarse[..., 0] < HAIR_OWN_DARK[1])
+    if not where.any() or dark.sum() < HAIR_OWN_DARK[0] * where.sum():
+        return HAIR_DARK[1:]
+    return tuple(float(value) for value in np.median(coarse[dark][:, 1:], 0))
 
 
 def greyed(lab, amount, hair_lightness):

@@ -173,7 +173,7 @@ class PhotoAger(FaceRegion):
         """The facial hair (not looked for on women), where a child's skin replaces it (shaven), the hair, where grey
         hair darkens towards childhood (grey_hair) and the brows of the photo's uint8 padded face (`body`: its person
         map), as the composition asks: padded_face's pixels; and whether it is a full beard (it greys)."""
-        masks, self.bearded = {}, False
+        masks, self.bearded, self.dark_hair = {}, False, hair.HAIR_DARK[1:]
         if self.how.smooth_skin:
             masks['beard'] = hair.beard_mask(face, self.points, age_shape.PAD) * (self.gender != consts.FEMALE)
             lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -185,6 +185,7 @@ class PhotoAger(FaceRegion):
             masks['hair'] = hair.hair_mask(face, self.points, age_shape.PAD, person=body)
             if hair.greying(self.own_position) > 0:  # where grey hair darkens towards childhood (younger: none)
                 masks['grey_hair'] = np.maximum(masks['hair'], hair.hair_mask(face, self.points, age_shape.PAD, True, body))
+                self.dark_hair = hair.own_dark(face, masks['grey_hair'])  # the colour it darkens to
             masks['brows'] = hair.brow_mask(face, self.points, age_shape.PAD)
         return masks
 
@@ -301,8 +302,7 @@ class PhotoAger(FaceRegion):
         ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH)
         lighter = np.median(ratio[age_shape.skin_mask(points, pad) > 0.5]) / PROTOTYPE_LIGHTER
         ratio = (ratio / max(lighter, 1.0)).clip(*PROTOTYPE_RANGE)
-        box = self.face_box  # where is 0 beyond it
-        inside = box_slice(box)
+        box, inside = self.face_box, box_slice(self.face_box)  # where is 0 beyond it
         ratio = self.from_face(ratio, box, borderValue=1)
         where = self.alpha[inside][..., 0] * self.warp(keep, box) * self.facing  # the means face the camera
         if shaved is not None:
@@ -375,7 +375,7 @@ class PhotoAger(FaceRegion):
         elif amount > 0:
             coloured = cv2.LUT(lab, hair.greyed_table(amount, lab[..., 0][where].astype(np.float32)))
         else:
-            coloured = hair.hair_colour(lab.astype(np.float32), amount, where).clip(0, 255).astype(np.uint8)
+            coloured = hair.hair_colour(np.float32(lab), amount, where, self.dark_hair).clip(0, 255).astype(np.uint8)
         roi[inside] += mask * (cv2.cvtColor(coloured, cv2.COLOR_LAB2RGB).astype(np.float32) - roi[inside])
         return roi
 

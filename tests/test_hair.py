@@ -166,6 +166,24 @@ def test_salt_and_pepper_hair_darkens_towards_childhood_strands_and_all():
     assert np.allclose(hair.hair_colour(black, -1.0, None), black)
 
 
+def test_grey_hair_darkens_to_the_colour_of_the_photos_own_dark_hair_or_dark_brown_where_all_is_grey():
+    """On FairFace 0358 (lit green) her grey fringe darkened to the one dark brown, a red patch in her dark hair."""
+    rng = np.random.default_rng(0)
+    green_lit = lambda lightness: cv2.cvtColor(np.uint8([[[lightness, 118, 124]]]), cv2.COLOR_LAB2RGB)[0, 0]
+    face = np.zeros((64, 64, 3), np.uint8)
+    face[:, :32], face[:, 32:] = green_lit(50), green_lit(190)  # her dark hair; her grey fringe
+    face = np.clip(face + rng.normal(0, 3, face.shape), 0, 255).astype(np.uint8)
+    mask = np.ones((64, 64), np.float32)
+    own = hair.own_dark(face, mask)
+    assert own == pytest.approx((118, 124), abs=2)
+    assert hair.own_dark(face[:, 32:], mask[:, 32:]) == hair.HAIR_DARK[1:]  # all grey: no colour of its own
+    assert hair.own_dark(face, np.zeros_like(mask)) == hair.HAIR_DARK[1:]  # no hair
+    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    fringe = hair.hair_colour(lab, -1.0, None, own)[:, 40:]
+    assert np.allclose(np.median(fringe[..., 1:].reshape(-1, 2), 0), own, atol=1)
+    assert np.median(fringe[..., 0]) < 0.5 * 190
+
+
 def test_the_brow_mask_finds_dark_brows_on_the_landmarks_and_not_the_skin_or_glasses_below():
     """The brows' hair is what along the brow landmarks is darker than the skin around: dark brows are found whole,
     the skin above them and a glasses' rim at the eyes are not, and a face without brows (or with brows as light as
