@@ -2,7 +2,9 @@
 (its general 256x256 model, Apache-2.0: trained_models/person_segmenter/README.md), run by OpenCV's dnn module.
 
 The hair masks keep to the person (hair.hair_mask): judged by colour alone, a dark wall or chair beside a dark-haired
-head greyed with the hair, and hair that filled the corner where the background is sampled was taken for it.
+head greyed with the hair, and hair that filled the corner where the background is sampled was taken for it. So does
+every other change to a photo (photo_aging.PhotoAger, by `wholly`): dlib puts a profile's landmarks on the wall in
+front of it, and G's change drawn on them streaked the wall.
 """
 import functools
 import os

@@ -312,7 +312,7 @@ class PhotoAger(FaceRegion):
 
     def wrinkled(self, roi, points, amount):
         """The face region with old skin (age_texture.old_skin, `amount`) drawn on the landmarks `points`, only where
-        the colour is the cheeks' (not on a collar, hair, a cap or glasses), as soft as the photo (self.soft)."""
+        the colour is the cheeks' (not a collar, hair, a cap, glasses) on the person (reach), as soft as the photo."""
         if self.skin_colour is None:
             return roi
         drawn = age_texture.old_skin(points, self.matrix, roi.shape[1::-1], amount)
