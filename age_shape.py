@@ -235,6 +235,13 @@ def turned_face(points, share, pad=0):
     return 1 - (1 - share) * (1 - outline)
 
 
+def lips_mask(points, pad=0):
+    """float32 (128 + 2 pad)^2 (face_grid's pixels): 1 on the lips and the mouth between them (landmarks 48-59)."""
+    mask = np.zeros((consts.IMAGE_LENGTH + 2 * pad,) * 2, np.float32)
+    cv2.fillPoly(mask, [np.round((points[48:60] + pad) * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
+    return cv2.GaussianBlur(mask, (0, 0), 1.5)
+
+
 def skin_mask(points, pad=0):
     """float32 (128 + 2 pad)^2 (face_grid's pixels): 1 on the face's skin (inside the jaw line and a forehead above
     the brows, less the eyes, brows and lips), its edges soft; where a child has no beard, stubble or lines."""

@@ -18,8 +18,7 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   to the target age's landmarks (the photo's own plus the difference of UTKFace's median shapes at the two ages) by
   a thin-plate spline that fades to nothing at its ellipse's edge; a face turned to one side (warp_share) takes less
   of it, of G's younger change, the fade and the mean faces' light (G's frontal face was a ghost on a profile), and
-  every change keeps to its outline (age_shape.turned_face) and to the person (person.py: its map grown as far as
-  the warp moves the face, a child's cheeks widen), not the wall in front of a profile.
+  every change keeps to its outline (age_shape.turned_face) and to the person (person.py), not to a wall.
 - a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail finer than its coarse band but
   its grain (SKIN_GRAIN) fades too, and facial hair (hair.beard_mask, not on women; its edge, shaven) twice as
   fast (BEARD_FADE) by its cheeks' colour and light, shaded as a child's chin and neck, with the cheeks' texture. An
@@ -32,8 +31,7 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
 - old skin (Composition.texture, age_texture.py): towards old age wrinkles, crepe and spots are drawn at the photo's
   own pixels on the aged landmarks (age_texture.old_skin_amount), as soft as its edges, where the colour is the
   cheeks'; G's change finer than old_smooth face pixels is left out (its 128-px strokes scaled up were painted lines),
-  and where a child's photo has faded to G's face, up to 1 + grown_smooth times that (G's old mottle, all the skin a
-  baby grown old had, made dark blotches).
+  and where a child's photo has faded to G's face, up to 1 + grown_smooth times that (G's mottle: dark blotches).
 
 Pixels outside the mask (with the warp, outside its ellipse) keep their exact values. METHODS names these and the
 candidates measured against them (MODEL.md): `python main.py --mode eval --input photos --estimators <folder>`.
@@ -296,12 +294,14 @@ class PhotoAger(FaceRegion):
         on the landmarks `points` (age_shape.prototype_face), in the face mask, but for the eyes (`keep`, 128-px) and
         the skin a beard left (`shaved`, padded_face's: shaded as a child's already). Women's means, for everyone:
         men's carry the average beard's shadow (a shaven man's child's pale muzzle). Within each race UTKFace's elders
-        are darker than its children (age_shape.RACES): lit at most as a 31-40's child, 15% (PROTOTYPE_LIGHTER)."""
+        are darker than its children (age_shape.RACES): lit at most as a 31-40's child, 15% (PROTOTYPE_LIGHTER). The
+        lips no lighter than the skin, and never lighter where it darkens (a baby's pink lips grown up were red)."""
         pad = age_shape.PAD
         means = [age_shape.prototype_face(p, consts.FEMALE, points, pad).mean(2) for p in (position, self.own_position)]
         ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH)
         lighter = np.median(ratio[age_shape.skin_mask(points, pad) > 0.5]) / PROTOTYPE_LIGHTER
         ratio = (ratio / max(lighter, 1.0)).clip(*PROTOTYPE_RANGE)
+        ratio -= age_shape.lips_mask(points, pad) * np.maximum(ratio - max(PROTOTYPE_LIGHTER * min(lighter, 1), 1), 0)
         box, inside = self.face_box, box_slice(self.face_box)  # where is 0 beyond it
         ratio = self.from_face(ratio, box, borderValue=1)
         where = self.alpha[inside][..., 0] * self.warp(keep, box) * self.facing  # the means face the camera

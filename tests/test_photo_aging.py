@@ -405,6 +405,30 @@ def test_real_faces_light_lightens_a_childs_skin_as_much_from_an_elder_as_from_a
     assert adult > 1.02 and abs(elder - adult) < 0.02, (adult, elder)  # uncapped: 1.04, 1.08
 
 
+def test_real_faces_light_lights_the_lips_no_lighter_than_the_skin_and_darkens_them_with_it(framed, monkeypatch):
+    """A baby's pink lips lit as a young woman's mean face (her mean's lips lighter than the baby's) were a red blob
+    (FairFace 0403 at 16-20): the lips are lit at most as the skin, or not at all where it darkens."""
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 1, photo_aging.METHODS['prototype'], consts.FEMALE)
+    pad, keep = age_shape.PAD, np.ones((128, 128), np.float32)
+    lips = age_shape.lips_mask(ager.points, pad)
+    on_lips = ager.from_face(lips, borderValue=0) > 0.99
+    cheeks = ager.from_face(age_shape.cheek_mask(ager.points, pad).astype(np.float32), borderValue=0) > 0.99
+    assert on_lips.sum() > 100 and cheeks.sum() > 100
+
+    def lit(lips_light, skin_light):
+        means = {ager.own_position: 100.0, 3.0: 100.0 * skin_light}
+        monkeypatch.setattr(age_shape, 'prototype_face', lambda position, gender, points, pad: np.dstack(
+            [means[position] * (1 + (lips_light / skin_light - 1) * lips * (position != ager.own_position))] * 3))
+        gain = (ager.relit(ager.roi.copy(), ager.points, 3.0, keep) + 1) / (ager.roi + 1)
+        return np.median(gain[on_lips]), np.median(gain[cheeks])
+    lips_gain, skin_gain = lit(1.3, 0.9)  # the skin darkens, the lips' mean lightens: the lips stay
+    assert lips_gain == pytest.approx(1, abs=0.01) and skin_gain == pytest.approx(0.9, abs=0.01)
+    lips_gain, skin_gain = lit(1.4, 1.1)  # the skin lightens: the lips as much, no more
+    assert lips_gain == pytest.approx(1.1, abs=0.01) and skin_gain == pytest.approx(1.1, abs=0.01)
+    lips_gain, skin_gain = lit(0.7, 0.9)  # the lips' mean darkens more than the skin's: so do they
+    assert lips_gain == pytest.approx(0.7, abs=0.02)
+
+
 def test_a_beard_s_edge_is_shaved_too_and_its_skin_takes_the_cheeks_texture(framed, monkeypatch):
     """The stubble around a beard's core (in the lower face) is skin for a child, where the generator kept a beard as
     dark patches on the cheeks; and the skin a beard leaves has the photo's own cheeks' grain and a child's share of
