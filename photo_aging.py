@@ -294,14 +294,14 @@ class PhotoAger(FaceRegion):
         on the landmarks `points` (age_shape.prototype_face), in the face mask, but for the eyes (`keep`, 128-px) and
         the skin a beard left (`shaved`, padded_face's: shaded as a child's already). Women's means, for everyone:
         men's carry the average beard's shadow (a shaven man's child's pale muzzle). Within each race UTKFace's elders
-        are darker than its children (age_shape.RACES): lit at most as a 31-40's child, 15% (PROTOTYPE_LIGHTER). The
-        lips no lighter than the skin, and never lighter where it darkens (a baby's pink lips grown up were red)."""
+        are darker than its children (age_shape.RACES): lit at most as a 31-40's child, 15% (PROTOTYPE_LIGHTER)."""
         pad = age_shape.PAD
         means = [age_shape.prototype_face(p, consts.FEMALE, points, pad).mean(2) for p in (position, self.own_position)]
         ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH)
         lighter = np.median(ratio[age_shape.skin_mask(points, pad) > 0.5]) / PROTOTYPE_LIGHTER
         ratio = (ratio / max(lighter, 1.0)).clip(*PROTOTYPE_RANGE)
-        ratio -= age_shape.lips_mask(points, pad) * np.maximum(ratio - max(PROTOTYPE_LIGHTER * min(lighter, 1), 1), 0)
+        if position > self.own_position:  # lips no lighter than the skin: a young woman's mean lips, a baby's were red
+            ratio -= age_shape.lips_mask(points, pad) * (ratio - max(PROTOTYPE_LIGHTER * min(lighter, 1), 1)).clip(0)
         box, inside = self.face_box, box_slice(self.face_box)  # where is 0 beyond it
         ratio = self.from_face(ratio, box, borderValue=1)
         where = self.alpha[inside][..., 0] * self.warp(keep, box) * self.facing  # the means face the camera

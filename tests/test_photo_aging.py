@@ -405,17 +405,19 @@ def test_real_faces_light_lightens_a_childs_skin_as_much_from_an_elder_as_from_a
     assert adult > 1.02 and abs(elder - adult) < 0.02, (adult, elder)  # uncapped: 1.04, 1.08
 
 
-def test_real_faces_light_lights_the_lips_no_lighter_than_the_skin_and_darkens_them_with_it(framed, monkeypatch):
+def test_a_grown_childs_lips_are_lit_no_lighter_than_its_skin_and_darken_with_it(framed, monkeypatch):
     """A baby's pink lips lit as a young woman's mean face (her mean's lips lighter than the baby's) were a red blob
-    (FairFace 0403 at 16-20): the lips are lit at most as the skin, or not at all where it darkens."""
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 1, photo_aging.METHODS['prototype'], consts.FEMALE)
+    (FairFace 0403 at 16-20): grown older, the lips are lit at most as the skin, or not at all where it darkens; an
+    elder made younger takes the young mean's lighter lips (capped there too, photos/' elders read 2-3 years older)."""
     pad, keep = age_shape.PAD, np.ones((128, 128), np.float32)
-    lips = age_shape.lips_mask(ager.points, pad)
-    on_lips = ager.from_face(lips, borderValue=0) > 0.99
-    cheeks = ager.from_face(age_shape.cheek_mask(ager.points, pad).astype(np.float32), borderValue=0) > 0.99
-    assert on_lips.sum() > 100 and cheeks.sum() > 100
 
-    def lit(lips_light, skin_light):
+    def lit(lips_light, skin_light, own_age=1):
+        ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, own_age, photo_aging.METHODS['prototype'],
+                                     consts.FEMALE)
+        lips = age_shape.lips_mask(ager.points, pad)
+        on_lips = ager.from_face(lips, borderValue=0) > 0.99
+        cheeks = ager.from_face(age_shape.cheek_mask(ager.points, pad).astype(np.float32), borderValue=0) > 0.99
+        assert on_lips.sum() > 100 and cheeks.sum() > 100
         means = {ager.own_position: 100.0, 3.0: 100.0 * skin_light}
         monkeypatch.setattr(age_shape, 'prototype_face', lambda position, gender, points, pad: np.dstack(
             [means[position] * (1 + (lips_light / skin_light - 1) * lips * (position != ager.own_position))] * 3))
@@ -427,6 +429,8 @@ def test_real_faces_light_lights_the_lips_no_lighter_than_the_skin_and_darkens_t
     assert lips_gain == pytest.approx(1.1, abs=0.01) and skin_gain == pytest.approx(1.1, abs=0.01)
     lips_gain, skin_gain = lit(0.7, 0.9)  # the lips' mean darkens more than the skin's: so do they
     assert lips_gain == pytest.approx(0.7, abs=0.02)
+    lips_gain, skin_gain = lit(1.4, 1.1, own_age=80)  # an elder at 16-20: the young mean's lighter lips
+    assert lips_gain == pytest.approx(1.4, abs=0.02) and skin_gain == pytest.approx(1.1, abs=0.01)
 
 
 def test_a_beard_s_edge_is_shaved_too_and_its_skin_takes_the_cheeks_texture(framed, monkeypatch):
