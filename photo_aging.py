@@ -298,10 +298,10 @@ class PhotoAger(FaceRegion):
         pad = age_shape.PAD
         means = [age_shape.prototype_face(p, consts.FEMALE, points, pad).mean(2) for p in (position, self.own_position)]
         ratio = cv2.GaussianBlur((means[0] + 1) / (means[1] + 1), (0, 0), PROTOTYPE_SMOOTH)
-        lighter = np.median(ratio[age_shape.skin_mask(points, pad) > 0.5]) / PROTOTYPE_LIGHTER
-        ratio = (ratio / max(lighter, 1.0)).clip(*PROTOTYPE_RANGE)
+        skin = np.median(ratio[age_shape.skin_mask(points, pad) > 0.5])
+        ratio = (ratio / max(skin / PROTOTYPE_LIGHTER, 1.0)).clip(*PROTOTYPE_RANGE)
         if position > self.own_position:  # lips no lighter than the skin: a young woman's mean lips, a baby's were red
-            ratio -= age_shape.lips_mask(points, pad) * (ratio - max(PROTOTYPE_LIGHTER * min(lighter, 1), 1)).clip(0)
+            ratio -= age_shape.lips_mask(points, pad) * (ratio - max(min(skin, PROTOTYPE_LIGHTER), 1)).clip(0)
         box, inside = self.face_box, box_slice(self.face_box)  # where is 0 beyond it
         ratio = self.from_face(ratio, box, borderValue=1)
         where = self.alpha[inside][..., 0] * self.warp(keep, box) * self.facing  # the means face the camera
