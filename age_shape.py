@@ -44,7 +44,7 @@ CHIN_SHADE, NECK_SHADE = 0.92, 0.68  # the neck's: FairFace's 16 frontal childre
 FOREHEAD = 0.6  # the skin mask reaches this many eye distances above the brows
 NECK_DEPTH, FOREHEAD_TOP = 0.8, 1.4  # eye distances: skin_beyond's neck under the jaw line, forehead over the brows
 TURNED_MARGIN = 0.2  # eye distances: on a turned face the changes keep this close to the face's outline
-PAD = 56  # face pixels: the padded face reaches this far beyond the 128-px face (the warp's ellipse, the whole head)
+PAD = 88  # face pixels: the padded face reaches this far beyond the 128-px face (the warp's ellipse, the whole head)
 
 
 @functools.lru_cache(maxsize=1)

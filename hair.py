@@ -26,6 +26,7 @@ BEARD_FULL = (0.5, 0.6)  # a beard covers this share of the lower face, this sha
 BEARD_SPREAD = (3.0, 1.5, 1.5)  # the least spread of the cheeks' L, a, b (uniformly lit skin)
 HEAD_RADII = (1.8, 2.0)  # eye distances: the head's ellipse around the eyes' midpoint, where hair is ...
 HEAD_FADE = 0.25  # ... its edge fading out from 1 - this to 1 + this of it (big hair beyond it greyed in a rim)
+HEAD_MIDDLE = 0.3  # eye distances either side of the middle: where the head's top is found (head_top)
 HAIR_SKIN_SPREAD = (20.0, 4.0, 4.0)  # Lab: hair is this far from the cheeks' colour (a bald head's shine is skin)
 HAIR_SPREAD = (6.0, 3.0, 3.0)  # the least spread of the background's L, a, b
 BACKGROUND_PLAIN = (12.0, 6.0, 6.0)  # a corner spread more than this in L, a or b is not a plain background
@@ -38,6 +39,8 @@ HAIR_FADE = 0.4  # eye distances over which the mask fades out above that (long 
 HAIR_CROWN = (0.8, 1.3, 0.7)  # eye distances: this far above the brows (from, to) and within the last of the middle,
 HAIR_HUE = (118.0, 116.0)  # Lab a, b: the hair over the forehead is not greener or bluer (hair_hued)
 HAIR_LEAST = 0.4  # a head's hair shows over this share of that patch, or the head has none
+HAIR_MIXED = 60.0  # Lab L: a patch whose lightness spreads more than this is two things (a dark cap, its white band)
+HAIR_PALER = (40.0, 1.0)  # a patch this much lighter (L) than the skin is hair if under this share of its chroma
 HAIR_BLUR = 2.5  # face pixels: the hair mask's edge is this soft (greying does not end in a line)
 HAIR_EDGE = 12  # face pixels: the hair mask fades out this close to the padded face's edge (no seam where it ends)
 HAIR_SMOOTH = 3.0  # photo pixels: whether hair is grey is judged on its colour coarser than this
@@ -166,11 +169,14 @@ def hair_mask(face, points, pad=0, darkening=False, person=None):
     unlike = unlike_background(lab, pad, person)  # once: the darkening mask and both soft edges use it too
     far &= unlike if person is None else unlike & (person > 0.5)  # the background is no crown patch and no hair
     patch = lab[far & crown]
-    if len(patch) < HAIR_LEAST * max(crown.sum(), 1) or not hair_hued(np.median(patch, 0)) or flat(patch[:, 0]):
+    if len(patch) < HAIR_LEAST * max(crown.sum(), 1) or not hair_like(patch, lab[cheeks]):
         return empty
     like = (2 - colour_distance(lab, patch, HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)  # 1 up to D, 0 from 2D
     hair = far & (like > 0)
-    head = np.hypot((columns - centre[0]) / HEAD_RADII[0], (rows - centre[1]) / HEAD_RADII[1]) / iod  # 1 on its edge
+    top = head_top(person, centre, iod)
+    upper = HEAD_RADII[1] if top is None else max(HEAD_RADII[1], (centre[1] - top) / iod / (1 - HEAD_FADE))
+    radii = np.where(rows < centre[1], upper, HEAD_RADII[1])  # up to the head's top (a child's is high)
+    head = np.hypot((columns - centre[0]) / HEAD_RADII[0], (rows - centre[1]) / radii) / iod  # 1 on its edge
     reach = max(3, int(HAIR_OFF_FACE * iod)) | 1
     beside = cv2.dilate(face_outline(points, pad), np.ones((reach, reach), np.uint8)) == 0
     eye_line = centre[1] - HAIR_ABOVE_EYES * iod
@@ -193,6 +199,27 @@ def hair_mask(face, points, pad=0, darkening=False, person=None):
     hair &= zone & np.isin(parts, np.unique(parts[hair & crown]))
     ends *= ((1 + HEAD_FADE - head) / (2 * HEAD_FADE)).clip(0, 1)
     return cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * ends
+
+
+def head_top(person, centre, iod):
+    """The row of a person map's (person.person_map) top above the eyes' midpoint `centre` (padded face pixels): the
+    head's (None: no map, or the person runs off the face's top)."""
+    if person is None:
+        return None
+    columns = slice(max(int(centre[0] - HEAD_MIDDLE * iod), 0), int(centre[0] + HEAD_MIDDLE * iod) + 1)
+    on = np.flatnonzero(np.median(person[:int(centre[1]), columns], 1) > 0.5)
+    return int(on[0]) if len(on) and on[0] > 0 else None
+
+
+def hair_like(patch, cheeks):
+    """Whether the Lab colours of a crown patch can be hair over skin of the colours `cheeks`: of a hair's hue
+    (hair_hued), not one flat fill (flat), not two things (a cap and its band: HAIR_MIXED) and, much lighter than the
+    skin, paler than it (HAIR_PALER: blond, grey or white hair; a straw hat, a turban, a yellow scarf were not)."""
+    colour, skin = np.median(patch, 0), np.median(cheeks, 0)
+    spread = 1.48 * np.median(np.abs(patch[:, 0] - colour[0]))
+    chroma = [np.hypot(c[1] - 128, c[2] - 128) for c in (colour, skin)]
+    lighter = colour[0] - skin[0] > HAIR_PALER[0] and chroma[0] > HAIR_PALER[1] * chroma[1]
+    return hair_hued(colour) and not flat(patch[:, 0]) and spread <= HAIR_MIXED and not lighter
 
 
 def flat(lightness):

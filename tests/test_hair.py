@@ -313,3 +313,46 @@ def test_the_hair_keeps_to_the_person_and_a_flat_fill_over_the_forehead_is_no_ha
     filler = face.copy()
     filler[on_hair] = (0, 0, 0)
     assert hair.hair_mask(filler, points, pad, person=head.astype(np.float32)).max() < 0.05
+
+
+def test_a_childs_hair_is_found_up_to_the_top_of_its_head_where_the_persons_map_ends():
+    """A child's head rises higher above its eyes than an adult's (FairFace's children: 2.0-2.6 eye distances above
+    the brows): the padded face holds it (PAD) and, where the person's map shows the head's top, the head's ellipse
+    reaches it, so the hair greys to the top (a dark cap was left on a child's white hair at 71+: 0250, 0315)."""
+    points, pad = age_shape.prototype(1, consts.MALE), age_shape.PAD
+    side = 128 + 2 * pad
+    rows, columns = np.mgrid[:side, :side] - pad
+    eyes, iod = np.mean(age_shape.eye_centres(points), 0)[1], age_shape.eye_distance(points)
+    height = 2.3 * iod  # the head's half height, its centre at the eyes: its top 2.3 eye distances above them
+    head = np.hypot((columns - 64) / (1.6 * iod), (rows - eyes) / height) < 1
+    face = np.full((side, side, 3), (230, 230, 225), np.uint8)  # a light wall
+    face[head] = (200, 150, 120)
+    on_hair = head & (rows < points[17:27, 1].min() - 10)
+    face[on_hair] = strands((90, 60, 40), on_hair.sum())
+    top = on_hair & (rows > eyes - 2.15 * iod) & (rows < eyes - 1.9 * iod) & (np.abs(columns - 64) < 0.4 * iod)
+    assert top.sum() > 100
+    assert hair.hair_mask(face, points, pad, person=head.astype(np.float32))[top].mean() > 0.8
+    assert hair.hair_mask(face, points, pad)[top].mean() < 0.6  # no map: the adult's ellipse, its top faded
+
+
+def test_a_straw_hat_or_a_cap_with_its_white_band_over_the_forehead_is_no_hair_but_white_hair_over_dark_skin_is():
+    """The taller padded face took in hats: a crown patch much lighter than the skin is hair only if paler than it
+    (white, grey or blond hair; FairFace 0289's straw hat, 0537's turban, 0380's yellow scarf were not), and one of
+    two things (a dark cap and its white band: Hopper's) is none."""
+    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
+    side = 128 + 2 * pad
+    rows, columns = np.mgrid[:side, :side] - pad
+    head = np.hypot((columns - 64) / 86, (rows - 76) / 130) < 1
+    top = head & (rows < points[17:27, 1].min() - 10)
+    person = head.astype(np.float32)
+    for skin, colour, found in (((90, 60, 45), (225, 205, 150), False), ((90, 60, 45), (225, 225, 222), True),
+                                ((200, 150, 120), (225, 215, 170), True)):
+        face = np.full((side, side, 3), (90, 140, 200), np.uint8)  # a blue wall
+        face[head] = skin
+        face[top] = strands(colour, top.sum())
+        assert (hair.hair_mask(face, points, pad, person=person)[top].mean() > 0.5) == found, (skin, colour)
+    cap = np.full((side, side, 3), (90, 140, 200), np.uint8)
+    cap[head] = (200, 150, 120)
+    band = (rows // 6) % 2 == 0  # at the crown patch's height, as much white band as dark cap
+    cap[top] = np.where(band[top][:, None], strands((240, 240, 238), top.sum()), strands((25, 25, 35), top.sum()))
+    assert hair.hair_mask(cap, points, pad, person=person).max() < 0.05

@@ -316,7 +316,7 @@ def test_every_change_keeps_to_the_person_and_not_to_the_wall_in_front_of_a_prof
     ager = photo_aging.PhotoAger(profile.photo, profile.crop_box, 45, gender=consts.MALE)
     x0, y0, x1, y1 = ager.region
     photo = np.asarray(profile.photo)[y0:y1, x0:x1]
-    wall = cv2.erode(np.uint8(person.person_map(photo) < 0.01), np.ones((9, 9), np.uint8)) > 0
+    wall = cv2.erode(np.uint8(person.person_map(photo) < 0.01), np.ones((11, 11), np.uint8)) > 0  # 5 px clear
     face_mask = cv2.warpAffine(align.paste_mask(), ager.matrix, photo.shape[1::-1])
     assert wall[face_mask > 0.5].mean() > 0.2  # the face mask on his landmarks is partly the wall
     own, other = np.full((128, 128, 3), 100, np.uint8), np.full((128, 128, 3), 200, np.uint8)
