@@ -183,22 +183,49 @@ def thin_plate(source, target, points):
 def displacement(source, target, pad=0):
     """float32 (128 + 2 pad)^2 x 2 (face_grid's pixels): for each pixel of the moved face, where to read the face
     minus where it is, so that landmarks at `source` move to `target` (face pixels); 0 outside the warp's ellipse.
-    The spline is evaluated every SPLINE_STEP pixels and interpolated between (it is smooth; 16 times faster)."""
+    The spline is evaluated every SPLINE_STEP pixels inside it and interpolated between (it is smooth; 16 times
+    faster)."""
     side = consts.IMAGE_LENGTH + 2 * pad
     axis = np.arange(-pad, side - pad + SPLINE_STEP, SPLINE_STEP, dtype=np.float64)
     coarse = np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2)
+    window, inside = warp_support(pad)
     still = ellipse_points()
-    read = thin_plate(np.vstack([source, still]), np.vstack([target, still]), coarse) - coarse
+    read = np.zeros_like(coarse)
+    read[inside] = thin_plate(np.vstack([source, still]), np.vstack([target, still]), coarse[inside]) - coarse[inside]
     index = (np.arange(side) / SPLINE_STEP).astype(np.float32)
     flow = cv2.remap(read.reshape(len(axis), len(axis), 2).astype(np.float32), *np.meshgrid(index, index),
                      cv2.INTER_LINEAR)
-    grid = face_grid(pad)
-    return flow * warp_window(grid).reshape(side, side, 1).astype(np.float32)
+    return flow * window
+
+
+@functools.lru_cache(maxsize=4)
+def warp_support(pad):
+    """The warp's window on the padded face (float32 (128 + 2 pad)^2 x 1) and the points of displacement's coarse
+    grid that its inside is interpolated from (the four around each pixel the window moves; the rest read 0)."""
+    side = consts.IMAGE_LENGTH + 2 * pad
+    window = warp_window(face_grid(pad)).reshape(side, side, 1).astype(np.float32)
+    count = len(np.arange(-pad, side - pad + SPLINE_STEP, SPLINE_STEP))
+    rows, columns = np.nonzero(window[..., 0] > 0)
+    inside = np.zeros((count, count), bool)
+    for down in (0, 1):
+        for right in (0, 1):
+            inside[rows // SPLINE_STEP + down, columns // SPLINE_STEP + right] = True
+    window.flags.writeable = False
+    return window, inside.ravel()
+
+
+@functools.lru_cache(maxsize=4)
+def read_grid(pad):
+    """float32 (128 + 2 pad)^2 x 2: face_grid as an image (warp_face reads each pixel from there, moved)."""
+    side = consts.IMAGE_LENGTH + 2 * pad
+    grid = face_grid(pad).reshape(side, side, 2).astype(np.float32)
+    grid.flags.writeable = False
+    return grid
 
 
 def warp_face(face, flow, pad=0):
     """A float face (face_grid's pixels, 128 + 2 pad a side) moved by a displacement of the same layout."""
-    read = face_grid(pad).reshape(flow.shape).astype(np.float32) + flow + pad
+    read = read_grid(pad) + flow + pad
     return cv2.remap(face, read[..., 0], read[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 

@@ -80,7 +80,7 @@ class FaceRegion:
     def moved(self, flow, *images):
         """(image, cv2 interpolation) pairs of the face region's pixels moved by a displacement of the padded face
         (age_shape.displacement): only the box around where the face moves is read anew, the rest is the image's."""
-        box = self.box_from_face(np.abs(flow).max(-1) > 0)
+        box = self.moving_box
         inside = box_slice(box)
         face_xy = self.face_xy[inside]
         face_flow = cv2.remap(flow, face_xy[..., 0], face_xy[..., 1], cv2.INTER_LINEAR)  # 0 beyond the face
@@ -91,6 +91,11 @@ class FaceRegion:
             moved.append(image.copy())
             moved[-1][inside] = cv2.remap(image, *read, interpolation, borderMode=cv2.BORDER_REPLICATE)
         return moved
+
+    @functools.cached_property
+    def moving_box(self):
+        """region_box of where any displacement moves the face (inside the warp's ellipse, age_shape.warp_support)."""
+        return self.box_from_face(age_shape.warp_support(age_shape.PAD)[0][..., 0] > 0)
 
     def box_from_face(self, support):
         """region_box of the region pixels that a padded_face map's True pixels (and one pixel around) fall on."""

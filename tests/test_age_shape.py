@@ -1,4 +1,5 @@
 """The shape of age (age_shape.py): the prototypes, the warp that moves landmarks, the skin masks, a child's shading."""
+import cv2
 import numpy as np
 import pytest
 
@@ -77,3 +78,23 @@ def test_a_childs_lower_face_is_shaded_as_a_face_above_the_jaw_line_and_as_a_nec
     chin, below = points[8] - (0, 3), points[8] + (0, 8)
     assert at(beside_mouth) > 0.95 and age_shape.CHIN_SHADE - 0.02 < at(chin) < 1
     assert at(below) == pytest.approx(age_shape.NECK_SHADE, abs=0.01)
+
+
+def test_the_displacement_evaluates_the_spline_only_where_the_warps_ellipse_reads_it():
+    """The padded face holds the whole head (PAD 88), the warp only its ellipse: the spline is evaluated at the coarse
+    points the ellipse's pixels are interpolated from, under half of them, and the flow is the whole spline's."""
+    source = age_shape.prototype(consts.ADULT_GROUP, consts.MALE)
+    target = age_shape.prototype(0, consts.MALE)
+    pad, step = age_shape.PAD, age_shape.SPLINE_STEP
+    side = 128 + 2 * pad
+    axis = np.arange(-pad, side - pad + step, step, dtype=np.float64)
+    coarse = np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2)
+    still = age_shape.ellipse_points()
+    read = age_shape.thin_plate(np.vstack([source, still]), np.vstack([target, still]), coarse) - coarse
+    index = (np.arange(side) / step).astype(np.float32)
+    whole = cv2.remap(read.reshape(len(axis), len(axis), 2).astype(np.float32), *np.meshgrid(index, index),
+                      cv2.INTER_LINEAR) * age_shape.warp_window(age_shape.face_grid(pad)).reshape(side, side, 1)
+    window, inside = age_shape.warp_support(pad)
+    assert inside.mean() < 0.5
+    assert np.abs(age_shape.displacement(source, target, pad) - whole).max() < 1e-4
+    assert np.abs(whole).max() > 2  # the face moves
