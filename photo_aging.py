@@ -68,7 +68,7 @@ LINE_FILL = 2.0  # face pixels: an old face made younger loses its skin's dark l
 SKIN_SPREAD = (40.0, 2.0, 2.0)  # Lab: old skin is drawn where the colour is the cheeks' (lightness may vary: shade)
 TEXTURE_SOFT = 0.6  # photo pixels: the old skin's lines are blurred this much (sharper than the photo, they scratched)
 SHARP_EDGE = 1.0  # photo pixels: a sharp photo's edges are blurred this much; a blurrier one's lines are as blurred
-REGION_MARGIN = (0.45, 0.6, 0.45, 0.3)  # of the crop's side (left, top, right, bottom): all the warp and hair change
+REGION_MARGIN = (0.5, 0.69, 0.5, 0.3)  # of the crop's side (left, top, right, bottom): all the warp and hair change
 PERSONALISE_STEPS = 20  # a photo keeps its own person here: G is tuned half as long as for a chip (personalise.STEPS)
 
 

@@ -598,3 +598,19 @@ def test_a_child_grown_old_takes_gs_mottle_smoothed_and_an_adult_as_before(frame
 
     assert np.array_equal(aged(42, texture, old), aged(42, plain, old))
     assert gs_fine_part(texture) < 0.6 * gs_fine_part(plain)
+
+
+def test_the_face_region_holds_a_childs_whole_head_of_greyed_hair():
+    """face_region is all that PhotoAger may change (the page's strip and lifespan, the CLI's GIF, the contact sheets
+    show it): a child's hair greys up to the padded face's top, 0.69 of the crop's side above it (at 0.6 the top 12
+    rows of FairFace 0315's greyed hair lay beyond it, cut off)."""
+    framed = align.align_face(Image.open('photos/fairface_0315.jpg'))
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 6, gender=consts.MALE)
+    own = np.random.default_rng(0).integers(60, 200, (128, 128, 3)).astype(np.uint8)
+    photo = np.asarray(framed.photo)
+    changed = np.abs(np.asarray(ager.aged(own, own, 80), float) - photo).max(2) > 0
+    x0, y0, x1, y1 = photo_aging.face_region(framed.crop_box, framed.photo.size)
+    outside = np.ones(changed.shape, bool)
+    outside[y0:y1, x0:x1] = False
+    assert not changed[outside].any()
+    assert changed[y0:y0 + 20, x0:x1].any()  # the grey hair reaches the region's top
