@@ -19,6 +19,7 @@ run on the 128-px aligned face in the fixed box FACE_BOX, where dlib's own detec
 aligned photos and the generator's renders are read alike and without a detector.
 """
 import argparse
+import collections
 import functools
 import importlib.util
 import os
@@ -185,33 +186,35 @@ def displacement(source, target, pad=0):
     minus where it is, so that landmarks at `source` move to `target` (face pixels); 0 outside the warp's ellipse.
     The spline is evaluated every SPLINE_STEP pixels inside it and interpolated between (it is smooth; 16 times
     faster)."""
-    side = consts.IMAGE_LENGTH + 2 * pad
-    axis = np.arange(-pad, side - pad + SPLINE_STEP, SPLINE_STEP, dtype=np.float64)
-    coarse = np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2)
-    window, inside = warp_support(pad)
-    still = ellipse_points()
-    read = np.zeros_like(coarse)
-    read[inside] = thin_plate(np.vstack([source, still]), np.vstack([target, still]), coarse[inside]) - coarse[inside]
-    index = (np.arange(side) / SPLINE_STEP).astype(np.float32)
-    flow = cv2.remap(read.reshape(len(axis), len(axis), 2).astype(np.float32), *np.meshgrid(index, index),
-                     cv2.INTER_LINEAR)
-    return flow * window
+    grid = spline_grid(pad)
+    points, still = grid.points[grid.inside], ellipse_points()
+    read = np.zeros_like(grid.points)
+    read[grid.inside] = thin_plate(np.vstack([source, still]), np.vstack([target, still]), points) - points
+    return cv2.remap(read.astype(np.float32), *grid.maps, cv2.INTER_LINEAR) * grid.window
+
+
+SplineGrid = collections.namedtuple('SplineGrid', 'points inside maps window')
 
 
 @functools.lru_cache(maxsize=4)
-def warp_support(pad):
-    """The warp's window on the padded face (float32 (128 + 2 pad)^2 x 1) and the points of displacement's coarse
-    grid that its inside is interpolated from (the four around each pixel the window moves; the rest read 0)."""
+def spline_grid(pad):
+    """What displacement reads for a pad, once: the coarse points (every SPLINE_STEP face pixels, n x n x 2), those
+    the warp's window is interpolated from (`inside`: the four around each pixel it moves; the rest read 0), the maps
+    that interpolate them onto the padded face and the window itself (float32 (128 + 2 pad)^2 x 1)."""
     side = consts.IMAGE_LENGTH + 2 * pad
+    axis = np.arange(-pad, side - pad + SPLINE_STEP, SPLINE_STEP, dtype=np.float64)
+    points = np.stack(np.meshgrid(axis, axis), -1)
     window = warp_window(face_grid(pad)).reshape(side, side, 1).astype(np.float32)
-    count = len(np.arange(-pad, side - pad + SPLINE_STEP, SPLINE_STEP))
     rows, columns = np.nonzero(window[..., 0] > 0)
-    inside = np.zeros((count, count), bool)
+    inside = np.zeros(points.shape[:2], bool)
     for down in (0, 1):
         for right in (0, 1):
             inside[rows // SPLINE_STEP + down, columns // SPLINE_STEP + right] = True
-    window.flags.writeable = False
-    return window, inside.ravel()
+    index = (np.arange(side) / SPLINE_STEP).astype(np.float32)
+    grid = SplineGrid(points, inside, tuple(np.meshgrid(index, index)), window)
+    for array in (grid.points, grid.inside, *grid.maps, grid.window):
+        array.flags.writeable = False
+    return grid
 
 
 @functools.lru_cache(maxsize=4)

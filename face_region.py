@@ -94,8 +94,8 @@ class FaceRegion:
 
     @functools.cached_property
     def moving_box(self):
-        """region_box of where any displacement moves the face (inside the warp's ellipse, age_shape.warp_support)."""
-        return self.box_from_face(age_shape.warp_support(age_shape.PAD)[0][..., 0] > 0)
+        """region_box of where any displacement moves the face (inside the warp's ellipse, age_shape.spline_grid)."""
+        return self.box_from_face(age_shape.spline_grid(age_shape.PAD).window[..., 0] > 0)
 
     def box_from_face(self, support):
         """region_box of the region pixels that a padded_face map's True pixels (and one pixel around) fall on."""

@@ -94,7 +94,7 @@ def test_the_displacement_evaluates_the_spline_only_where_the_warps_ellipse_read
     index = (np.arange(side) / step).astype(np.float32)
     whole = cv2.remap(read.reshape(len(axis), len(axis), 2).astype(np.float32), *np.meshgrid(index, index),
                       cv2.INTER_LINEAR) * age_shape.warp_window(age_shape.face_grid(pad)).reshape(side, side, 1)
-    inside = age_shape.warp_support(pad)[1]
+    inside = age_shape.spline_grid(pad).inside
     assert inside.mean() < 0.5
     assert np.abs(age_shape.displacement(source, target, pad) - whole).max() < 1e-4
     assert np.abs(whole).max() > 2  # the face moves
