@@ -42,6 +42,7 @@ HAIR_LEAST = 0.4  # a head's hair shows over this share of that patch, or the he
 HAIR_MIXED = 60.0  # Lab L: a patch whose lightness spreads more than this is two things (a dark cap, its white band)
 HAIR_PALER = (40.0, 1.0)  # a patch this much lighter (L) than the skin is hair if under this share of its chroma
 HAIR_BLUR = 2.5  # face pixels: the hair mask's edge is this soft (greying does not end in a line)
+HAIR_SURE = 0.9  # a person's map this sure over the eyes in the head's ellipse is the person, of any colour
 HAIR_EDGE = 12  # face pixels: the hair mask fades out this close to the padded face's edge (no seam where it ends)
 HAIR_SMOOTH = 3.0  # photo pixels: whether hair is grey is judged on its colour coarser than this
 HAIR_LIGHTEN = 0.55  # fully greyed hair is this far from its own lightness to white ...
@@ -166,20 +167,22 @@ def hair_mask(face, points, pad=0, darkening=False, person=None):
     crown = ((above_brows > HAIR_CROWN[0] * iod) & (above_brows < HAIR_CROWN[1] * iod)
              & (np.abs(columns - centre[0]) < HAIR_CROWN[2] * iod))
     far = colour_distance(lab, lab[cheeks], HAIR_SKIN_SPREAD) > BEARD_DISTANCE
+    top = head_top(person, centre, iod)
+    upper = HEAD_RADII[1] if top is None else max(HEAD_RADII[1], (centre[1] - top) / iod / (1 - HEAD_FADE))
+    radii = np.where(rows < centre[1], upper, HEAD_RADII[1])  # up to the head's top (a child's is high)
+    head = np.hypot((columns - centre[0]) / HEAD_RADII[0], (rows - centre[1]) / radii) / iod  # 1 on its edge
+    eye_line = centre[1] - HAIR_ABOVE_EYES * iod
     unlike = unlike_background(lab, pad, person)  # once: the darkening mask and both soft edges use it too
+    if person is not None:  # dark hair before a dark room: where the map is sure (over the eyes, in the head), hair
+        unlike |= (person > HAIR_SURE) & (head < 1) & (rows < eye_line)
     far &= unlike if person is None else unlike & (person > 0.5)  # the background is no crown patch and no hair
     patch = lab[far & crown]
     if len(patch) < HAIR_LEAST * max(crown.sum(), 1) or not hair_like(patch, lab[cheeks]):
         return empty
     like = (2 - colour_distance(lab, patch, HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)  # 1 up to D, 0 from 2D
     hair = far & (like > 0)
-    top = head_top(person, centre, iod)
-    upper = HEAD_RADII[1] if top is None else max(HEAD_RADII[1], (centre[1] - top) / iod / (1 - HEAD_FADE))
-    radii = np.where(rows < centre[1], upper, HEAD_RADII[1])  # up to the head's top (a child's is high)
-    head = np.hypot((columns - centre[0]) / HEAD_RADII[0], (rows - centre[1]) / radii) / iod  # 1 on its edge
     reach = max(3, int(HAIR_OFF_FACE * iod)) | 1
     beside = cv2.dilate(face_outline(points, pad), np.ones((reach, reach), np.uint8)) == 0
-    eye_line = centre[1] - HAIR_ABOVE_EYES * iod
     bottom = points[8, 1] + pad + HAIR_BELOW_CHIN * iod
     zone = (head < 1 + HEAD_FADE) & ((rows < eye_line) | beside & (rows < bottom))
     edge = np.minimum.outer(*[np.minimum(np.arange(n), np.arange(n)[::-1]) for n in face.shape[:2]])
