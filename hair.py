@@ -3,13 +3,14 @@
 Both are found by colour in the padded 128-px face (age_shape.face_grid's pixels, dlib's landmarks): facial hair is
 what in the lower face is far from the cheeks' colour; the hair is what above and beside the face has the colour of
 the patch over the forehead, unless that patch is skin (a bald head, a baby's). Neither takes the background's
-colour (its plain top corners), and the hair keeps to the person (person.py: a wall of its colour beside the head is
-not). A child's skin replaces a beard and its edge (shaven). Towards old age the hair greys by the age (greying,
-hair_change) and keeps its strands and shading (hair_colour); towards childhood grey hair darkens wherever grey hair
-is found beside the head (hair_mask's `darkening`), on photos old enough to have greyed. The eyebrows (brow_mask:
-what is darker than the skin along their landmarks) grey with the hair, later, each hair towards one grey
-(brows_greyed); towards childhood they stay (hair_colour took dark brown brows for grey: darkened, they were
-heavier, and an adult's children read a year older).
+colour (its plain top corners) but where the person's map is sure, on the head above the eyes (dark hair before a
+dark room), and the hair keeps to the person (person.py: a wall of its colour beside the head is not). A child's skin
+replaces a beard and its edge (shaven). Towards old age the hair greys by the age (greying, hair_change) and keeps
+its strands and shading (hair_colour); towards childhood grey hair darkens wherever grey hair is found beside the
+head (hair_mask's `darkening`), on photos old enough to have greyed. The eyebrows (brow_mask: what is darker than
+the skin along their landmarks) grey with the hair, later, each hair towards one grey (brows_greyed); towards
+childhood they stay (hair_colour took dark brown brows for grey: darkened, they were heavier, and an adult's
+children read a year older).
 """
 import functools
 
@@ -153,7 +154,8 @@ def hair_mask(face, points, pad=0, darkening=False, person=None):
     unlike the background and grainy (GREY_HAIR_GRAIN), whatever its likeness to the patch: where grey hair darkens
     towards childhood (hair_colour darkens only what is grey; the hair's own mask left children white temples).
     Both keep to the person where `person` (person.person_map of the face) is given: a wall of the hair's colour is
-    no hair."""
+    no hair, and where the map is sure of the person (HAIR_SURE) above the eyes in that ellipse, the background's
+    colour is (dark hair before a dark room; beside the face, a neighbour's dark hair is not)."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
     empty = np.zeros(face.shape[:2], np.float32)

@@ -356,3 +356,22 @@ def test_a_straw_hat_or_a_cap_with_its_white_band_over_the_forehead_is_no_hair_b
     band = (rows // 6) % 2 == 0  # at the crown patch's height, as much white band as dark cap
     cap[top] = np.where(band[top][:, None], strands((240, 240, 238), top.sum()), strands((25, 25, 35), top.sum()))
     assert hair.hair_mask(cap, points, pad, person=person).max() < 0.05
+
+
+def test_dark_hair_before_a_dark_room_is_hair_where_the_persons_map_is_sure_over_the_eyes():
+    """Hair of the background's colour was taken for the background (FairFace 0001, 0029, 0170: dark hair before a
+    dark room had no hair mask and stayed black at 71+). Where the person's map is sure (HAIR_SURE), above the eyes
+    in the head, it is hair; the wall around stays, and an unsure map (a soft outline) leaves it to the colours."""
+    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
+    side = 128 + 2 * pad
+    rows, columns = np.mgrid[:side, :side] - pad
+    rng = np.random.default_rng(3)
+    face = (np.float32((45, 36, 30)) + rng.normal(0, 3, (side, side, 1))).clip(0, 255).astype(np.uint8)  # a dark room
+    head = np.hypot((columns - 64) / 86, (rows - 76) / 130) < 1
+    face[head] = (200, 150, 120)
+    on_hair = head & (rows < points[17:27, 1].min() - 10)
+    face[on_hair] = strands((50, 35, 25), on_hair.sum())
+    sure = hair.hair_mask(face, points, pad, person=head.astype(np.float32))
+    assert sure[on_hair].mean() > 0.6 and sure[~head].max() < 0.05
+    assert hair.hair_mask(face, points, pad, person=0.8 * head.astype(np.float32)).max() < 0.05
+    assert hair.hair_mask(face, points, pad).max() < 0.05  # no map: the colours alone
