@@ -5,12 +5,12 @@ what in the lower face is far from the cheeks' colour; the hair is what above an
 the patch over the forehead, unless that patch is skin (a bald head, a baby's). Neither takes the background's
 colour (its plain top corners) but where the person's map is sure, on the head above the eyes (dark hair before a
 dark room), and the hair keeps to the person (person.py: a wall of its colour beside the head is not). A child's skin
-replaces a beard and its edge (shaven). Towards old age the hair greys by the age (greying, hair_change) and keeps
-its strands and shading (hair_colour); towards childhood grey hair darkens wherever grey hair is found beside the
-head (hair_mask's `darkening`), on photos old enough to have greyed. The eyebrows (brow_mask: what is darker than
-the skin along their landmarks) grey with the hair, later, each hair towards one grey (brows_greyed); towards
-childhood they stay (hair_colour took dark brown brows for grey: darkened, they were heavier, and an adult's
-children read a year older).
+replaces a beard and its edge (shaven). Towards old age the hair greys by the age, all of it by 71+ (greying,
+hair_change), and keeps its strands and shading (hair_colour); towards childhood grey hair darkens wherever grey
+hair is found beside the head (hair_mask's `darkening`), on photos old enough to have greyed. The eyebrows
+(brow_mask: what is darker than the skin along their landmarks) grey with the hair, later, each hair towards one
+grey (brows_greyed); towards childhood they stay (hair_colour took dark brown brows for grey: darkened, they were
+heavier, and an adult's children read a year older).
 """
 import functools
 
@@ -61,6 +61,7 @@ BROW_GREY = (0.5, 175.0)  # at the hair's full grey the brows' hair is this far 
 GREY_HAIR = (0.6, 10.0)  # beside the head, grey hair is under this share of the skin's chroma and this much lighter
 GREY_HAIR_GRAIN = 0.5  # ... and grainier than this share of the cheeks' grain (a blurred white background is not)
 GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
+GREY_LEFT = 0.5  # older, hair greys over at least this much of the way (a photo of 71+ at 71+ stays itself)
 
 
 def beard_mask(face, points, pad=0):
@@ -337,10 +338,12 @@ def greying(position):
 
 
 def hair_change(own_position, position, fade):
-    """How much greyer hair gets from the photo's age to `position`, or, negative, how much of its grey darkens:
-    all of it by the age where hair is not grey yet, and where the photo fades (`fade`); none on a photo younger than
-    greying (light hair there is blond, ash or a shine, which its children had darkened)."""
+    """How much greyer hair gets from the photo's age to `position`: the share of the way to grey that its age has
+    left which the older age's greying takes (GREY_LEFT: all grey at 71+ from 51-60 or younger; a 55-year-old's
+    blond or brown hair stayed half its colour), or, negative, how much of its grey darkens: all of it by the age
+    where hair is not grey yet, and where the photo fades (`fade`); none on a photo younger than greying (light
+    hair there is blond, ash or a shine, which its children had darkened)."""
     own, grey = greying(own_position), greying(position)
     if position >= own_position:
-        return grey - own
+        return (grey - own) / max(1 - own, GREY_LEFT)
     return -max(fade, (own - grey) / own) if own else 0.0

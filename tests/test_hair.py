@@ -375,3 +375,13 @@ def test_dark_hair_before_a_dark_room_is_hair_where_the_persons_map_is_sure_over
     assert sure[on_hair].mean() > 0.6 and sure[~head].max() < 0.05
     assert hair.hair_mask(face, points, pad, person=0.8 * head.astype(np.float32)).max() < 0.05
     assert hair.hair_mask(face, points, pad).max() < 0.05  # no map: the colours alone
+
+
+def test_hair_left_its_colour_at_the_photos_age_is_all_grey_at_71_and_an_elders_own_group_stays_near_itself():
+    """Older, the hair greys the share of the way its age has left that the older age takes: a 55-year-old's blond
+    or brown hair (FairFace 0354, 0367) was greyed half way at 71+, as if it were half grey already. A photo of
+    71+ at 71+ (a fraction of a group) greys a little, its own age not at all, and darkening is as before."""
+    assert hair.hair_change(7, 9, 0.0) == 1.0 and hair.hair_change(7, 8, 0.0) == pytest.approx(0.5)
+    assert hair.hair_change(4, 9, 0.0) == 1.0 and hair.hair_change(7, 7, 0.0) == 0.0
+    assert hair.hair_change(8.75, 9, 0.0) == pytest.approx(0.125)
+    assert hair.hair_change(8, 6, 0.0) == pytest.approx(-2 / 3)
