@@ -130,7 +130,7 @@ def unlike_background(lab, pad, person=None):
     unlike = np.ones(lab.shape[:2], bool)
     for columns in (slice(start, start + corner), slice(right - corner, right)):
         background = lab[top, columns].reshape(-1, 3)
-        if np.any(1.48 * np.median(np.abs(background - np.median(background, 0)), 0) > BACKGROUND_PLAIN):
+        if np.any(robust_spread(background) > BACKGROUND_PLAIN):
             continue
         if person is not None and np.median(person[top, columns]) > 0.5:
             continue
@@ -222,7 +222,7 @@ def hair_like(patch, cheeks):
     (hair_hued), not one flat fill (flat), not two things (a cap and its band: HAIR_MIXED) and, much lighter than the
     skin, paler than it (HAIR_PALER: blond, grey or white hair; a straw hat, a turban, a yellow scarf were not)."""
     colour, skin = np.median(patch, 0), np.median(cheeks, 0)
-    spread = 1.48 * np.median(np.abs(patch[:, 0] - colour[0]))
+    spread = robust_spread(patch[:, 0], colour[0])
     chroma = [np.hypot(c[1] - 128, c[2] - 128) for c in (colour, skin)]
     lighter = colour[0] - skin[0] > HAIR_PALER[0] and chroma[0] > HAIR_PALER[1] * chroma[1]
     return hair_hued(colour) and not flat(patch[:, 0]) and spread <= HAIR_MIXED and not lighter
@@ -255,12 +255,19 @@ def hair_hued(colour):
     return bool(colour[1] >= HAIR_HUE[0] and colour[2] >= HAIR_HUE[1])
 
 
+def robust_spread(sample, centre=None):
+    """The spread of samples along the first axis as a standard deviation would be, robustly: 1.48 times the median
+    absolute deviation from their median, `centre` where the caller has it (a few pixels of another colour do not
+    widen it)."""
+    return 1.48 * np.median(np.abs(sample - (np.median(sample, 0) if centre is None else centre)), 0)
+
+
 def colour_distance(lab, sample, least):
     """How many of the sample's spreads (at least `least` in L, a, b) each Lab pixel is from its median colour; uint8
     pixels through a table of each channel's 256 levels (the same float32 values, five times faster)."""
     dtype = np.float32 if lab.dtype == np.uint8 else lab.dtype
     reference = np.median(sample, 0)
-    spread = np.maximum(1.48 * np.median(np.abs(sample - reference), 0), least).astype(dtype)
+    spread = np.maximum(robust_spread(sample, reference), least).astype(dtype)
     if lab.dtype != np.uint8:
         return np.sqrt((((lab - reference) / spread) ** 2).sum(-1))
     squares = ((np.arange(256, dtype=dtype)[:, None] - reference) / spread) ** 2
