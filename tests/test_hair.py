@@ -16,6 +16,15 @@ def strands(colour, count, seed=0):
     return (np.float32(colour) + rng.normal(0, 12, (count, 1))).clip(0, 255).astype(np.uint8)
 
 
+def padded_adult_face():
+    """An adult's landmarks, the padded face's pad and side (age_shape.PAD), and its rows and columns in the 128-px
+    face's pixels."""
+    pad = age_shape.PAD
+    side = 128 + 2 * pad
+    rows, columns = np.mgrid[:side, :side] - pad
+    return age_shape.prototype(consts.ADULT_GROUP, consts.MALE), pad, side, rows, columns
+
+
 def test_the_beard_mask_finds_dark_hair_on_the_lower_face_and_nothing_on_plain_skin():
     points = age_shape.prototype(consts.ADULT_GROUP, consts.MALE)
     side = 128 + 2 * age_shape.PAD
@@ -47,9 +56,7 @@ def test_a_beard_is_found_beside_a_corner_of_many_colours_and_not_on_a_plain_bac
 
 
 def test_the_hair_mask_finds_hair_framing_the_forehead_and_not_a_blanket_beside_a_bald_head_or_the_eyes():
-    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
-    side = 128 + 2 * pad
-    rows, columns = np.mgrid[:side, :side] - pad  # the 128-px face's pixels
+    points, pad, side, rows, columns = padded_adult_face()
     face = np.full((side, side, 3), (90, 140, 200), np.uint8)  # a blue background
     head = np.hypot((columns - 64) / 86, (rows - 76) / 130) < 1  # its top above the padded face
     face[head] = (200, 150, 120)  # a bald head
@@ -77,9 +84,7 @@ def test_the_hair_masks_reach_the_top_of_a_head_two_eye_distances_above_the_eyes
     """A head's hair rises about two eye distances above the eyes: the padded face holds it (PAD), so brown hair
     greys and grey hair darkens up to the top (padded 40 face pixels, the top half eye distance lay beyond it or in
     its faded edge: a child's white hair over a brown band, Biden, FairFace 0352)."""
-    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
-    side = 128 + 2 * pad
-    rows, columns = np.mgrid[:side, :side] - pad
+    points, pad, side, rows, columns = padded_adult_face()
     eyes, iod = np.mean(age_shape.eye_centres(points), 0)[1], age_shape.eye_distance(points)
     head = np.hypot((columns - 64) / 86, (rows - 76) / 130) < 1  # its top 1.87 eye distances above the eyes
     on_head = head & (rows < points[17:27, 1].min() - 10)
@@ -96,9 +101,7 @@ def test_the_hair_masks_reach_the_top_of_a_head_two_eye_distances_above_the_eyes
 def test_a_blue_cap_over_the_forehead_is_no_hair_but_grey_hair_before_a_blue_wall_is():
     """The patch over the forehead must have a hair's colour: a blue cap (greyed as hair at 71+: FairFace 0013) gives
     no hair mask, grey hair lit a little blue by the wall behind it (Norton) and brown hair do."""
-    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
-    side = 128 + 2 * pad
-    rows, columns = np.mgrid[:side, :side] - pad
+    points, pad, side, rows, columns = padded_adult_face()
     face = np.full((side, side, 3), (230, 230, 225), np.uint8)  # a light wall
     head = np.hypot((columns - 64) / 86, (rows - 76) / 130) < 1
     face[head] = (200, 150, 120)
@@ -243,9 +246,7 @@ def test_grey_hair_darkens_beside_the_head_where_the_hair_mask_fades_and_not_a_b
     """A grey-haired adult's child kept white temples: the hair mask fades towards its ellipse's edge, so the
     darkening mask takes all the grainy grey hair joined to the crown's, beside the head too; not a smooth light
     background beside it (corners of many colours give no background colour to avoid), nothing of a brown head."""
-    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
-    side = 128 + 2 * pad
-    rows, columns = np.mgrid[:side, :side] - pad
+    points, pad, side, rows, columns = padded_adult_face()
     left, right = age_shape.eye_centres(points)
     ellipse = np.hypot((columns - (left[0] + right[0]) / 2) / hair.HEAD_RADII[0],
                        (rows - (left[1] + right[1]) / 2) / hair.HEAD_RADII[1]) / age_shape.eye_distance(points)
@@ -291,9 +292,7 @@ def test_the_hair_keeps_to_the_person_and_a_flat_fill_over_the_forehead_is_no_ha
     wall, 0250's chair), and hair filling the corners where the background is sampled was taken for the background
     (0200's bob had no mask). With the person's map (person.person_map) the mask ends where the head does and a
     corner of the person is no background. A flat fill over the forehead (FairFace's black filler) is no hair."""
-    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
-    side = 128 + 2 * pad
-    rows, columns = np.mgrid[:side, :side] - pad
+    points, pad, side, rows, columns = padded_adult_face()
     face = np.full((side, side, 3), (230, 230, 225), np.uint8)  # a light wall
     ellipse = np.hypot((columns - 64) / 86, (rows - 76) / 130)
     head = ellipse < 1
@@ -339,9 +338,7 @@ def test_a_straw_hat_or_a_cap_with_its_white_band_over_the_forehead_is_no_hair_b
     """The taller padded face took in hats: a crown patch much lighter than the skin is hair only if paler than it
     (white, grey or blond hair; FairFace 0289's straw hat, 0537's turban, 0380's yellow scarf were not), and one of
     two things (a dark cap and its white band: Hopper's) is none."""
-    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
-    side = 128 + 2 * pad
-    rows, columns = np.mgrid[:side, :side] - pad
+    points, pad, side, rows, columns = padded_adult_face()
     head = np.hypot((columns - 64) / 86, (rows - 76) / 130) < 1
     top = head & (rows < points[17:27, 1].min() - 10)
     person = head.astype(np.float32)
@@ -362,9 +359,7 @@ def test_dark_hair_before_a_dark_room_is_hair_where_the_persons_map_is_sure_over
     """Hair of the background's colour was taken for the background (FairFace 0001, 0029, 0170: dark hair before a
     dark room had no hair mask and stayed black at 71+). Where the person's map is sure (HAIR_SURE), above the eyes
     in the head, it is hair; the wall around stays, and an unsure map (a soft outline) leaves it to the colours."""
-    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
-    side = 128 + 2 * pad
-    rows, columns = np.mgrid[:side, :side] - pad
+    points, pad, side, rows, columns = padded_adult_face()
     rng = np.random.default_rng(3)
     face = (np.float32((45, 36, 30)) + rng.normal(0, 3, (side, side, 1))).clip(0, 255).astype(np.uint8)  # a dark room
     head = np.hypot((columns - 64) / 86, (rows - 76) / 130) < 1
