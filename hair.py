@@ -48,6 +48,7 @@ HAIR_EDGE = 12  # face pixels: the hair mask fades out this close to the padded 
 HAIR_SMOOTH = 3.0  # photo pixels: whether hair is grey is judged on its colour coarser than this
 HAIR_LIGHTEN = 0.55  # fully greyed hair is this far from its own lightness to white ...
 HAIR_CONTRAST, HAIR_TOP = 3.0, 235.0  # ... its spread grown as much, at most this much and its 95% to this lightness
+HAIR_WHITE = 3.5  # white is at most this many times the skin's lightness (L): a dim photo's grey hair is as dim
 HAIR_DARK = (0.35, 136.0, 140.0)  # the share of its lightness and the colour (Lab) a child's formerly grey hair takes
 HAIR_DARK_DETAIL = 0.6  # ... and of its strands' contrast (their shading stays, their white goes: 0.35 was flat)
 HAIR_OWN_DARK = (0.1, 80.0)  # or its own dark hair's colour: at least this share of its hair, darker than this (L)
@@ -308,13 +309,20 @@ def own_dark(face, mask):
     return tuple(float(value) for value in np.median(coarse[dark][:, 1:], 0))
 
 
-def greyed(lab, amount, hair_lightness):
-    """hair_colour's greying of Lab pixels, the hair's own pixels' lightness being `hair_lightness`: each pixel's
-    new colour depends on its own L, a and b only (greyed_table)."""
+def white_level(skin):
+    """The Lab L that white has in a photo whose cheeks' Lab pixels are `skin` (None: unknown): 255, or less in a dim
+    photo (HAIR_WHITE), where white hair had been the lightest thing in it (FairFace 0234's, 0001's white bonnets)."""
+    return 255.0 if skin is None else float(min(255.0, HAIR_WHITE * np.median(skin[:, 0])))
+
+
+def greyed(lab, amount, hair_lightness, white=255.0):
+    """hair_colour's greying of Lab pixels, the hair's own pixels' lightness being `hair_lightness`, towards a white
+    of lightness `white` (white_level): each pixel's new colour depends on its own L, a and b only (greyed_table)."""
     lightness = lab[..., 0]
     low, median, high = (float(v) for v in np.percentile(hair_lightness, (5, 50, 95)))
-    grey = median + HAIR_LIGHTEN * (255 - median)
-    gain = float(np.clip(min(grey / max(median, 1), (HAIR_TOP - grey) / max(high - median, 1)), 1, HAIR_CONTRAST))
+    grey = median + HAIR_LIGHTEN * max(white - median, 0.0)
+    brightest = HAIR_TOP * white / 255
+    gain = float(np.clip(min(grey / max(median, 1), (brightest - grey) / max(high - median, 1)), 1, HAIR_CONTRAST))
     top = grey + gain * (high - median)
     inside = lightness.clip(low, high)  # beyond the hair's spread (skin where the mask is soft) no gain
     above = np.where(lightness > high, np.float32((255 - top) / max(255 - high, 1)), np.float32(1))
@@ -322,11 +330,11 @@ def greyed(lab, amount, hair_lightness):
     return lab + amount * (np.dstack([lightness, np.full_like(lab[..., 1:], 128)]) - lab)
 
 
-def greyed_table(amount, hair_lightness):
+def greyed_table(amount, hair_lightness, white=255.0):
     """greyed as a cv2.LUT table of uint8 Lab (256 x 1 x 3): each level greyed once, not each pixel (a close-up's
     hair is millions of pixels), clipped and cut to uint8 as the pixels were."""
     levels = np.repeat(np.arange(256, dtype=np.float32)[:, None, None], 3, 2)
-    return greyed(levels, amount, hair_lightness).clip(0, 255).astype(np.uint8)
+    return greyed(levels, amount, hair_lightness, white).clip(0, 255).astype(np.uint8)
 
 
 def shaven(beard, points, grow=1.0):

@@ -153,6 +153,7 @@ class PhotoAger(FaceRegion):
             body = person.person_map(face)  # every change keeps to the person: not the wall in front of a profile
             self.masks = self.hair_masks(face, body)
             self.skin_colour = self.cheek_colours(face)
+            self.white = hair.white_level(self.skin_colour)
             moves = age_shape.farthest_move(self.points, self.own_position, gender, self.warp_strength)
             reach = age_shape.turned_face(self.points, self.facing, age_shape.PAD) * person.wholly(body, moves)
             self.reach = self.from_face(reach, borderValue=0)  # region pixels: where the changes may go
@@ -373,7 +374,7 @@ class PhotoAger(FaceRegion):
         if amount > 0 and greyed:
             coloured = greyed(lab.astype(np.float32), amount, where)
         elif amount > 0:
-            coloured = cv2.LUT(lab, hair.greyed_table(amount, lab[..., 0][where].astype(np.float32)))
+            coloured = cv2.LUT(lab, hair.greyed_table(amount, lab[..., 0][where].astype(np.float32), self.white))
         else:
             coloured = hair.hair_colour(np.float32(lab), amount, where, self.dark_hair).clip(0, 255).astype(np.uint8)
         roi[inside] += mask * (cv2.cvtColor(coloured, cv2.COLOR_LAB2RGB).astype(np.float32) - roi[inside])

@@ -249,6 +249,23 @@ def test_grey_hair_darkens_on_the_child_of_a_grey_haired_photo_and_a_young_photo
     assert abs(lightness(young.aged(own, own, 3), hair_beyond) - lightness(framed.photo, hair_beyond)) < 3
 
 
+def test_a_dim_photos_hair_greys_as_dim_as_its_face_and_a_well_lit_ones_towards_white(framed):
+    """FairFace 0001 (55, black hair, a dim hall: cheeks at Lab L 45): at 80 his hair's median is at most 2.2 times
+    the cheeks' lightness, as the lightest real grey heads of both sets (FairFace 0512, 0245; it was 2.9: a white
+    bonnet, lighter than his white collar), and still greyed; the well-lit astronaut's hair greys towards white."""
+    photo = align.align_face(Image.open('photos/fairface/fairface_0001.jpg'))
+    ager = photo_aging.PhotoAger(photo.photo, photo.crop_box, 55, photo_aging.METHODS['hair'], consts.MALE)
+    lightness = lambda image: cv2.cvtColor(ager.padded_face(np.float32(np.asarray(image))[y0:y1, x0:x1]).clip(
+        0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)[..., 0][ager.masks['hair'] > 0.9]
+    x0, y0, x1, y1 = ager.region
+    skin = np.median(ager.skin_colour[:, 0])
+    assert skin < 60 and ager.white < 255 and lightness(photo.photo).size > 200
+    old = np.median(lightness(ager.aged(np.asarray(photo.crop), np.asarray(photo.crop), 80)))
+    assert 3 * np.median(lightness(photo.photo)) < old < 2.2 * skin
+    lit = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['hair'], consts.FEMALE)
+    assert lit.white == 255
+
+
 def test_the_hair_greys_by_itself_and_not_by_gs_change(framed):
     """Older, G's change leaves the hair out (its grey hair is greyed as the photo's: G's was a flat grey cap): with
     the hair mask over all the face, a render that brightens everything ages the photo as G's own-age render does;
