@@ -33,6 +33,7 @@ from data import age_to_group
 
 FACE_BOX = (8, 8, 115, 116)  # measured: dlib's frontal detector's median box on 388 UTKFace chips at 128 px
 EYE_CENTRES = ((38.0, 38.0), (88.0, 38.0))  # about where UTKFace chips (128 px) have them
+EYE_RADII = (8.0, 5.0)  # face pixels: the eye mask's Gaussian, wider than tall
 OUTLINE = slice(0, 17)  # the jaw line's landmarks
 RACES = ('0', '1', '2', '3')  # UTKFace's White, Black, Asian, Indian (not 'Others'): equal in the mean faces
 PROTOTYPES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'age_shapes.npz')
@@ -41,6 +42,7 @@ WARP_RADII = (0.62, 0.66)  # framing puts the jaw at the face's sides and the ch
 WARP_FEATHER = 0.3  # the outer part of the ellipse (a fraction of its radius) where the displacement fades to 0
 ANCHORS = 24  # points on the ellipse that the spline keeps still
 SPLINE_STEP = 4  # face pixels between the points where the spline is evaluated
+HANGING_FILL = 15  # face pixels: where a beard hung below the jaw, a child has what is this far around it
 CHIN_SHADE, NECK_SHADE = 0.92, 0.68  # the neck's: FairFace's 16 frontal children, 0.15-0.4 IODs under the chin
 FOREHEAD = 0.6  # the skin mask reaches this many eye distances above the brows
 NECK_DEPTH, FOREHEAD_TOP = 0.8, 1.4  # eye distances: skin_beyond's neck under the jaw line, forehead over the brows
@@ -61,6 +63,16 @@ def landmarks(face):
     import dlib
     shape = predictor()(np.ascontiguousarray(face, np.uint8), dlib.rectangle(*FACE_BOX))
     return np.array([(p.x, p.y) for p in shape.parts()], np.float32)
+
+
+def eye_mask(centres=EYE_CENTRES, size=consts.IMAGE_LENGTH):
+    """float32 size x size: 1 on the two eyes of an aligned face, falling smoothly to 0; the eyes at `centres` (two
+    (x, y) in its pixels; by default where UTKFace chips have them)."""
+    v, u = np.mgrid[0:size, 0:size]
+    mask = np.zeros((size, size))
+    for cx, cy in centres:
+        mask += np.exp(-((u - cx) / EYE_RADII[0]) ** 2 / 2 - ((v - cy) / EYE_RADII[1]) ** 2 / 2)
+    return np.clip(1.3 * mask, 0, 1).astype(np.float32)
 
 
 def eye_centres(points):
@@ -328,6 +340,18 @@ def shading(points, pad=0):
     down = ((rows - points[33, 1]) / max(points[8, 1] - points[33, 1], 1)).clip(0, 1)
     face = cv2.GaussianBlur(face_outline(points, pad).astype(np.float32), (0, 0), 1.5).clip(0, 1)
     return face * (1 - (1 - CHIN_SHADE) * down) + (1 - face) * NECK_SHADE
+
+
+def beard_hung(face, skin, hanging, points, pad):
+    """The float `skin` a shaved beard leaves on a padded `face` (float, landmarks `points`), but below the jaw line
+    where a beard hung (`hanging`, hair.hanging_beard) what is around it there (cv2.inpaint from HANGING_FILL face
+    pixels: the clothes, the neck; the cheeks' colour there was a bib of skin)."""
+    if not hanging.any():
+        return skin
+    below = hanging * (1 - cv2.GaussianBlur(np.float32(face_outline(points, pad)), (0, 0), 2))
+    hole = cv2.dilate(np.uint8(hanging > 0.05), np.ones((9, 9), np.uint8))
+    around = cv2.inpaint(face.clip(0, 255).astype(np.uint8), hole, HANGING_FILL, cv2.INPAINT_TELEA)
+    return skin + below[..., None] * (np.float32(around) - skin)
 
 
 def measure(folder, per_cell=250, per_race=60, seed=0):

@@ -25,6 +25,12 @@ BEARD_DISTANCE = 3.0  # hair is this many of the cheeks' spreads from their colo
 BEARD_AREA = 0.3  # a beard is looked for beyond the jaw line when this share of the lower face is hair
 BEARD_FULL = (0.5, 0.6)  # a beard covers this share of the lower face, this share of it hair-coloured (full_beard)
 BEARD_SPREAD = (3.0, 1.5, 1.5)  # the least spread of the cheeks' L, a, b (uniformly lit skin)
+BEARD_LONG = (1.5, 0.3, 0.15)  # eye distances: a grey beard is followed this far under the chin, this far beyond the
+# jaw, and grown this much (its loose strands) ...
+BEARD_GREY = 0.35  # ... under this share of the skin's chroma (a pink collar was 0.43 of it, a white beard 0.25) ...
+BEARD_GRAIN = 1.5  # ... where it is this many times grainier than the cheeks (a white collar is smooth) ...
+BEARD_CHIN = (0.2, 0.25)  # ... when it covers this share of the chin below the lips (at most 0.13 beardless) and
+# closed over this many eye distances (dark strands between the white ones)
 HEAD_RADII = (1.8, 2.0)  # eye distances: the head's ellipse around the eyes' midpoint, where hair is ...
 HEAD_FADE = 0.25  # ... its edge fading out from 1 - this to 1 + this of it (big hair beyond it greyed in a rim)
 HEAD_MIDDLE = 0.3  # eye distances either side of the middle: where the head's top is found (head_top)
@@ -81,6 +87,42 @@ def beard_mask(face, points, pad=0):
         hair = np.maximum(hair, like * (distance > BEARD_DISTANCE) * region(BEARD_BEYOND))
     hair = cv2.GaussianBlur(cv2.dilate(hair, np.ones((3, 3), np.uint8)), (0, 0), 2.5)
     return hair * background_free(unlike_background(lab, pad))
+
+
+def hanging_beard(face, points, pad, person):
+    """float32 (128 + 2 pad)^2: an elder's grey or white beard where it hangs below the jaw line of a uint8 face
+    (face_grid's pixels; dlib's chin lies on the beard, and the child kept it). Where grey hair (grey_hair, under
+    BEARD_GREY of the cheeks' chroma, BEARD_GRAIN grainier than them) covers BEARD_CHIN's share of the chin below the
+    lips, the grey hair joined to it on the person (`person`, person.person_map: of the background's colour too, a
+    white beard before a white wall), from the lower lip down to BEARD_LONG's eye distances under the chin and beyond
+    the jaw, its holes filled (dark strands) and its rim grown (loose strands)."""
+    lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
+    cheeks, empty = cheek_mask(points, pad), np.zeros(face.shape[:2], np.float32)
+    iod, rows, columns = eye_distance(points), *np.mgrid[:len(lab), :lab.shape[1]]
+    chin = (lower_face_region(points, pad, len(lab), jaw=BEARD_JAW) > 0.5) & (rows > points[57, 1] + pad)
+    if cheeks.sum() < 20:
+        return empty
+    grainy = cv2.GaussianBlur(grain(lab[..., 0]), (0, 0), 2.0)
+    seed = chin & grey_hair(lab, lab[cheeks], BEARD_GREY) & (grainy > BEARD_GRAIN * np.median(grainy[cheeks]))
+    if seed.sum() < BEARD_CHIN[0] * max(chin.sum(), 1):
+        return empty
+    jaw = points[BEARD_JAW, 0] + pad
+    beard = (grey_hair(lab, lab[cheeks]) & (person > 0.5) & (rows > points[57, 1] + pad)
+             & (rows < points[8, 1] + pad + BEARD_LONG[0] * iod) & (columns > jaw.min() - BEARD_LONG[1] * iod)
+             & (columns < jaw.max() + BEARD_LONG[1] * iod))
+    count, parts = cv2.connectedComponents((beard | seed).astype(np.uint8))
+    beard = np.isin(parts, np.unique(parts[seed])) & (beard | seed)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(BEARD_CHIN[1] * iod) | 1,) * 2)
+    beard = filled(cv2.morphologyEx(beard.astype(np.uint8), cv2.MORPH_CLOSE, disc))
+    rim = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(BEARD_LONG[2] * iod) | 1,) * 2)
+    return cv2.GaussianBlur(cv2.dilate(beard, rim).astype(np.float32), (0, 0), 2.5)
+
+
+def filled(mask):
+    """A uint8 0/1 mask with its holes (what the outside does not reach) filled: a beard's dark strands."""
+    outside = np.pad(1 - mask, 1, constant_values=1)
+    cv2.floodFill(outside, None, (0, 0), 2)
+    return (outside[1:-1, 1:-1] != 2).astype(np.uint8)
 
 
 def brow_mask(face, points, pad=0):
@@ -235,11 +277,11 @@ def flat(lightness):
     return np.median(np.abs(lightness - np.median(lightness))) == 0
 
 
-def grey_hair(lab, cheeks):
+def grey_hair(lab, cheeks, colourless=GREY_HAIR[0]):
     """bool: whether Lab colours are grey or white hair beside skin of the Lab colours `cheeks`: colourless (under
-    GREY_HAIR[0] of the skin's chroma) and GREY_HAIR[1] lighter than the skin."""
+    this share of the skin's chroma) and GREY_HAIR[1] lighter than the skin."""
     skin = np.median(cheeks, 0)
-    least = min(HAIR_GREY, GREY_HAIR[0] * float(np.hypot(skin[1] - 128, skin[2] - 128)))
+    least = min(HAIR_GREY, colourless * float(np.hypot(skin[1] - 128, skin[2] - 128)))
     return (np.hypot(lab[..., 1] - 128, lab[..., 2] - 128) < least) & (lab[..., 0] > skin[0] + GREY_HAIR[1])
 
 

@@ -13,7 +13,8 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   finer than FINE_SIGMA face pixels: pores, lashes, grain) fades in renders younger than the photo and than 21, 1 /
   games.DETAIL_FADE_GROUPS per group: a child is G's child with the photo's grain (G's change over an adult's
   features read 29 years); a child's photo grown older fades towards G's face up to adulthood (a baby aged to 71+
-  kept a baby's face). The photo's own eyes stay (eye_mask; G's were dark holes, OLD_EYES: dark irises grey-blue).
+  kept a baby's face). The photo's own eyes stay (age_shape.eye_mask; G's were dark holes, OLD_EYES: dark irises
+  grey-blue).
 - the shape of age (Composition.warp, age_shape.py): the photo's face, its coarse band and G's two renders are moved
   to the target age's landmarks (the photo's own plus the difference of UTKFace's median shapes at the two ages) by
   a thin-plate spline that fades to nothing at its ellipse's edge; a face turned to one side (warp_share) takes less
@@ -55,7 +56,6 @@ from images import edge_blur, label_frame, model_tensor_to_uint8, pil_to_model_t
 
 FINE_SIGMA = 0.7  # face pixels: the photo's detail finer than this stays at every age
 GAIN_GROUPS = 3  # the change's gain reaches its full value this many groups from the photo's age
-EYE_RADII = (8.0, 5.0)  # face pixels: the eye mask's Gaussian, wider than tall
 OLD_EYES = 1.0  # in renders two groups or more older, this much of G's change to the eyes is left out
 BEARD_FADE = 2  # facial hair fades twice as fast as the rest of the photo (none left two groups before adulthood)
 SKIN_PATCH = (5.0, 1.0, 2.5, 0.4)  # face px: shaved skin's cheek patches, their detail's scale; clip (spreads); share
@@ -106,16 +106,6 @@ METHODS = {
 }
 DEFAULT_METHOD = 'texture'  # the command line's, the page's and --mode eval's: the best measured (MODEL.md)
 
-def eye_mask(centres=age_shape.EYE_CENTRES, size=consts.IMAGE_LENGTH):
-    """float32 size x size: 1 on the two eyes of an aligned face, falling smoothly to 0; the eyes at `centres` (two
-    (x, y) in its pixels; by default where UTKFace chips have them)."""
-    v, u = np.mgrid[0:size, 0:size]
-    mask = np.zeros((size, size))
-    for cx, cy in centres:
-        mask += np.exp(-((u - cx) / EYE_RADII[0]) ** 2 / 2 - ((v - cy) / EYE_RADII[1]) ** 2 / 2)
-    return np.clip(1.3 * mask, 0, 1).astype(np.float32)
-
-
 def change_gain(younger_by, how):
     """How much the age change is strengthened for a render `younger_by` groups younger (negative: older)."""
     ramp = min(abs(float(younger_by)) / GAIN_GROUPS, 1.0)
@@ -158,7 +148,7 @@ class PhotoAger(FaceRegion):
             reach = age_shape.turned_face(self.points, self.facing, age_shape.PAD) * person.wholly(body, moves)
             self.reach = self.from_face(reach, borderValue=0)  # region pixels: where the changes may go
             self.alpha *= self.reach[..., None]
-            for name in set(self.masks) & {'beard', 'shaven', 'brows'}:
+            for name in set(self.masks) & {'beard', 'shaven', 'brows', 'hanging'}:
                 self.masks[name] *= reach
         margin = int(np.ceil(4 * max(self.scale, SKIN_GRAIN))) + 2  # the composition's blurs reach this far
         self.face_box = region_box(self.alpha[..., 0] > 0, margin)  # where G's change is added
@@ -174,7 +164,9 @@ class PhotoAger(FaceRegion):
         map), as the composition asks: padded_face's pixels; and whether it is a full beard (it greys)."""
         masks, self.bearded, self.dark_hair = {}, False, hair.HAIR_DARK[1:]
         if self.how.smooth_skin:
-            masks['beard'] = hair.beard_mask(face, self.points, age_shape.PAD) * (self.gender != consts.FEMALE)
+            male = self.gender != consts.FEMALE
+            masks['hanging'] = hair.hanging_beard(face, self.points, age_shape.PAD, body) * male
+            masks['beard'] = np.maximum(hair.beard_mask(face, self.points, age_shape.PAD) * male, masks['hanging'])
             lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
             away = hair.background_free(hair.unlike_background(lab, age_shape.PAD))  # not grown onto a background
             masks['shaven'] = hair.shaven(masks['beard'], self.points, self.facing * away)
@@ -224,7 +216,7 @@ class PhotoAger(FaceRegion):
             change += min(position - self.own_position, 1.0) * (smooth - change)
         older = min(max((position - self.own_position) / 2, 0.0), 1.0)
         eyes = max(fade, OLD_EYES * older) if how.keep_eyes else 0.0  # G's grown-up eyes were blue
-        keep = 1 - eyes * eye_mask(eyes_at)  # the photo's own eyes, where it fades or grows old
+        keep = 1 - eyes * age_shape.eye_mask(eyes_at)  # the photo's own eyes, where it fades or grows old
         warped = self.warp(change * keep[..., None], box)
         if how.hair and position > self.own_position:  # the hair greys as recoloured greys it: G's was a grey cap
             warped *= 1 - self.from_face(masks['hair'], box, borderValue=0)[..., None]
@@ -241,7 +233,7 @@ class PhotoAger(FaceRegion):
             roi = self.unlined(roi, target, age_texture.lines_gone(position, self.own_position), masks.get('hair'),
                                childhood)
         shaved = min(1.0, BEARD_FADE * childhood) * masks['shaven'] if childhood and how.smooth_skin else None
-        roi = roi if shaved is None else self.shaved(roi, shaved, target)
+        roi = roi if shaved is None else self.shaved(roi, shaved, target, masks['hanging'])
         if how.hair:
             greyer = hair.hair_change(self.own_position, position, childhood)
             roi = self.recoloured(roi, masks['hair' if greyer >= 0 else 'grey_hair'], greyer)
@@ -258,14 +250,17 @@ class PhotoAger(FaceRegion):
         np.copyto(photo[box_slice(self.region)], np.rint(np.clip(roi, 0, 255, out=roi), out=roi), casting='unsafe')
         return Image.fromarray(photo)
 
-    def shaved(self, roi, shaved, points):
+    def shaved(self, roi, shaved, points, hanging):
         """The face region where `shaved` (padded_face's pixels) is its cheeks' colour lit across the face (lit_across;
-        landmarks `points`), shaded as a child's chin and neck (age_shape.shading), with the cheeks' texture."""
+        landmarks `points`), shaded as a child's chin and neck (age_shape.shading), with the cheeks' texture; below
+        the jaw line where a beard hung (`hanging`), what is around it (age_shape.beard_hung)."""
         cheeks = age_shape.cheek_mask(points, age_shape.PAD)
         if not shaved.any() or not cheeks.any():
             return roi
-        skin = age_texture.lit_across(self.padded_face(roi), cheeks, points, age_shape.PAD)
+        face = self.padded_face(roi)
+        skin = age_texture.lit_across(face, cheeks, points, age_shape.PAD)
         skin *= age_shape.shading(points, age_shape.PAD)[..., None]
+        skin = age_shape.beard_hung(face, skin, hanging, points, age_shape.PAD)
         box = self.box_from_face(shaved > 0)  # beyond it the photo's
         skin, shaved = (self.from_face(face, box, borderMode=cv2.BORDER_REPLICATE) for face in (skin, shaved))
         inside = box_slice(box)

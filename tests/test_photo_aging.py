@@ -266,6 +266,27 @@ def test_a_dim_photos_hair_greys_as_dim_as_its_face_and_a_well_lit_ones_towards_
     assert lit.white == 255
 
 
+def test_a_white_beard_hanging_below_the_jaw_is_gone_on_the_child_and_a_white_collar_is_no_beard():
+    """FairFace 0537 (75): dlib's chin lies on his long white beard, which his child kept (only the jaw's inside was
+    shaved): at 3 the beard below the jaw takes what is around it (his dark robe, his neck), at 25 it darkens with
+    the hair as a young man's full beard; a beardless man's white collar below his chin (FairFace 0001) is no beard."""
+    framed = align.align_face(Image.open('photos/fairface/fairface_0537.jpg'))
+    own = np.asarray(framed.crop)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 75, photo_aging.METHODS['texture'], consts.MALE)
+    x0, y0, x1, y1 = ager.region
+    iod = age_shape.eye_distance(ager.points)
+    below = np.zeros_like(ager.masks['hanging'])
+    below[int(ager.points[8, 1] + age_shape.PAD + 0.3 * iod):] = 1  # under the chin
+    hung = (ager.from_face(ager.masks['hanging'] * below) > 0.9)
+    assert hung.sum() > 2000 and ager.bearded
+    lightness = lambda image: cv2.cvtColor(np.asarray(image)[y0:y1, x0:x1], cv2.COLOR_RGB2LAB)[..., 0][hung].mean()
+    assert lightness(framed.photo) > 120
+    assert lightness(ager.aged(own, own, 3)) < 80 and lightness(ager.aged(own, own, 25)) < lightness(framed.photo) - 30
+    collar = align.align_face(Image.open('photos/fairface/fairface_0001.jpg'))
+    plain = photo_aging.PhotoAger(collar.photo, collar.crop_box, 55, photo_aging.METHODS['texture'], consts.MALE)
+    assert plain.masks['hanging'].max() == 0
+
+
 def test_the_hair_greys_by_itself_and_not_by_gs_change(framed):
     """Older, G's change leaves the hair out (its grey hair is greyed as the photo's: G's was a flat grey cap): with
     the hair mask over all the face, a render that brightens everything ages the photo as G's own-age render does;
@@ -473,10 +494,10 @@ def test_a_beard_s_edge_is_shaved_too_and_its_skin_takes_the_cheeks_texture(fram
     box = np.array(framed.crop_box) * 3
     ager = photo_aging.PhotoAger(large, box, 42, photo_aging.METHODS['child'], consts.MALE)
     whole = (region > 0.9).astype(np.float32)
-    shaved = ager.shaved(ager.roi.copy(), whole, ager.points)
+    shaved = ager.shaved(ager.roi.copy(), whole, ager.points, ager.masks['hanging'])
     monkeypatch.setattr(photo_aging.age_texture, 'skin_patches', lambda detail, *_: np.zeros_like(detail))
     flat = photo_aging.PhotoAger(large, box, 42, photo_aging.METHODS['child'], consts.MALE)  # its texture: nothing
-    texture = shaved - flat.shaved(flat.roi.copy(), whole, flat.points)  # less the flat, shaded skin
+    texture = shaved - flat.shaved(flat.roi.copy(), whole, flat.points, flat.masks['hanging'])  # less the flat skin
     inside = cv2.erode((ager.from_face(whole) > 0.99).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     cheeks = ager.from_face(age_shape.cheek_mask(ager.points, pad).astype(np.float32)) > 0.5
     grain = lambda image: image - cv2.GaussianBlur(image, (0, 0), photo_aging.SKIN_GRAIN)
@@ -591,7 +612,7 @@ def test_the_parts_of_an_age_worked_in_a_box_are_the_whole_regions(framed):
     assert not changed[:, :mx0].any() and not changed[:, mx1:].any()
     shaven = np.zeros((side, side), np.float32)
     shaven[160:175, 100:140] = 1.0  # the chin: the shaved skin is worked in its box, beyond it the photo stays
-    changed = np.abs(ager.shaved(ager.roi.copy(), shaven, ager.points) - ager.roi).max(-1) > 0
+    changed = np.abs(ager.shaved(ager.roi.copy(), shaven, ager.points, ager.masks['hanging']) - ager.roi).max(-1) > 0
     sx0, sy0, sx1, sy1 = ager.box_from_face(shaven > 0)
     assert changed[sy0:sy1, sx0:sx1].any() and changed.sum() == changed[sy0:sy1, sx0:sx1].sum()
 
