@@ -25,10 +25,11 @@ BEARD_DISTANCE = 3.0  # hair is this many of the cheeks' spreads from their colo
 BEARD_AREA = 0.3  # a beard is looked for beyond the jaw line when this share of the lower face is hair
 BEARD_FULL = (0.5, 0.6)  # a beard covers this share of the lower face, this share of it hair-coloured (full_beard)
 BEARD_SPREAD = (3.0, 1.5, 1.5)  # the least spread of the cheeks' L, a, b (uniformly lit skin)
+BEARD_DARKER = 30.0  # Lab L: greying, beard pixels this much darker than the skin grey fully, lighter ones not
 BEARD_LONG = (1.5, 0.3, 0.15)  # eye distances: a grey beard is followed this far under the chin, this far beyond the
 # jaw, and grown this much (its loose strands) ...
 BEARD_GREY = 0.35  # ... under this share of the skin's chroma (a pink collar was 0.43 of it, a white beard 0.25) ...
-BEARD_GRAIN = 1.5  # ... where it is this many times grainier than the cheeks (a white collar is smooth) ...
+BEARD_GRAIN = 1.5  # ... where it is this many times grainier than the cheeks (its strands) ...
 BEARD_CHIN = (0.2, 0.25)  # ... when it covers this share of the chin below the lips (at most 0.13 beardless) and
 # closed over this many eye distances (dark strands between the white ones)
 HEAD_RADII = (1.8, 2.0)  # eye distances: the head's ellipse around the eyes' midpoint, where hair is ...
@@ -137,6 +138,17 @@ def brow_mask(face, points, pad=0):
     around = cv2.dilate(band, np.ones((9, 9), np.uint8)) > band
     darker = float(np.median(lightness[around])) - lightness
     return (band * ((darker - BROW_DARK[0]) / (BROW_DARK[1] - BROW_DARK[0])).clip(0, 1)).astype(np.float32)
+
+
+def beard_greyed(lab, amount, where, skin, white, sigma):
+    """uint8 Lab beard pixels (float; `where` the beard) greyed as the hair is (greyed towards `white`), each as much
+    as it is darker than the skin's lightness `skin` (fully BEARD_DARKER under it) and of the beard's colour, coarser
+    than `sigma` pixels: the hairs grey, not the skin between and around them nor a wall behind the jaw (a grey halo
+    on the cheeks, a white rim on a blue wall)."""
+    coarse = cv2.GaussianBlur(lab, (0, 0), sigma)
+    like = (2 - colour_distance(coarse, lab[where], HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)
+    share = (((skin - coarse[..., 0]) / BEARD_DARKER).clip(0, 1) * like)[..., None]
+    return (lab + share * (greyed(lab, amount, lab[..., 0][where], white) - lab)).clip(0, 255).astype(np.uint8)
 
 
 def brows_greyed(lab, amount, where, sigma):

@@ -57,6 +57,7 @@ from images import edge_blur, label_frame, model_tensor_to_uint8, pil_to_model_t
 FINE_SIGMA = 0.7  # face pixels: the photo's detail finer than this stays at every age
 GAIN_GROUPS = 3  # the change's gain reaches its full value this many groups from the photo's age
 OLD_EYES = 1.0  # in renders two groups or more older, this much of G's change to the eyes is left out
+BEARDED_FROM = 3.0  # group position (18 years): a full beard greys with the hair from here (a boy's smile folds did)
 BEARD_FADE = 2  # facial hair fades twice as fast as the rest of the photo (none left two groups before adulthood)
 SKIN_PATCH = (5.0, 1.0, 2.5, 0.4)  # face px: shaved skin's cheek patches, their detail's scale; clip (spreads); share
 SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's grain) stays in a child's skin
@@ -170,7 +171,7 @@ class PhotoAger(FaceRegion):
             lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
             away = hair.background_free(hair.unlike_background(lab, age_shape.PAD))  # not grown onto a background
             masks['shaven'] = hair.shaven(masks['beard'], self.points, self.facing * away)
-            self.bearded = (self.own_position >= consts.ADULT_GROUP
+            self.bearded = (self.own_position >= BEARDED_FROM
                             and hair.full_beard(face, self.points, masks['beard'], age_shape.PAD))
         if self.how.hair:
             masks['hair'] = hair.hair_mask(face, self.points, age_shape.PAD, person=body)
@@ -241,7 +242,9 @@ class PhotoAger(FaceRegion):
                 brows = functools.partial(hair.brows_greyed, sigma=self.scale)  # strands a face pixel fine
                 roi = self.recoloured(roi, masks['brows'], greyer, brows)
             if self.bearded:  # a black beard under grey hair looked dyed, a white one on a young face old
-                roi = self.recoloured(roi, masks['beard'] * (1 if shaved is None else 1 - shaved), greyer)
+                beard = functools.partial(hair.beard_greyed, skin=float(np.median(self.skin_colour[:, 0])),
+                                          white=self.white, sigma=self.scale) if greyer > 0 else None
+                roi = self.recoloured(roi, masks['beard'] * (1 if shaved is None else 1 - shaved), greyer, beard)
         if how.prototype and position != self.own_position:
             roi = self.relit(roi, target, position, keep, shaved)
         if how.texture and position > self.own_position:

@@ -380,3 +380,23 @@ def test_hair_left_its_colour_at_the_photos_age_is_all_grey_at_71_and_an_elders_
     assert hair.hair_change(4, 9, 0.0) == 1.0 and hair.hair_change(7, 7, 0.0) == 0.0
     assert hair.hair_change(8.75, 9, 0.0) == pytest.approx(0.125)
     assert hair.hair_change(8, 6, 0.0) == pytest.approx(-2 / 3)
+
+
+def test_a_greying_beard_greys_its_hairs_and_not_the_skin_between_them_or_a_wall_beside_the_jaw():
+    """Beard pixels (dark, with strands) grey as the hair does; the skin between and around them and a blue wall
+    behind the jaw keep their colour (greyed whole, the mask's soft edge left a grey halo on the cheeks and a white rim
+    on the wall, and a black cup before a beard greyed)."""
+    rng = np.random.default_rng(0)
+    lab = np.zeros((60, 90, 3), np.float32)
+    lab[:, :30] = (60, 135, 138)  # the beard
+    lab[:, :30, 0] += rng.normal(0, 8, (60, 30))  # its strands
+    lab[:, 30:60] = (160, 145, 148)  # the cheeks' skin
+    lab[:, 60:] = (120, 140, 90)  # a blue wall
+    where = np.zeros((60, 90), bool)
+    where[:, :34] = True  # the mask over its half (its soft edge reaches on)
+    grey = hair.beard_greyed(lab, 1.0, where, skin=160.0, white=255.0, sigma=1.0).astype(np.float32)
+    assert grey[:, 5:25, 0].mean() > lab[:, 5:25, 0].mean() + 40  # the hairs grey ...
+    assert np.abs(grey[:, 5:25, 1:] - 128).max() < 3 and grey[:, 5:25, 0].std() > lab[:, 5:25, 0].std()  # ... strands
+    assert np.abs(grey[:, 35:55] - lab[:, 35:55]).max() <= 1 and np.abs(grey[:, 65:] - lab[:, 65:]).max() <= 1
+    whole = hair.greyed(lab, 1.0, lab[..., 0][where])
+    assert np.abs(whole[:, 65:, 2] - lab[:, 65:, 2]).min() > 30  # greyed whole, the wall had gone grey

@@ -287,6 +287,27 @@ def test_a_white_beard_hanging_below_the_jaw_is_gone_on_the_child_and_a_white_co
     assert plain.masks['hanging'].max() == 0
 
 
+def test_a_young_mans_full_beard_greys_with_his_hair():
+    """Frost (25, a full black beard): his beard greys with his hair at 80 (from 18 a full beard is a man's: at 25 it
+    stayed black under white hair, as dyed), its hairs and not the skin its mask's soft edge covers."""
+    framed = align.align_face(Image.open('photos/frost_2022.jpg'))
+    own = np.asarray(framed.crop)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 25, photo_aging.METHODS['hair'], consts.MALE)
+    assert ager.bearded
+    x0, y0, x1, y1 = ager.region
+    lab = lambda image: cv2.cvtColor(np.asarray(image)[y0:y1, x0:x1], cv2.COLOR_RGB2LAB).astype(float)
+    old = lab(ager.aged(own, own, 80))
+    ager.bearded = False
+    dark = lab(ager.aged(own, own, 80))  # as it was: the beard left black
+    skin = np.median(ager.skin_colour[:, 0])
+    beard = (ager.from_face(ager.masks['beard']) > 0.9) & (dark[..., 0] < skin - 40)
+    mask = ager.from_face(ager.masks['beard'])
+    skin_in_it = (mask > 0.3) & (dark[..., 0] > skin - 10)  # skin the beard's mask covers: on its cheeks, its edge
+    assert beard.sum() > 1000 and skin_in_it.sum() > 300
+    assert old[beard][:, 0].mean() > dark[beard][:, 0].mean() + 40
+    assert np.abs(old[skin_in_it] - dark[skin_in_it]).mean() < 6  # greyed whole: 17 (L 32)
+
+
 def test_the_hair_greys_by_itself_and_not_by_gs_change(framed):
     """Older, G's change leaves the hair out (its grey hair is greyed as the photo's: G's was a flat grey cap): with
     the hair mask over all the face, a render that brightens everything ages the photo as G's own-age render does;
