@@ -1,16 +1,18 @@
 """Hair in a photo's face: where the hair and a beard are (hair_mask, beard_mask) and their colour at an age.
 
 Both are found by colour in the padded 128-px face (age_shape.face_grid's pixels, dlib's landmarks): facial hair is
-what in the lower face is far from the cheeks' colour; the hair is what above and beside the face has the colour of
-the patch over the forehead, unless that patch is skin (a bald head, a baby's). Neither takes the background's
-colour (its plain top corners) but where the person's map is sure, on the head above the eyes (dark hair before a
-dark room), and the hair keeps to the person (person.py: a wall of its colour beside the head is not). A child's skin
-replaces a beard and its edge (shaven). Towards old age the hair greys by the age, all of it by 71+ (greying,
-hair_change), and keeps its strands and shading (hair_colour); towards childhood grey hair darkens wherever grey
-hair is found beside the head (hair_mask's `darkening`), on photos old enough to have greyed. The eyebrows
-(brow_mask: what is darker than the skin along their landmarks) grey with the hair, later, each hair towards one
-grey (brows_greyed); towards childhood they stay (hair_colour took dark brown brows for grey: darkened, they were
-heavier, and an adult's children read a year older).
+what in the lower face is far from the cheeks' colour, and an elder's grey beard where it hangs below the jaw
+(hanging_beard); the hair is what above and beside the face has the colour of the patch over the forehead, unless
+that patch is skin (a bald head, a baby's). Neither takes the background's colour (its plain top corners) but where
+the person's map is sure, on the head above the eyes (dark hair before a dark room), and the hair keeps to the
+person (person.py: a wall of its colour beside the head is not). A child's skin replaces a beard and its edge
+(shaven). Towards old age the hair greys by the age, all of it by 71+ (greying, hair_change), towards a white lit as
+the face (white_level), and keeps its strands and shading (hair_colour); a full beard greys with it, its hairs and
+not the skin between them (beard_greyed); towards childhood grey hair darkens wherever grey hair is found beside the
+head (hair_mask's `darkening`), on photos old enough to have greyed. The eyebrows (brow_mask: what is darker than
+the skin along their landmarks) grey with the hair, later, each hair towards one grey (brows_greyed); towards
+childhood they stay (hair_colour took dark brown brows for grey: darkened, they were heavier, and an adult's
+children read a year older).
 """
 import functools
 

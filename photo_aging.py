@@ -22,7 +22,8 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   every change keeps to its outline (age_shape.turned_face) and to the person (person.py), not to a wall.
 - a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail finer than its coarse band but
   its grain (SKIN_GRAIN) fades too, and facial hair (hair.beard_mask, not on women; its edge, shaven) twice as
-  fast (BEARD_FADE) by its cheeks' colour and light, shaded as a child's chin and neck, with the cheeks' texture. An
+  fast (BEARD_FADE) by its cheeks' colour and light, shaded as a child's chin and neck, with the cheeks' texture (a
+  beard hanging below the jaw, hair.hanging_beard, by what is around it there: age_shape.beard_hung). An
   elder made younger loses the dark lines its age has more (unlined; towards childhood also by the jaw line, on the
   neck and a high forehead, where the face mask does not reach) and its grey beard darkens with its hair.
 - real faces' light (Composition.prototype, age_shape.prototype_face): the face is lit as UTKFace's mean face of the
