@@ -34,6 +34,7 @@ from data import age_to_group
 FACE_BOX = (8, 8, 115, 116)  # measured: dlib's frontal detector's median box on 388 UTKFace chips at 128 px
 EYE_CENTRES = ((38.0, 38.0), (88.0, 38.0))  # about where UTKFace chips (128 px) have them
 EYE_RADII = (8.0, 5.0)  # face pixels: the eye mask's Gaussian, wider than tall
+TEETH_SOFT = 1.0  # face pixels: the teeth mask's soft edge
 OUTLINE = slice(0, 17)  # the jaw line's landmarks
 RACES = ('0', '1', '2', '3')  # UTKFace's White, Black, Asian, Indian (not 'Others'): equal in the mean faces
 PROTOTYPES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'age_shapes.npz')
@@ -282,6 +283,14 @@ def lips_mask(points, pad=0):
     mask = np.zeros((consts.IMAGE_LENGTH + 2 * pad,) * 2, np.float32)
     cv2.fillPoly(mask, [np.round((points[48:60] + pad) * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
     return cv2.GaussianBlur(mask, (0, 0), 1.5)
+
+
+def teeth_mask(points, pad=0):
+    """float32 (128 + 2 pad)^2 (face_grid's pixels): 1 inside the inner lips (landmarks 60-67: the teeth of an open
+    mouth; nothing on a closed one), its edge soft."""
+    mask = np.zeros((consts.IMAGE_LENGTH + 2 * pad,) * 2, np.float32)
+    cv2.fillPoly(mask, [np.round((points[60:68] + pad) * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
+    return cv2.GaussianBlur(mask, (0, 0), TEETH_SOFT)
 
 
 def skin_mask(points, pad=0):

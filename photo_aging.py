@@ -219,6 +219,7 @@ class PhotoAger(FaceRegion):
         older = min(max((position - self.own_position) / 2, 0.0), 1.0)
         eyes = max(fade, OLD_EYES * older) if how.keep_eyes else 0.0  # G's grown-up eyes were blue
         keep = 1 - eyes * age_shape.eye_mask(eyes_at)  # the photo's own eyes, where it fades or grows old
+        keep = keep if target is None else keep * (1 - fade * age_shape.teeth_mask(target))  # and teeth, younger
         warped = self.warp(change * keep[..., None], box)
         if how.hair and position > self.own_position:  # the hair greys as recoloured greys it: G's was a grey cap
             warped *= 1 - self.from_face(masks['hair'], box, borderValue=0)[..., None]
@@ -256,8 +257,7 @@ class PhotoAger(FaceRegion):
 
     def shaved(self, roi, shaved, points, hanging):
         """The face region where `shaved` (padded_face's pixels) is its cheeks' colour lit across the face (lit_across;
-        landmarks `points`), shaded as a child's chin and neck (age_shape.shading), with the cheeks' texture; below
-        the jaw line where a beard hung (`hanging`), what is around it (age_shape.beard_hung)."""
+        `points`), shaded as a child's chin and neck, with their texture; where a beard hung (`hanging`): beard_hung."""
         cheeks = age_shape.cheek_mask(points, age_shape.PAD)
         if not shaved.any() or not cheeks.any():
             return roi

@@ -189,6 +189,22 @@ def test_the_photos_own_eyes_stay_towards_childhood_and_old_age(framed):
         assert change(eye) < 0.05 * change(cheek), years
 
 
+def test_a_smiling_adults_own_teeth_stay_towards_childhood(monkeypatch):
+    """Obama 2012 smiles with his teeth: his child had a grey smear for them (the photo faded to G's blurred mouth);
+    inside the inner lips (age_shape.teeth_mask, on the child's landmarks) the photo's own teeth stay."""
+    framed = align.align_face(Image.open('photos/obama_2012.jpg'))
+    own = np.full((128, 128, 3), 100, np.uint8)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 51, photo_aging.METHODS['child'], consts.MALE)
+    x0, y0, x1, y1 = ager.region
+    target = age_shape.aged_landmarks(ager.points, ager.own_position, 0.0, consts.MALE, ager.warp_strength)
+    teeth = ager.from_face(age_shape.teeth_mask(target, age_shape.PAD)) > 0.9
+    lightness = lambda image: cv2.cvtColor(np.asarray(image)[y0:y1, x0:x1], cv2.COLOR_RGB2LAB)[..., 0][teeth].mean()
+    kept = lightness(ager.aged(own + np.uint8(40), own, 2.5))
+    monkeypatch.setattr(age_shape, 'teeth_mask', lambda points, pad=0: np.zeros((128 + 2 * pad,) * 2, np.float32))
+    faded = lightness(ager.aged(own + np.uint8(40), own, 2.5))
+    assert teeth.sum() > 300 and kept > 185 and faded < kept - 25  # kept 194 (the photo's 192), faded 162
+
+
 def test_hair_greys_towards_old_age_and_grey_hair_darkens_towards_childhood(framed):
     own = np.asarray(framed.crop)
     ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['hair'], consts.FEMALE)
