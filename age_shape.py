@@ -278,19 +278,23 @@ def turned_face(points, share, pad=0):
     return 1 - (1 - share) * (1 - outline)
 
 
+def polygon_mask(part, pad, sigma):
+    """float32 (128 + 2 pad)^2 (face_grid's pixels): 1 inside the polygon of the landmarks `part`, its edge a
+    Gaussian of `sigma` face pixels."""
+    mask = np.zeros((consts.IMAGE_LENGTH + 2 * pad,) * 2, np.float32)
+    cv2.fillPoly(mask, [np.round((part + pad) * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
+    return cv2.GaussianBlur(mask, (0, 0), sigma)
+
+
 def lips_mask(points, pad=0):
     """float32 (128 + 2 pad)^2 (face_grid's pixels): 1 on the lips and the mouth between them (landmarks 48-59)."""
-    mask = np.zeros((consts.IMAGE_LENGTH + 2 * pad,) * 2, np.float32)
-    cv2.fillPoly(mask, [np.round((points[48:60] + pad) * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
-    return cv2.GaussianBlur(mask, (0, 0), 1.5)
+    return polygon_mask(points[48:60], pad, 1.5)
 
 
 def teeth_mask(points, pad=0):
     """float32 (128 + 2 pad)^2 (face_grid's pixels): 1 inside the inner lips (landmarks 60-67: the teeth of an open
     mouth; nothing on a closed one), its edge soft."""
-    mask = np.zeros((consts.IMAGE_LENGTH + 2 * pad,) * 2, np.float32)
-    cv2.fillPoly(mask, [np.round((points[60:68] + pad) * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
-    return cv2.GaussianBlur(mask, (0, 0), TEETH_SOFT)
+    return polygon_mask(points[60:68], pad, TEETH_SOFT)
 
 
 def skin_mask(points, pad=0):

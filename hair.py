@@ -288,7 +288,7 @@ def hair_like(patch, cheeks):
 def flat(lightness):
     """Whether half the pixels have one lightness: a fill, not hair's strands (FairFace's black filler around a turned
     photo, taken for the person behind whom it lies, greyed as a flat patch)."""
-    return np.median(np.abs(lightness - np.median(lightness))) == 0
+    return robust_spread(lightness) == 0
 
 
 def grey_hair(lab, cheeks, colourless=GREY_HAIR[0]):
