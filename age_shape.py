@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+import align
 import consts
 from data import age_to_group
 
@@ -47,6 +48,7 @@ HANGING_FILL = 15  # face pixels: where a beard hung below the jaw, a child has 
 CHIN_SHADE, NECK_SHADE = 0.92, 0.68  # the neck's: FairFace's 16 frontal children, 0.15-0.4 IODs under the chin
 FOREHEAD = 0.6  # the skin mask reaches this many eye distances above the brows
 NECK_DEPTH, FOREHEAD_TOP = 0.8, 1.4  # eye distances: skin_beyond's neck under the jaw line, forehead over the brows
+WARP_TURN, DETECTOR_TURN = (0.2, 0.45), 0.15  # turned this far: warped fully to not at all; the detector's excess turn
 TURNED_MARGIN = 0.2  # eye distances: on a turned face the changes keep this close to the face's outline
 PAD = 88  # face pixels: the padded face reaches this far beyond the 128-px face (the warp's ellipse, the whole head)
 
@@ -276,6 +278,22 @@ def turned_face(points, share, pad=0):
     outline = cv2.GaussianBlur(cv2.dilate(outline, np.ones((3, 3), np.uint8), iterations=round(margin / 2)),
                                (0, 0), margin / 2)
     return 1 - (1 - share) * (1 - outline)
+
+
+def warp_share(points, chip):
+    """How much of the shape of age a face turned `align.turn` takes (WARP_TURN: none in profile), as far as dlib's
+    landmarks or the face detector's on the 128-px `chip` (less DETECTOR_TURN) say: dlib read profiles as frontal
+    (FairFace 0026, 0277, 0288: G's frontal face was a ghost on the wall in front of them)."""
+    turns = [align.turn(np.vstack([*eye_centres(points), points[30]]))]
+    turns += [align.turn(face.landmarks) - DETECTOR_TURN for face in align.faces_in_chip(chip)[:1]]
+    return float(np.clip((WARP_TURN[1] - max(turns)) / (WARP_TURN[1] - WARP_TURN[0]), 0, 1))
+
+
+def moved_from(face, target, most=0.15):
+    """A render's landmarks, each at most `most` of the eye distance from `target` (dlib misreads blurry renders)."""
+    points = landmarks(face.clip(0, 255).astype(np.uint8))
+    length = np.maximum(np.linalg.norm(points - target, axis=1), 1e-6)[:, None]
+    return target + (points - target) * np.minimum(1, most * eye_distance(target) / length)
 
 
 def polygon_mask(part, pad, sigma):

@@ -17,9 +17,9 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   grey-blue).
 - the shape of age (Composition.warp, age_shape.py): the photo's face, its coarse band and G's two renders are moved
   to the target age's landmarks (the photo's own plus the difference of UTKFace's median shapes at the two ages) by
-  a thin-plate spline that fades to nothing at its ellipse's edge; a face turned to one side (warp_share) takes less
-  of it, of G's younger change, the fade and the mean faces' light (G's frontal face was a ghost on a profile), and
-  every change keeps to its outline (age_shape.turned_face) and to the person (person.py), not to a wall.
+  a thin-plate spline that fades to nothing at its ellipse's edge; a face turned to one side (age_shape.warp_share)
+  takes less of it, of G's younger change, the fade and the mean faces' light (G's frontal face was a ghost on a
+  profile), and every change keeps to its outline (age_shape.turned_face) and to the person (person.py), not a wall.
 - a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail finer than its coarse band but
   its grain (SKIN_GRAIN) fades too, and facial hair (hair.beard_mask, not on women; its edge, shaven) twice as
   fast (BEARD_FADE) by its cheeks' colour and light, shaded as a child's chin and neck, with the cheeks' texture (a
@@ -62,7 +62,6 @@ BEARDED_FROM = 3.0  # group position (18 years): a full beard greys with the hai
 BEARD_FADE = 2  # facial hair fades twice as fast as the rest of the photo (none left two groups before adulthood)
 SKIN_PATCH = (5.0, 1.0, 2.5, 0.4)  # face px: shaved skin's cheek patches, their detail's scale; clip (spreads); share
 SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's grain) stays in a child's skin
-WARP_TURN, DETECTOR_TURN = (0.2, 0.45), 0.15  # turned this far: warped fully to not at all; the detector's excess turn
 PROTOTYPE_SMOOTH = 2.0  # face pixels: the mean faces' lightness ratio is this smooth
 PROTOTYPE_RANGE = (0.6, 1.6)  # and within this
 PROTOTYPE_LIGHTER = 1.15  # and lightens the skin (its median) at most this much: an elder's child was lit pale
@@ -130,7 +129,7 @@ class PhotoAger(FaceRegion):
 
     def __init__(self, photo, crop_box, photo_age, how=METHODS[DEFAULT_METHOD], gender=None):
         self.how, self.own_position, self.gender = how, games.group_position(photo_age), gender
-        self.facing = 1.0  # how far the face looks at the camera (warp_share)
+        self.facing = 1.0  # how far the face looks at the camera (age_shape.warp_share)
         super().__init__(photo, crop_box, age_shape.PAD if how.warp else 0)
         if self.empty:
             return
@@ -139,7 +138,7 @@ class PhotoAger(FaceRegion):
         if how.warp:
             chip = np.asarray(align.cut_chip(photo, face_to_chip_matrix(crop_box)))
             self.points = age_shape.landmarks(chip)
-            self.facing = warp_share(self.points, chip)
+            self.facing = age_shape.warp_share(self.points, chip)
             self.warp_strength = how.warp * self.facing
             face = self.padded_face(self.roi).clip(0, 255).astype(np.uint8)
             body = person.person_map(face)  # every change keeps to the person: not the wall in front of a profile
@@ -204,7 +203,8 @@ class PhotoAger(FaceRegion):
             bands = (self.roi, cv2.INTER_LANCZOS4), (self.coarse, cv2.INTER_LINEAR)
             roi, coarse = self.moved(flow, *bands) if fade or childhood else (*self.moved(flow, bands[0]), None)
             masks = {name: age_shape.warp_face(mask, flow, age_shape.PAD) for name, mask in masks.items()}
-            render, own_render = (age_shape.warp_face(face, age_shape.displacement(moved_from(face, target), target))
+            render, own_render = (age_shape.warp_face(face, age_shape.displacement(age_shape.moved_from(face, target),
+                                                                                     target))
                                   for face in (render, own_render))
             eyes_at = age_shape.eye_centres(target)
         box, inside = self.face_box, box_slice(self.face_box)
@@ -378,22 +378,6 @@ class PhotoAger(FaceRegion):
             coloured = hair.hair_colour(np.float32(lab), amount, where, self.dark_hair).clip(0, 255).astype(np.uint8)
         roi[inside] += mask * (cv2.cvtColor(coloured, cv2.COLOR_LAB2RGB).astype(np.float32) - roi[inside])
         return roi
-
-
-def warp_share(points, chip):
-    """How much of the shape of age a face turned `align.turn` takes (WARP_TURN: none in profile), as far as dlib's
-    landmarks or the face detector's on the 128-px `chip` (less DETECTOR_TURN) say: dlib read profiles as frontal
-    (FairFace 0026, 0277, 0288: G's frontal face was a ghost on the wall in front of them)."""
-    turns = [align.turn(np.vstack([*age_shape.eye_centres(points), points[30]]))]
-    turns += [align.turn(face.landmarks) - DETECTOR_TURN for face in align.faces_in_chip(chip)[:1]]
-    return float(np.clip((WARP_TURN[1] - max(turns)) / (WARP_TURN[1] - WARP_TURN[0]), 0, 1))
-
-
-def moved_from(face, target, most=0.15):
-    """A render's landmarks, each at most `most` of the eye distance from `target` (dlib misreads blurry renders)."""
-    points = age_shape.landmarks(face.clip(0, 255).astype(np.uint8))
-    length = np.maximum(np.linalg.norm(points - target, axis=1), 1e-6)[:, None]
-    return target + (points - target) * np.minimum(1, most * age_shape.eye_distance(target) / length)
 
 
 def face_to_chip_matrix(crop_box):

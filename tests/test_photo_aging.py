@@ -352,7 +352,7 @@ def test_a_turned_face_takes_less_of_the_shape_of_age(nose, share):
     points = age_shape.prototype(consts.ADULT_GROUP, consts.MALE).copy()
     left, right = age_shape.eye_centres(points)
     points[30] = (left + right) / 2 + (nose * (right[0] - left[0]), 20)
-    assert photo_aging.warp_share(points, np.zeros((128, 128, 3), np.uint8)) == share  # no face found on the chip
+    assert age_shape.warp_share(points, np.zeros((128, 128, 3), np.uint8)) == share  # no face found on the chip
 
 
 def test_a_profile_that_dlib_reads_as_facing_the_camera_is_turned_by_the_face_detectors_landmarks(framed):
@@ -362,9 +362,9 @@ def test_a_profile_that_dlib_reads_as_facing_the_camera_is_turned_by_the_face_de
     chip_of = lambda face: np.asarray(align.cut_chip(face.photo, photo_aging.face_to_chip_matrix(face.crop_box)))
     profile = align.align_face(Image.open('photos/fairface/fairface_0288.jpg'))
     points = age_shape.landmarks(chip_of(profile))
-    assert align.turn(np.vstack([*age_shape.eye_centres(points), points[30]])) < photo_aging.WARP_TURN[0] + 0.05
-    assert photo_aging.warp_share(points, chip_of(profile)) == 0.0
-    assert photo_aging.warp_share(age_shape.landmarks(chip_of(framed)), chip_of(framed)) > 0.9  # the astronaut faces us
+    assert align.turn(np.vstack([*age_shape.eye_centres(points), points[30]])) < age_shape.WARP_TURN[0] + 0.05
+    assert age_shape.warp_share(points, chip_of(profile)) == 0.0
+    assert age_shape.warp_share(age_shape.landmarks(chip_of(framed)), chip_of(framed)) > 0.9  # the astronaut faces us
 
 
 def test_a_face_in_profile_takes_none_of_gs_frontal_face_and_a_turned_ones_change_keeps_to_its_outline(framed):
