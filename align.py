@@ -254,6 +254,17 @@ MASK_RADII = (0.38, 0.46)  # it stays inside the square, so the square's edge ne
 MASK_FEATHER = 0.25  # the outer part of the ellipse (a fraction of its radius) fades smoothly from 1 to 0
 
 
+def face_to_chip_matrix(crop_box):
+    """The chip_transform matrix of a crop: photo pixels to the CHIP_SIZE chip it cuts."""
+    chip_corners = np.float32([(0, 0), (CHIP_SIZE, 0), (CHIP_SIZE, CHIP_SIZE)])
+    return cv2.getAffineTransform(np.float32(crop_box[:3]), chip_corners).astype(np.float64)
+
+
+def face_chip(framed, photo):
+    """The 128-px face of an aged `photo` (PIL), cut exactly where the framed photo's face was cut."""
+    return cut_chip(photo, face_to_chip_matrix(framed.crop_box))
+
+
 def face_to_image_matrix(crop_box, size=IMAGE_LENGTH):
     """2x3 affine matrix taking pixels of the size x size aligned face (as prepare_face returns it) to photo
     pixels: the inverse of the alignment warp and of the chip's resize. `crop_box`: the crop's four corners."""

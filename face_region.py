@@ -57,6 +57,13 @@ class FaceRegion:
         return cv2.warpAffine(cv2.GaussianBlur(roi, (0, 0), self.scale / 2), self.to_face, (side, side),
                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
+    def cheeks_colour(self, roi, points):
+        """The median of each RGB channel of the face region `roi` on the cheeks (age_shape.cheek_mask) at `points`."""
+        cheeks = age_shape.cheek_mask(points, age_shape.PAD)
+        box = self.box_from_face(cheeks)
+        on = self.from_face(cheeks, box) > 0.5
+        return np.median(roi[box_slice(box)][on], 0) if on.any() else None
+
     def from_face(self, face, box=None, **border):
         """A float32 map of padded_face's pixels moved onto the face region's (bilinear; `border`: cv2's arguments),
         all of it or the part in `box` (region_box): float32 whatever the map's type (a float64 mask made the rest of

@@ -65,6 +65,7 @@ SKIN_GRAIN = 0.8  # photo pixels: the skin's detail finer than this (the photo's
 PROTOTYPE_SMOOTH = 2.0  # face pixels: the mean faces' lightness ratio is this smooth
 PROTOTYPE_RANGE = (0.6, 1.6)  # and within this
 PROTOTYPE_LIGHTER = 1.15  # and lightens the skin (its median) at most this much: an elder's child was lit pale
+TONE_NEAR, TONE_RANGE = 0.8, (-0.25, 0.33)  # eye distances: skin near the face lit as its cheeks, by 0.75-1.33
 LINE_FILL = 2.0  # face pixels: an old face made younger loses its skin's dark lines up to twice this wide
 SKIN_SPREAD = (40.0, 2.0, 2.0)  # Lab: old skin is drawn where the colour is the cheeks' (lightness may vary: shade)
 TEXTURE_SOFT = 0.6  # photo pixels: the old skin's lines are blurred this much (sharper than the photo, they scratched)
@@ -136,7 +137,7 @@ class PhotoAger(FaceRegion):
         self.alpha = cv2.warpAffine(align.paste_mask(), self.matrix, self.roi.shape[1::-1], borderValue=0)[..., None]
         self.coarse = cv2.GaussianBlur(self.roi, (0, 0), self.scale * FINE_SIGMA)
         if how.warp:
-            chip = np.asarray(align.cut_chip(photo, face_to_chip_matrix(crop_box)))
+            chip = np.asarray(align.cut_chip(photo, align.face_to_chip_matrix(crop_box)))
             self.points = age_shape.landmarks(chip)
             self.facing = age_shape.warp_share(self.points, chip)
             self.warp_strength = how.warp * self.facing
@@ -251,6 +252,8 @@ class PhotoAger(FaceRegion):
             roi = self.relit(roi, target, position, keep, shaved)
         if how.texture and position > self.own_position:
             roi = self.wrinkled(roi, target, age_texture.old_skin_amount(position, self.own_position))
+        if how.prototype and position < self.own_position:  # a child's face 1.1-1.2 times lighter (older: MODEL.md)
+            roi = self.toned_near(roi, target)
         photo = self.photo.copy()
         np.copyto(photo[box_slice(self.region)], np.rint(np.clip(roi, 0, 255, out=roi), out=roi), casting='unsafe')
         return Image.fromarray(photo)
@@ -308,6 +311,30 @@ class PhotoAger(FaceRegion):
         if shaved is not None:
             where *= 1 - self.from_face(shaved, box, borderValue=0)
         roi[inside] *= (1 + self.how.prototype * where * (ratio - 1))[..., None]
+        return roi
+
+    @functools.cached_property
+    def skin_near(self):
+        """(box, float32 weights in it): the skin (skin_like) on the person (reach) beyond the face mask below the
+        brows, fading out TONE_NEAR eye distances from the face's outline: its ears and neck."""
+        iod = age_shape.eye_distance(self.points)
+        size = int(TONE_NEAR * iod) | 1
+        near = cv2.dilate(age_shape.face_outline(self.points, age_shape.PAD), np.ones((size, size), np.uint8))
+        near[:int(self.points[17:27, 1].max()) + age_shape.PAD] = 0  # the forehead: G's fringe there, a band between
+        near = cv2.GaussianBlur(near.astype(np.float32), (0, 0), TONE_NEAR * iod / 3)
+        box = self.box_from_face(near > 0.01)
+        inside = box_slice(box)
+        return box, (self.from_face(near, box, borderValue=0) * self.skin_like(self.roi, box=box)
+                     * self.reach[inside] * (1 - self.alpha[inside][..., 0]))
+
+    def toned_near(self, roi, points):
+        """The face region with skin_near lit as the cheeks changed (each channel's median on the landmarks `points`
+        over the photo's, within TONE_RANGE): a child's lighter face on an adult's darker ears and neck was a mask."""
+        new, own = self.cheeks_colour(roi, points), self.cheeks_colour(self.roi, self.points)
+        if new is None or own is None or self.skin_colour is None:
+            return roi
+        box, near = self.skin_near
+        roi[box_slice(box)] *= 1 + near[..., None] * (new / np.maximum(own, 1) - 1).clip(*TONE_RANGE)
         return roi
 
     def wrinkled(self, roi, points, amount):
@@ -380,12 +407,6 @@ class PhotoAger(FaceRegion):
         return roi
 
 
-def face_to_chip_matrix(crop_box):
-    """The chip_transform matrix of a crop: photo pixels to the CHIP_SIZE chip it cuts."""
-    chip_corners = np.float32([(0, 0), (align.CHIP_SIZE, 0), (align.CHIP_SIZE, align.CHIP_SIZE)])
-    return cv2.getAffineTransform(np.float32(crop_box[:3]), chip_corners).astype(np.float64)
-
-
 def renders_at(net, z, ages, photo_age, gender):
     """uint8 renders of z at each age in years and at the photo's own age: (N x 128 x 128 x 3, 128 x 128 x 3)."""
     faces = model_tensor_to_uint8(games.render_ages(net, z, list(ages) + [photo_age], gender))
@@ -412,11 +433,6 @@ def lifespan_frames(ager, renders, own, ages, region, max_side=None):
             face.thumbnail((max_side, max_side), Image.LANCZOS, reducing_gap=None)  # smaller only, its shape kept
         frames.append(label_frame(face, f'{years:.0f} years'))
     return frames
-
-
-def face_chip(framed, photo):
-    """The 128-px face of an aged `photo` (PIL), cut exactly where the framed photo's face was cut."""
-    return align.cut_chip(photo, face_to_chip_matrix(framed.crop_box))
 
 
 def face_region(crop_box, size, margin=REGION_MARGIN):

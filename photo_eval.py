@@ -77,7 +77,7 @@ def chip_tensor(chip):
 def judge(framed, aged, estimator, identity_model):
     """Per group: sharpness against the photo's, estimated years, dlib's distance to the photo's face (or None), and
     the face's shape (age_shape.lower_face; None without dlib)."""
-    chips = torch.stack([chip_tensor(photo_aging.face_chip(framed, photo)) for photo in aged])
+    chips = torch.stack([chip_tensor(align.face_chip(framed, photo)) for photo in aged])
     years = estimator.ages(estimators.predict(estimator, chips)).tolist()
     base = laplacian_variance(framed.photo, framed.box)
     sharpness = [laplacian_variance(photo, framed.box) / base for photo in aged]

@@ -24,7 +24,6 @@ import games
 import utils
 import data
 import images
-import photo_aging
 from web import actions, pictures, server
 from web.aging_tab import AgingTab
 from web.kids_tab import KidsTab
@@ -206,7 +205,7 @@ def test_a_photo_over_the_cap_is_aged_at_the_cap_and_the_message_says_so(games_m
     prepared = actions.prepare_upload(path)
     assert prepared.photo.size == (pictures.SHOW_MAX_SIDE, 1800) and prepared.upload_size == (5000, 3000)
     framed = align.AlignedFace(prepared.crop, None, prepared.crop_box, photo=prepared.photo)
-    cut_again = np.asarray(photo_aging.face_chip(framed, prepared.photo), dtype=int)
+    cut_again = np.asarray(align.face_chip(framed, prepared.photo), dtype=int)
     assert np.abs(cut_again - np.asarray(prepared.crop, dtype=int)).mean() < 3
     loaded = actions.load_photo(games_models, str(path), 'games', labels=(50.0, 'female'), photo_age=35)
     assert '(the photo, 5000x3000, is shown aged at 3000x1800)' in loaded.message

@@ -90,7 +90,7 @@ def test_a_baby_and_an_elder_age_to_every_group_and_their_faces_take_the_shape_o
     z = photo_aging.z_of(shipped_net, framed)
     aged = photo_aging.aged_photos(shipped_net, framed, z, age, consts.MALE, method='child')
     assert len(aged) == consts.NUM_AGES and all(photo.size == framed.photo.size for photo in aged)
-    chip = lambda photo: np.asarray(photo_aging.face_chip(framed, photo))
+    chip = lambda photo: np.asarray(align.face_chip(framed, photo))
     lower = lambda photo: age_shape.lower_face(age_shape.landmarks(chip(photo)))
     change = lower(aged[-1 if older else 0]) - lower(framed.photo)
     assert change > 0.05 if older else change < -0.05
@@ -107,7 +107,7 @@ def test_facial_hair_fades_towards_childhood(framed, method, shaved):
     photo[chin] = (40, 30, 25)  # a dark beard over the chin and jaw
     bearded = Image.fromarray(photo)
     ager = photo_aging.PhotoAger(bearded, framed.crop_box, 42, photo_aging.METHODS[method], consts.MALE)
-    own = np.asarray(photo_aging.face_chip(framed, bearded))  # G drawing the bearded face, at every age
+    own = np.asarray(align.face_chip(framed, bearded))  # G drawing the bearded face, at every age
     beard = lambda image: np.asarray(image, float)[chin].mean()
     assert beard(ager.aged(own, own, 42)) < 60  # the adult keeps it
     region = ager.roi.copy()
@@ -203,6 +203,23 @@ def test_a_smiling_adults_own_teeth_stay_towards_childhood(monkeypatch):
     monkeypatch.setattr(age_shape, 'teeth_mask', lambda points, pad=0: np.zeros((128 + 2 * pad,) * 2, np.float32))
     faded = lightness(ager.aged(own + np.uint8(40), own, 2.5))
     assert teeth.sum() > 300 and kept > 185 and faded < kept - 25  # kept 194 (the photo's 192), faded 162
+
+
+def test_a_childs_ears_and_neck_are_lit_as_its_face(shipped_net, monkeypatch):
+    """Lujan's child's face was lit lighter than his ears and neck (a pale mask on an adult's head): the skin near the
+    face beyond its mask (PhotoAger.skin_near) takes the change of the cheeks' colour."""
+    framed = align.align_face(Image.open('photos/lujan_2021.jpg'))
+    renders, own = photo_aging.renders_at(shipped_net, photo_aging.z_of(shipped_net, framed), [2.5], 48, consts.MALE)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 48, photo_aging.METHODS['prototype'], consts.MALE)
+    (x0, y0, x1, y1), near = ager.skin_near
+    x0, y0, x1, y1 = np.add((x0, y0, x1, y1), ager.region[:2] * 2)
+    lab = lambda image: cv2.cvtColor(np.asarray(image)[y0:y1, x0:x1], cv2.COLOR_RGB2LAB)
+    lightness = lambda image: lab(image)[..., 0][near > 0.5].mean()
+    toned = lightness(ager.aged(renders[0], own, 2.5))
+    monkeypatch.setattr(photo_aging.PhotoAger, 'toned_near', lambda self, roi, points: roi)
+    untoned = lightness(ager.aged(renders[0], own, 2.5))
+    assert (near > 0.5).sum() > 10000 and abs(untoned - lightness(framed.photo)) < 5  # the photo's: 134.7, 137.7
+    assert toned > untoned + 8  # 150.2: as the cheeks, 1.10-1.14 times each channel
 
 
 def test_hair_greys_towards_old_age_and_grey_hair_darkens_towards_childhood(framed):
@@ -342,7 +359,7 @@ def test_a_childs_photo_grown_up_is_gs_face_at_that_age_with_the_photos_grain():
     framed = align.align_face(Image.open('photos/fairface/fairface_0124.jpg'))
     ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 1, photo_aging.METHODS['compose'], consts.MALE)
     flat = np.full((128, 128, 3), 128, np.uint8)  # G's face, the same at every age
-    cheek = lambda image: np.asarray(photo_aging.face_chip(framed, image), float)[80:100, 20:40]
+    cheek = lambda image: np.asarray(align.face_chip(framed, image), float)[80:100, 20:40]
     assert np.abs(cheek(ager.aged(flat, flat, 3)) - cheek(framed.photo)).mean() < 3  # the same group: the photo
     assert np.abs(cheek(ager.aged(flat, flat, 45)) - 128).mean() < 0.3 * np.abs(cheek(framed.photo) - 128).mean()
 
@@ -359,7 +376,7 @@ def test_a_profile_that_dlib_reads_as_facing_the_camera_is_turned_by_the_face_de
     """dlib read FairFace 0288's profile as frontal (its nose 0.2 eye distances off the eyes' midline), and G's
     frontal face was a ghost on the wall in front of it; the face detector's landmarks on the chip see it turned, and
     a frontal face stays frontal (the detector reads faces a little more turned than dlib: DETECTOR_TURN)."""
-    chip_of = lambda face: np.asarray(align.cut_chip(face.photo, photo_aging.face_to_chip_matrix(face.crop_box)))
+    chip_of = lambda face: np.asarray(align.cut_chip(face.photo, align.face_to_chip_matrix(face.crop_box)))
     profile = align.align_face(Image.open('photos/fairface/fairface_0288.jpg'))
     points = age_shape.landmarks(chip_of(profile))
     assert align.turn(np.vstack([*age_shape.eye_centres(points), points[30]])) < age_shape.WARP_TURN[0] + 0.05
@@ -604,7 +621,7 @@ def test_an_elder_made_younger_loses_the_skins_lines_and_a_white_beard_darkens(f
     white = np.array(framed.photo)
     white[beard] = (225, 225, 222)
     old = photo_aging.PhotoAger(Image.fromarray(white), framed.crop_box, 74, photo_aging.METHODS['texture'], consts.MALE)
-    own = np.asarray(photo_aging.face_chip(framed, Image.fromarray(white)))
+    own = np.asarray(align.face_chip(framed, Image.fromarray(white)))
     assert old.bearded
     lightness = lambda image: np.asarray(image, float)[beard].mean()
     assert lightness(old.aged(own, own, 25)) < lightness(old.aged(own, own, 74)) - 40
