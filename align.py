@@ -36,6 +36,7 @@ from consts import IMAGE_LENGTH
 from images import load_image, save_png, thumbnail
 
 CHIP_SIZE = 200  # UTKFace chips are 200x200; crops are cut at this size, then resized like a chip
+CHIP_CORNERS = np.float32([(0, 0), (CHIP_SIZE, 0), (CHIP_SIZE, CHIP_SIZE)])  # three of them: a crop's affine map
 TEMPLATE = np.array([(58.7, 56.9), (137.1, 56.9), (97.4, 103.7), (62.7, 137.8), (132.8, 137.8)]) / CHIP_SIZE
 DETECT_MAX_SIDE = 480  # larger images are downscaled for detection, boxes and landmarks mapped back
 DETECT_PAD = 0.2  # the second pass's replicated border (x short side), so faces touching the edge are found
@@ -256,8 +257,7 @@ MASK_FEATHER = 0.25  # the outer part of the ellipse (a fraction of its radius) 
 
 def face_to_chip_matrix(crop_box):
     """The chip_transform matrix of a crop: photo pixels to the CHIP_SIZE chip it cuts."""
-    chip_corners = np.float32([(0, 0), (CHIP_SIZE, 0), (CHIP_SIZE, CHIP_SIZE)])
-    return cv2.getAffineTransform(np.float32(crop_box[:3]), chip_corners).astype(np.float64)
+    return cv2.getAffineTransform(np.float32(crop_box[:3]), CHIP_CORNERS).astype(np.float64)
 
 
 def face_chip(framed, photo):
@@ -268,8 +268,7 @@ def face_chip(framed, photo):
 def face_to_image_matrix(crop_box, size=IMAGE_LENGTH):
     """2x3 affine matrix taking pixels of the size x size aligned face (as prepare_face returns it) to photo
     pixels: the inverse of the alignment warp and of the chip's resize. `crop_box`: the crop's four corners."""
-    chip_corners = np.float32([(0, 0), (CHIP_SIZE, 0), (CHIP_SIZE, CHIP_SIZE)])
-    chip_to_image = cv2.getAffineTransform(chip_corners, np.float32(crop_box[:3])).astype(np.float64)
+    chip_to_image = cv2.getAffineTransform(CHIP_CORNERS, np.float32(crop_box[:3])).astype(np.float64)
     s = CHIP_SIZE / size  # PIL's resize maps face pixel f to chip pixel (f + 0.5) * s - 0.5
     face_to_chip = np.array([[s, 0, (s - 1) / 2], [0, s, (s - 1) / 2], [0, 0, 1]])
     return chip_to_image @ face_to_chip
