@@ -316,10 +316,9 @@ class PhotoAger(FaceRegion):
     @functools.cached_property
     def skin_near(self):
         """(box, float32 weights in it): the skin (skin_like) on the person (reach) beyond the face mask below the
-        brows, fading out TONE_NEAR eye distances from the face's outline: its ears and neck."""
-        iod = age_shape.eye_distance(self.points)
-        size = int(TONE_NEAR * iod) | 1
-        near = cv2.dilate(age_shape.face_outline(self.points, age_shape.PAD), np.ones((size, size), np.uint8))
+        brows, fading out TONE_NEAR eye distances from the face's outline: its ears and neck, not its hair (blond)."""
+        iod, outline = age_shape.eye_distance(self.points), age_shape.face_outline(self.points, age_shape.PAD)
+        near = cv2.dilate(outline, np.ones((int(TONE_NEAR * iod) | 1,) * 2, np.uint8)) * (1 - self.masks.get('hair', 0))
         near[:int(self.points[17:27, 1].max()) + age_shape.PAD] = 0  # the forehead: G's fringe there, a band between
         near = cv2.GaussianBlur(near.astype(np.float32), (0, 0), TONE_NEAR * iod / 3)
         box = self.box_from_face(near > 0.01)
