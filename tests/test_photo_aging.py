@@ -376,7 +376,7 @@ def test_a_profile_that_dlib_reads_as_facing_the_camera_is_turned_by_the_face_de
     """dlib read FairFace 0288's profile as frontal (its nose 0.2 eye distances off the eyes' midline), and G's
     frontal face was a ghost on the wall in front of it; the face detector's landmarks on the chip see it turned, and
     a frontal face stays frontal (the detector reads faces a little more turned than dlib: DETECTOR_TURN)."""
-    chip_of = lambda face: np.asarray(align.cut_chip(face.photo, align.face_to_chip_matrix(face.crop_box)))
+    chip_of = lambda face: np.asarray(align.face_chip(face, face.photo))
     profile = align.align_face(Image.open('photos/fairface/fairface_0288.jpg'))
     points = age_shape.landmarks(chip_of(profile))
     assert align.turn(np.vstack([*age_shape.eye_centres(points), points[30]])) < age_shape.WARP_TURN[0] + 0.05
