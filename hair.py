@@ -3,23 +3,24 @@
 Both are found by colour in the padded 128-px face (age_shape.face_grid's pixels, dlib's landmarks): facial hair is
 what in the lower face is far from the cheeks' colour, and an elder's grey beard where it hangs below the jaw
 (hanging_beard); the hair is what above and beside the face has the colour of the patch over the forehead, unless
-that patch is skin (a bald head, a baby's). Neither takes the background's colour (its plain top corners) but where
-the person's map is sure, on the head above the eyes (dark hair before a dark room), and the hair keeps to the
-person (person.py: a wall of its colour beside the head is not). A child's skin replaces a beard and its edge
-(shaven). Towards old age the hair greys by the age, all of it by 71+ (greying, hair_change), towards a white lit as
-the face (white_level), and keeps its strands and shading (hair_colour); a full beard greys with it, its hairs and
-not the skin between them (beard_greyed); towards childhood grey hair darkens wherever grey hair is found beside the
-head (hair_mask's `darkening`), on photos old enough to have greyed. The eyebrows (brow_mask: what is darker than
-the skin along their landmarks) grey with the hair, later, each hair towards one grey (brows_greyed); towards
-childhood they stay (hair_colour took dark brown brows for grey: darkened, they were heavier, and an adult's
-children read a year older).
+that patch is skin (a bald head, a baby's); on a head turned to one side the patch and the head lie behind the eyes
+(head_frame). Neither takes the background's colour (its plain top corners) but where the person's map is sure, on
+the head above the eyes (dark hair before a dark room), and the hair keeps to the person (person.py: a wall of its
+colour beside the head is not). A child's skin replaces a beard and its edge (shaven). Towards old age the hair
+greys by the age, all of it by 71+ (greying, hair_change), towards a white lit as the face (white_level), and keeps
+its strands and shading (hair_colour); a full beard greys with it, its hairs and not the skin between them
+(beard_greyed); towards childhood grey hair darkens wherever grey hair is found beside the head (hair_mask's
+`darkening`), on photos old enough to have greyed. The eyebrows (brow_mask: what is darker than the skin along their
+landmarks) grey with the hair, later, each hair towards one grey (brows_greyed); towards childhood they stay
+(hair_colour took dark brown brows for grey: darkened, they were heavier, and an adult's children read a year
+older).
 """
 import functools
 
 import cv2
 import numpy as np
 
-from age_shape import PAD, cheek_mask, eye_centres, eye_distance, face_outline, lower_face_region
+from age_shape import EYE_CENTRES, PAD, cheek_mask, eye_centres, eye_distance, face_outline, lower_face_region
 
 BEARD_JAW = slice(1, 16)  # a beard is looked for up to the jaw line's landmarks at the nose's height (on the cheeks)
 BEARD_BEYOND = 0.2  # a beard's own colour is looked for this many eye distances beyond the jaw line
@@ -37,6 +38,8 @@ BEARD_CHIN = (0.2, 0.25)  # ... when it covers this share of the chin below the 
 HEAD_RADII = (1.8, 2.0)  # eye distances: the head's ellipse around the eyes' midpoint, where hair is ...
 HEAD_FADE = 0.25  # ... its edge fading out from 1 - this to 1 + this of it (big hair beyond it greyed in a rim)
 HEAD_MIDDLE = 0.3  # eye distances either side of the middle: where the head's top is found (head_top)
+HEAD_BEHIND = 1.2  # aligned face's eye distances: in profile the head's middle lies this far behind the eyes
+EYE_DISTANCE = float(np.hypot(*np.subtract(*EYE_CENTRES)))  # face pixels: the aligned face's (50)
 HAIR_SKIN_SPREAD = (20.0, 4.0, 4.0)  # Lab: hair is this far from the cheeks' colour (a bald head's shine is skin)
 HAIR_SPREAD = (6.0, 3.0, 3.0)  # the least spread of the background's L, a, b
 BACKGROUND_PLAIN = (12.0, 6.0, 6.0)  # a corner spread more than this in L, a or b is not a plain background
@@ -200,7 +203,7 @@ def background_free(unlike):
     return cv2.GaussianBlur(unlike.astype(np.float32), (0, 0), 1)
 
 
-def hair_mask(face, points, pad=0, darkening=False, person=None):
+def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0):
     """float32 (128 + 2 pad)^2: the hair of a uint8 face (face_grid's pixels, landmarks in the 128-px face's). A head
     with hair shows it over its forehead (HAIR_CROWN): where less than HAIR_LEAST of that patch is far from the
     cheeks' and the background's colour (unlike_background) there is none (a bald head, a baby's), nor where that
@@ -213,15 +216,14 @@ def hair_mask(face, points, pad=0, darkening=False, person=None):
     towards childhood (hair_colour darkens only what is grey; the hair's own mask left children white temples).
     Both keep to the person where `person` (person.person_map of the face) is given: a wall of the hair's colour is
     no hair, and where the map is sure of the person (HAIR_SURE) above the eyes in that ellipse, the background's
-    colour is (dark hair before a dark room; beside the face, a neighbour's dark hair is not)."""
+    colour is (dark hair before a dark room; beside the face, a neighbour's dark hair is not). On a face turned to
+    one side (`facing` below 1, age_shape.warp_share) the head lies behind the eyes (head_frame)."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
     empty = np.zeros(face.shape[:2], np.float32)
     if cheeks.sum() < 20:
         return empty
-    left, right = eye_centres(points)
-    iod = eye_distance(points)
-    centre = (left + right) / 2 + pad
+    centre, iod = head_frame(points, facing, pad, person)
     rows, columns = np.mgrid[:face.shape[0], :face.shape[1]]
     above_brows = points[17:27, 1].min() + pad - rows
     crown = ((above_brows > HAIR_CROWN[0] * iod) & (above_brows < HAIR_CROWN[1] * iod)
@@ -262,6 +264,27 @@ def hair_mask(face, points, pad=0, darkening=False, person=None):
     hair &= zone & np.isin(parts, np.unique(parts[hair & crown]))
     ends *= ((1 + HEAD_FADE - head) / (2 * HEAD_FADE)).clip(0, 1)
     return cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * ends
+
+
+def head_frame(points, facing=1.0, pad=0, person=None):
+    """(centre, unit): where the head is and its size in face pixels, as hair_mask measures it. Facing the camera
+    the eyes' midpoint (padded face) and their distance; turned to one side (`facing` 0: in profile), towards the
+    middle of the person (its map `person`) across the crown patch's height, or HEAD_BEHIND of the aligned face's
+    eye distance behind the eyes (away from the nose) without one, and that distance as its unit: dlib fits a
+    profile's landmarks as a frontal face's squeezed onto its front (FairFace 0086's, 0122's hair stayed dark)."""
+    left, right = eye_centres(points)
+    iod, across = eye_distance(points), (right - left) / max(eye_distance(points), 1e-6)
+    behind = -np.sign(np.dot(points[30] - (left + right) / 2, across)) * across  # away from the nose
+    turned, eyes = 1 - facing, (left + right) / 2 + pad
+    unit = iod + turned * max(EYE_DISTANCE - iod, 0.0)
+    middle = eyes + HEAD_BEHIND * EYE_DISTANCE * behind
+    row = int(points[17:27, 1].min() + pad - np.mean(HAIR_CROWN[:2]) * unit)
+    column = int(eyes[0])
+    if turned and person is not None and 0 <= row < len(person) and person[row, column] > 0.5:
+        sides = [person[row, column::step] > 0.5 for step in (-1, 1)]  # the person's run across that row, either way
+        reach = [np.argmin(side) if not side.all() else len(side) for side in sides]
+        middle = np.array([column + (reach[1] - reach[0]) / 2, eyes[1]])
+    return eyes + turned * (middle - eyes), unit
 
 
 def head_top(person, centre, iod):

@@ -175,9 +175,10 @@ class PhotoAger(FaceRegion):
             self.bearded = (self.own_position >= BEARDED_FROM
                             and hair.full_beard(face, self.points, masks['beard'], age_shape.PAD))
         if self.how.hair:
-            masks['hair'] = hair.hair_mask(face, self.points, age_shape.PAD, person=body)
+            found = functools.partial(hair.hair_mask, face, self.points, age_shape.PAD, person=body, facing=self.facing)
+            masks['hair'] = found()
             if hair.greying(self.own_position) > 0:  # where grey hair darkens towards childhood (younger: none)
-                masks['grey_hair'] = np.maximum(masks['hair'], hair.hair_mask(face, self.points, age_shape.PAD, True, body))
+                masks['grey_hair'] = np.maximum(masks['hair'], found(darkening=True))
                 self.dark_hair = hair.own_dark(face, masks['grey_hair'])  # the colour it darkens to
             masks['brows'] = hair.brow_mask(face, self.points, age_shape.PAD)
         return masks

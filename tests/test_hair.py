@@ -400,3 +400,26 @@ def test_a_greying_beard_greys_its_hairs_and_not_the_skin_between_them_or_a_wall
     assert np.abs(grey[:, 35:55] - lab[:, 35:55]).max() <= 1 and np.abs(grey[:, 65:] - lab[:, 65:]).max() <= 1
     whole = hair.greyed(lab, 1.0, lab[..., 0][where])
     assert np.abs(whole[:, 65:, 2] - lab[:, 65:, 2]).min() > 30  # greyed whole, the wall had gone grey
+
+
+def test_a_turned_heads_middle_lies_behind_its_eyes_away_from_the_nose():
+    """dlib fits a profile's landmarks as a frontal face's squeezed onto its front: the head (hair_mask's ellipse and
+    crown patch) lies behind the eyes, sized by the aligned face's eye distance in profile: in the middle of the
+    person's map across the crown's height, or HEAD_BEHIND of that distance behind the eyes without a map."""
+    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
+    eyes, iod = np.mean(age_shape.eye_centres(points), 0) + pad, age_shape.eye_distance(points)
+    centre, unit = hair.head_frame(points, 1.0, pad)
+    assert np.array_equal(centre, eyes) and unit == iod  # facing the camera: as before
+    squeezed = points.copy()
+    squeezed[:, 0] = eyes[0] - pad + 0.6 * (points[:, 0] - eyes[0] + pad)
+    squeezed[30, 0] -= 10  # the nose to the image's left: the back of the head to its right
+    centre, unit = hair.head_frame(squeezed, 0.0, pad)
+    assert hair.EYE_DISTANCE == 50 and unit == pytest.approx(50)
+    assert np.allclose(centre, eyes + (hair.HEAD_BEHIND * 50, 0), atol=0.5)
+    squeezed[30, 0] += 20
+    assert hair.head_frame(squeezed, 0.5, pad)[0][0] == pytest.approx(eyes[0] - 0.5 * hair.HEAD_BEHIND * 50, abs=0.5)
+    person = np.zeros((128 + 2 * pad,) * 2, np.float32)
+    x = int(eyes[0])
+    person[:, x - 10:x + 90] = 1  # the head seen in profile: its person map across the crown patch's height
+    assert hair.head_frame(squeezed, 0.0, pad, person)[0][0] == pytest.approx(x + 39.5)  # its middle
+    assert np.array_equal(hair.head_frame(points, 1.0, pad, person)[0], eyes)
