@@ -277,8 +277,9 @@ def test_the_brows_grey_with_the_hair_and_the_skin_around_them_stays(framed):
 
 def test_grey_hair_darkens_on_the_child_of_a_grey_haired_photo_and_a_young_photos_light_hair_stays():
     """FairFace 0455 (65, grey hair): his child's hair darkens also over the ear, where the hair mask fades (a child
-    kept white temples; turned, his head's hair mask reaches them: hair.head_frame); the same photo said to be 30 years old has no grey hair to darken (light hair at 30
-    is blond, ash or a shine): its child's hair beyond the face mask keeps the photo's lightness (it lost a third)."""
+    kept white temples; turned, his head's hair mask reaches them: hair.head_frame); the same photo said to be 30
+    years old has no grey hair to darken (light hair at 30 is blond, ash or a shine): its child's hair beyond the face
+    mask keeps the photo's lightness (it lost a third)."""
     framed = align.align_face(Image.open('photos/fairface/fairface_0455.jpg'))
     own = np.asarray(framed.crop)
     lightness = lambda image, where: np.asarray(image, float)[y0:y1, x0:x1][where].mean()
