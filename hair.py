@@ -289,12 +289,12 @@ def head_frame(points, facing=1.0, pad=0, person=None):
 
 def head_top(person, centre, iod):
     """The row of a person map's (person.person_map) top above the eyes' midpoint `centre` (padded face pixels): the
-    head's (None: no map, or the person runs off the face's top)."""
+    head's (None: no map; 0 where the person runs off the face's top)."""
     if person is None:
         return None
     columns = slice(max(int(centre[0] - HEAD_MIDDLE * iod), 0), int(centre[0] + HEAD_MIDDLE * iod) + 1)
     on = np.flatnonzero(np.median(person[:int(centre[1]), columns], 1) > 0.5)
-    return int(on[0]) if len(on) and on[0] > 0 else None
+    return int(on[0]) if len(on) else None
 
 
 def hair_like(patch, cheeks):

@@ -423,3 +423,20 @@ def test_a_turned_heads_middle_lies_behind_its_eyes_away_from_the_nose():
     person[:, x - 10:x + 90] = 1  # the head seen in profile: its person map across the crown patch's height
     assert hair.head_frame(squeezed, 0.0, pad, person)[0][0] == pytest.approx(x + 39.5)  # its middle
     assert np.array_equal(hair.head_frame(points, 1.0, pad, person)[0], eyes)
+
+
+def test_hair_greys_to_the_padded_faces_top_where_the_persons_head_runs_off_it():
+    """Where the person's map runs off the padded face's top, the head's ellipse reaches that top (it stopped at
+    two eye distances over the eyes, a dark band left on top at 71+: FairFace 0124, 0206, 0449, 0086, 0288)."""
+    points, pad = age_shape.prototype(1, consts.MALE), age_shape.PAD
+    side = 128 + 2 * pad
+    rows, columns = np.mgrid[:side, :side] - pad
+    eyes, iod = np.mean(age_shape.eye_centres(points), 0)[1], age_shape.eye_distance(points)
+    head = np.hypot((columns - 64) / (1.6 * iod), (rows - eyes) / (4 * iod)) < 1  # its top beyond the face's
+    face = np.full((side, side, 3), (230, 230, 225), np.uint8)  # a light wall
+    face[head] = (200, 150, 120)
+    on_hair = head & (rows < points[17:27, 1].min() - 10)
+    face[on_hair] = strands((90, 60, 40), on_hair.sum())
+    top = on_hair & (rows > hair.HAIR_EDGE - pad) & (rows < 30 - pad) & (np.abs(columns - 64) < 0.4 * iod)
+    assert head[0].any() and top.sum() > 100
+    assert hair.hair_mask(face, points, pad, person=head.astype(np.float32))[top].mean() > 0.8
