@@ -273,7 +273,8 @@ def head_frame(points, facing=1.0, pad=0, person=None):
     eye distance behind the eyes (away from the nose) without one, and that distance as its unit: dlib fits a
     profile's landmarks as a frontal face's squeezed onto its front (FairFace 0086's, 0122's hair stayed dark)."""
     left, right = eye_centres(points)
-    iod, across = eye_distance(points), (right - left) / max(eye_distance(points), 1e-6)
+    iod = eye_distance(points)
+    across = (right - left) / max(iod, 1e-6)
     behind = -np.sign(np.dot(points[30] - (left + right) / 2, across)) * across  # away from the nose
     turned, eyes = 1 - facing, (left + right) / 2 + pad
     unit = iod + turned * max(EYE_DISTANCE - iod, 0.0)
