@@ -103,6 +103,19 @@ def save_smooth_aging_gif(net, face_or_z, gender, path, frames=41, start=MIN_YEA
     return save_gif(smooth_aging_frames(net, face_or_z, gender, frames, start, stop), path, duration_ms)
 
 
+def lifespan_frames(ager, renders, own, ages, region, max_side=None):
+    """The photo's face `region` aged by `ager` to each of `ages` (G's `renders` at those ages, `own` at the photo's),
+    scaled down to at most `max_side` and captioned with its age: PIL frames, one whole aged photo in memory at a time
+    (the command line's --smooth GIF and the page's lifespan; 41 whole 3000-px photos were over 1 GB)."""
+    frames = []
+    for render, years in zip(renders, ages):
+        face = ager.aged(render, own, years).crop(region)
+        if max_side:
+            face.thumbnail((max_side, max_side), Image.LANCZOS, reducing_gap=None)  # smaller only, its shape kept
+        frames.append(label_frame(face, f'{years:.0f} years'))
+    return frames
+
+
 def render_every_age(net, images, genders):
     """Each uint8 face drawn at every age group with its gender: float [-1, 1] N x NUM_AGES x 3 x H x W."""
     renders = []

@@ -350,7 +350,7 @@ def write_aged_photos(net, framed, face, age, gender, output, args):
         renders, own = photo_aging.renders_at(net, z, ages, age, gender)
         ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, age, gender=gender)
         region = photo_aging.face_region(framed.crop_box, framed.photo.size)
-        paths.append(save_gif(photo_aging.lifespan_frames(ager, renders, own, ages, region),
+        paths.append(save_gif(games.lifespan_frames(ager, renders, own, ages, region),
                               f'{stem}_aged_smooth.gif', duration_ms=100))
     return paths
 

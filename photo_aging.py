@@ -53,7 +53,7 @@ import games
 import hair
 import person
 from face_region import FaceRegion, box_slice, grown_box, region_box
-from images import edge_blur, label_frame, model_tensor_to_uint8, pil_to_model_tensor_transform
+from images import edge_blur, model_tensor_to_uint8, pil_to_model_tensor_transform
 
 FINE_SIGMA = 0.7  # face pixels: the photo's detail finer than this stays at every age
 GAIN_GROUPS = 3  # the change's gain reaches its full value this many groups from the photo's age
@@ -420,19 +420,6 @@ def aged_photos(net, framed, z, photo_age, gender, ages=consts.AGE_GROUP_CENTRES
         return [align.paste_back(framed.photo, render, framed.crop_box, reference=framed.crop) for render in renders]
     ager = PhotoAger(framed.photo, framed.crop_box, photo_age, METHODS[method], gender)
     return [ager.aged(render, own, years) for render, years in zip(renders, ages)]
-
-
-def lifespan_frames(ager, renders, own, ages, region, max_side=None):
-    """The photo's face `region` aged by `ager` to each of `ages` (G's `renders` at those ages, `own` at the photo's),
-    scaled down to at most `max_side` and captioned with its age: PIL frames, one whole aged photo in memory at a time
-    (the command line's --smooth GIF and the page's lifespan; 41 whole 3000-px photos were over 1 GB)."""
-    frames = []
-    for render, years in zip(renders, ages):
-        face = ager.aged(render, own, years).crop(region)
-        if max_side:
-            face.thumbnail((max_side, max_side), Image.LANCZOS, reducing_gap=None)  # smaller only, its shape kept
-        frames.append(label_frame(face, f'{years:.0f} years'))
-    return frames
 
 
 def face_region(crop_box, size, margin=REGION_MARGIN):

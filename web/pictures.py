@@ -79,12 +79,12 @@ def group_strip(net, state, gender, photo_age=DEFAULT_AGE):
 
 def lifespan_frames(net, state, gender, frames, photo_age=DEFAULT_AGE):
     """The photo's face region aging from 0 to 100 years in `frames` steps, at the photo's resolution (at most
-    LIFESPAN_MAX_SIDE), each captioned with its age (photo_aging.lifespan_frames): PIL frames."""
+    LIFESPAN_MAX_SIDE), each captioned with its age (games.lifespan_frames): PIL frames."""
     ages = games.smooth_ages(frames)
     renders = model_tensor_to_uint8(games.render_ages(net, state['z'], list(ages), gender))
     own = model_tensor_to_uint8(own_render(net, state, photo_age, gender))[0]
-    return photo_aging.lifespan_frames(photo_ager(state, photo_age, gender), renders, own, ages, face_region(state),
-                                       LIFESPAN_MAX_SIDE)
+    return games.lifespan_frames(photo_ager(state, photo_age, gender), renders, own, ages, face_region(state),
+                                 LIFESPAN_MAX_SIDE)
 
 
 def tile_row(pictures, height=STRIP_HEIGHT, padding=STRIP_PADDING):
