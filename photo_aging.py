@@ -315,6 +315,11 @@ class PhotoAger(FaceRegion):
         return roi
 
     @functools.cached_property
+    def own_cheeks(self):
+        """The photo's cheeks' RGB median (FaceRegion.cheeks_colour; None: too few), once: toned_near's reference."""
+        return self.cheeks_colour(self.roi, self.points)
+
+    @functools.cached_property
     def skin_near(self):
         """(box, float32 weights in it): the skin (skin_like) on the person (reach) beyond the face mask below the
         brows, fading out TONE_NEAR eye distances from the face's outline: its ears and neck, not its hair (blond)."""
@@ -330,7 +335,7 @@ class PhotoAger(FaceRegion):
     def toned_near(self, roi, points):
         """The face region with skin_near lit as the cheeks changed (each channel's median on the landmarks `points`
         over the photo's, within TONE_RANGE): a child's lighter face on an adult's darker ears and neck was a mask."""
-        new, own = self.cheeks_colour(roi, points), self.cheeks_colour(self.roi, self.points)
+        new, own = self.cheeks_colour(roi, points), self.own_cheeks
         if new is None or own is None or self.skin_colour is None:
             return roi
         box, near = self.skin_near
