@@ -375,7 +375,7 @@ def shading(points, pad=0):
 
 def beard_hung(face, skin, hanging, points, pad):
     """The float `skin` a shaved beard leaves on a padded `face` (float, landmarks `points`), but below the jaw line
-    where a beard hung (`hanging`, hair.hanging_beard) what is around it there (cv2.inpaint from HANGING_FILL face
+    where a beard hung (`hanging`, beard.hanging_beard) what is around it there (cv2.inpaint from HANGING_FILL face
     pixels: the clothes, the neck; the cheeks' colour there was a bib of skin)."""
     if not hanging.any():
         return skin

@@ -1,40 +1,25 @@
-"""Hair in a photo's face: where the hair and a beard are (hair_mask, beard_mask) and their colour at an age.
+"""Hair in a photo's face: where the hair is (hair_mask) and its colour at an age (a beard's: beard.py).
 
-Both are found by colour in the padded 128-px face (age_shape.face_grid's pixels, dlib's landmarks): facial hair is
-what in the lower face is far from the cheeks' colour, and an elder's grey beard where it hangs below the jaw
-(hanging_beard); the hair is what above and beside the face has the colour of the patch over the forehead, unless
-that patch is skin (a bald head, a baby's); on a head turned to one side the patch and the head lie behind the eyes
-(head_frame). Neither takes the background's colour (its plain top corners) but where the person's map is sure, on
-the head above the eyes (dark hair before a dark room), and the hair keeps to the person (person.py: a wall of its
-colour beside the head is not). A child's skin replaces a beard and its edge (shaven). Towards old age the hair
-greys by the age, all of it by 71+ (greying, hair_change), towards a white lit as the face (white_level), and keeps
-its strands and shading (hair_colour); a full beard greys with it, its hairs and not the skin between them
-(beard_greyed); towards childhood grey hair darkens wherever grey hair is found beside the head (hair_mask's
-`darkening`), on photos old enough to have greyed. The eyebrows (brow_mask: what is darker than the skin along their
-landmarks) grey with the hair, later, each hair towards one grey (brows_greyed); towards childhood they stay
-(hair_colour took dark brown brows for grey: darkened, they were heavier, and an adult's children read a year
-older).
+It is found by colour in the padded 128-px face (age_shape.face_grid's pixels, dlib's landmarks): the hair is what
+above and beside the face has the colour of the patch over the forehead, unless that patch is skin (a bald head, a
+baby's; on a child's photo the patch is looked for higher, over a high forehead, and its shine is no hair:
+crown_patch); on a head turned to one side the patch and the head lie behind the eyes (head_frame). It takes
+neither the background's colour (its plain top corners) but where the person's map is sure, on the head above the
+eyes (dark hair before a dark room), nor a black fill (black_fill), and it keeps to the person (person.py: a wall of
+its colour beside the head is not). Towards old age the hair greys by the age, all of it by 71+ (greying,
+hair_change), towards a white lit as the face (white_level), and keeps its strands and shading (hair_colour); a
+full beard greys with it (beard.beard_greyed); towards childhood grey hair darkens wherever grey hair is found beside
+the head (hair_mask's `darkening`), on photos old enough to have greyed. The eyebrows (brow_mask: what is darker
+than the skin along their landmarks) grey with the hair, later, each hair towards one grey (brows_greyed); towards
+childhood they stay (hair_colour took dark brown brows for grey: darkened, they were heavier, and an adult's
+children read a year older).
 """
-import functools
-
 import cv2
 import numpy as np
 
-from age_shape import EYE_CENTRES, PAD, cheek_mask, eye_centres, eye_distance, face_outline, lower_face_region
+from age_shape import EYE_CENTRES, cheek_mask, eye_centres, eye_distance, face_outline
 
-BEARD_JAW = slice(1, 16)  # a beard is looked for up to the jaw line's landmarks at the nose's height (on the cheeks)
-BEARD_BEYOND = 0.2  # a beard's own colour is looked for this many eye distances beyond the jaw line
 BEARD_DISTANCE = 3.0  # hair is this many of the cheeks' spreads from their colour (in Lab), fully at twice that
-BEARD_AREA = 0.3  # a beard is looked for beyond the jaw line when this share of the lower face is hair
-BEARD_FULL = (0.5, 0.6)  # a beard covers this share of the lower face, this share of it hair-coloured (full_beard)
-BEARD_SPREAD = (3.0, 1.5, 1.5)  # the least spread of the cheeks' L, a, b (uniformly lit skin)
-BEARD_DARKER = 30.0  # Lab L: greying, beard pixels this much darker than the skin grey fully, lighter ones not
-BEARD_LONG = (1.5, 0.3, 0.15)  # eye distances: a grey beard is followed this far under the chin, this far beyond the
-# jaw, and grown this much (its loose strands) ...
-BEARD_GREY = 0.35  # ... under this share of the skin's chroma (a pink collar was 0.43 of it, a white beard 0.25) ...
-BEARD_GRAIN = 1.5  # ... where it is this many times grainier than the cheeks (its strands) ...
-BEARD_CHIN = (0.2, 0.25)  # ... when it covers this share of the chin below the lips (at most 0.13 beardless) and
-# closed over this many eye distances (dark strands between the white ones)
 HEAD_RADII = (1.8, 2.0)  # eye distances: the head's ellipse around the eyes' midpoint, where hair is ...
 HEAD_FADE = 0.25  # ... its edge fading out from 1 - this to 1 + this of it (big hair beyond it greyed in a rim)
 HEAD_MIDDLE = 0.3  # eye distances either side of the middle: where the head's top is found (head_top)
@@ -52,10 +37,13 @@ HAIR_FADE = 0.4  # eye distances over which the mask fades out above that (long 
 HAIR_CROWN = (0.8, 1.3, 0.7)  # eye distances: this far above the brows (from, to) and within the last of the middle,
 HAIR_HUE = (118.0, 116.0)  # Lab a, b: the hair over the forehead is not greener or bluer (hair_hued)
 HAIR_LEAST = 0.4  # a head's hair shows over this share of that patch, or the head has none
+HAIR_HIGHER = (0.3, 2)  # eye distances: a child's patch is looked for this much higher where it shows none, this often
+CHILD_UNTIL = 3.0  # group positions: a photo under 18 years is a child's (hair_mask's `child`)
 HAIR_MIXED = 60.0  # Lab L: a patch whose lightness spreads more than this is two things (a dark cap, its white band)
 HAIR_PALER = (40.0, 1.0)  # a patch this much lighter (L) than the skin is hair if under this share of its chroma
 HAIR_BLUR = 2.5  # face pixels: the hair mask's edge is this soft (greying does not end in a line)
 HAIR_SURE = 0.9  # a person's map this sure over the eyes in the head's ellipse is the person, of any colour
+BLACK_FILL = (2, 5)  # grey levels up to this over this many pixels square are a black fill, no hair (black_fill)
 HAIR_EDGE = 12  # face pixels: the hair mask fades out this close to the padded face's edge (no seam where it ends)
 HAIR_SMOOTH = 3.0  # photo pixels: whether hair is grey is judged on its colour coarser than this
 HAIR_LIGHTEN = 0.55  # fully greyed hair is this far from its own lightness to white ...
@@ -64,7 +52,6 @@ HAIR_WHITE = 3.5  # white is at most this many times the skin's lightness (L): a
 HAIR_DARK = (0.35, 136.0, 140.0)  # the share of its lightness and the colour (Lab) a child's formerly grey hair takes
 HAIR_DARK_DETAIL = 0.6  # ... and of its strands' contrast (their shading stays, their white goes: 0.35 was flat)
 HAIR_OWN_DARK = (0.1, 80.0)  # or its own dark hair's colour: at least this share of its hair, darker than this (L)
-BEARD_GROW = 8  # face pixels: a child's skin replaces a beard this far around its core too (shaven)
 BROWS = (slice(17, 22), slice(22, 27))  # the 68 landmarks along each eyebrow's upper edge ...
 BROW_BAND = (0.05, 0.17)  # ... and the band (eye distances) its hair is looked for in: this far below them, this wide
 BROW_DARK = (8.0, 24.0)  # Lab L below the skin around the band: none of it hair, all of it (not skin, not its rim)
@@ -75,60 +62,6 @@ GREY_HAIR = (0.6, 10.0)  # beside the head, grey hair is under this share of the
 GREY_HAIR_GRAIN = 0.5  # ... and grainier than this share of the cheeks' grain (a blurred white background is not)
 GREY_FROM, GREY_AT = 5.0, 9.0  # group positions: hair starts to grey after 31-40 and is grey at 71+
 GREY_LEFT = 0.5  # older, hair greys over at least this much of the way (a photo of 71+ at 71+ stays itself)
-
-
-def beard_mask(face, points, pad=0):
-    """float32 (128 + 2 pad)^2: where a uint8 face (face_grid's pixels, landmarks in the 128-px face's) has facial hair:
-    the lower face (below the nostrils, inside the jaw line and a little beyond it, less the lips) where its colour is
-    far from its upper cheeks' and nose's and from the background's (background_free: a jaw's soft edge was skin)."""
-    lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
-    cheeks = cheek_mask(points, pad)
-    if cheeks.sum() < 20:
-        return np.zeros(face.shape[:2], np.float32)
-    distance = colour_distance(lab, lab[cheeks], BEARD_SPREAD)
-    region = functools.partial(lower_face_region, points, pad, len(face), jaw=BEARD_JAW)
-    hair = ((distance - BEARD_DISTANCE) / BEARD_DISTANCE).clip(0, 1) * region(0)
-    if (hair > 0.5).sum() > BEARD_AREA * region(0).sum():  # a beard goes on beyond the jaw line in its colour
-        like = (BEARD_DISTANCE - colour_distance(lab, lab[hair > 0.5], BEARD_SPREAD) / BEARD_DISTANCE).clip(0, 1)
-        hair = np.maximum(hair, like * (distance > BEARD_DISTANCE) * region(BEARD_BEYOND))
-    hair = cv2.GaussianBlur(cv2.dilate(hair, np.ones((3, 3), np.uint8)), (0, 0), 2.5)
-    return hair * background_free(unlike_background(lab, pad))
-
-
-def hanging_beard(face, points, pad, person):
-    """float32 (128 + 2 pad)^2: an elder's grey or white beard where it hangs below the jaw line of a uint8 face
-    (face_grid's pixels; dlib's chin lies on the beard, and the child kept it). Where grey hair (grey_hair, under
-    BEARD_GREY of the cheeks' chroma, BEARD_GRAIN grainier than them) covers BEARD_CHIN's share of the chin below the
-    lips, the grey hair joined to it on the person (`person`, person.person_map: of the background's colour too, a
-    white beard before a white wall), from the lower lip down to BEARD_LONG's eye distances under the chin and beyond
-    the jaw, its holes filled (dark strands) and its rim grown (loose strands)."""
-    lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
-    cheeks, empty = cheek_mask(points, pad), np.zeros(face.shape[:2], np.float32)
-    iod, rows, columns = eye_distance(points), *np.mgrid[:len(lab), :lab.shape[1]]
-    chin = (lower_face_region(points, pad, len(lab), jaw=BEARD_JAW) > 0.5) & (rows > points[57, 1] + pad)
-    if cheeks.sum() < 20:
-        return empty
-    grainy = cv2.GaussianBlur(grain(lab[..., 0]), (0, 0), 2.0)
-    seed = chin & grey_hair(lab, lab[cheeks], BEARD_GREY) & (grainy > BEARD_GRAIN * np.median(grainy[cheeks]))
-    if seed.sum() < BEARD_CHIN[0] * max(chin.sum(), 1):
-        return empty
-    jaw = points[BEARD_JAW, 0] + pad
-    beard = (grey_hair(lab, lab[cheeks]) & (person > 0.5) & (rows > points[57, 1] + pad)
-             & (rows < points[8, 1] + pad + BEARD_LONG[0] * iod) & (columns > jaw.min() - BEARD_LONG[1] * iod)
-             & (columns < jaw.max() + BEARD_LONG[1] * iod))
-    count, parts = cv2.connectedComponents((beard | seed).astype(np.uint8))
-    beard = np.isin(parts, np.unique(parts[seed])) & (beard | seed)
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(BEARD_CHIN[1] * iod) | 1,) * 2)
-    beard = filled(cv2.morphologyEx(beard.astype(np.uint8), cv2.MORPH_CLOSE, disc))
-    rim = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(BEARD_LONG[2] * iod) | 1,) * 2)
-    return cv2.GaussianBlur(cv2.dilate(beard, rim).astype(np.float32), (0, 0), 2.5)
-
-
-def filled(mask):
-    """A uint8 0/1 mask with its holes (what the outside does not reach) filled: a beard's dark strands."""
-    outside = np.pad(1 - mask, 1, constant_values=1)
-    cv2.floodFill(outside, None, (0, 0), 2)
-    return (outside[1:-1, 1:-1] != 2).astype(np.uint8)
 
 
 def brow_mask(face, points, pad=0):
@@ -145,17 +78,6 @@ def brow_mask(face, points, pad=0):
     return (band * ((darker - BROW_DARK[0]) / (BROW_DARK[1] - BROW_DARK[0])).clip(0, 1)).astype(np.float32)
 
 
-def beard_greyed(lab, amount, where, skin, white, sigma):
-    """uint8 Lab beard pixels (float; `where` the beard) greyed as the hair is (greyed towards `white`), each as much
-    as it is darker than the skin's lightness `skin` (fully BEARD_DARKER under it) and of the beard's colour, coarser
-    than `sigma` pixels: the hairs grey, not the skin between and around them nor a wall behind the jaw (a grey halo
-    on the cheeks, a white rim on a blue wall)."""
-    coarse = cv2.GaussianBlur(lab, (0, 0), sigma)
-    like = (2 - colour_distance(coarse, lab[where], HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)
-    share = (((skin - coarse[..., 0]) / BEARD_DARKER).clip(0, 1) * like)[..., None]
-    return (lab + share * (greyed(lab, amount, lab[..., 0][where], white) - lab)).clip(0, 255).astype(np.uint8)
-
-
 def brows_greyed(lab, amount, where, sigma):
     """uint8 Lab brow pixels (float; `where` the brows) `amount` (0 to 1) of BROW_GREY's way to a colourless grey
     as light as the skin around them, at most BROW_GREY's: their colour and their lightness around them (a Gaussian
@@ -165,19 +87,6 @@ def brows_greyed(lab, amount, where, sigma):
     greyed = lab + amount * BROW_GREY[0] * (np.float32([0, 128, 128]) - lab)
     greyed[..., 0] = lab[..., 0] + amount * BROW_GREY[0] * (min(skin, BROW_GREY[1]) - coarse)
     return greyed.clip(0, 255).astype(np.uint8)
-
-
-def full_beard(face, points, beard, pad=0):
-    """Whether the facial hair `beard` (beard_mask) of a uint8 face (face_grid's pixels) is a beard that greys with
-    the hair: it covers BEARD_FULL[0] of the lower face and BEARD_FULL[1] of it is hair-coloured (far from the cheeks
-    in colour, not only in light), not a stubble's shadow or a smile's folds (they greyed to a white muzzle)."""
-    cheeks, strong = cheek_mask(points, pad), beard > 0.5
-    if cheeks.sum() < 20 or not strong.any():
-        return False
-    region = lower_face_region(points, pad, len(face), jaw=BEARD_JAW)
-    lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
-    hair_coloured = colour_distance(lab[strong], lab[cheeks], HAIR_SKIN_SPREAD) > BEARD_DISTANCE
-    return bool(strong.sum() >= BEARD_FULL[0] * region.sum() and hair_coloured.mean() >= BEARD_FULL[1])
 
 
 def unlike_background(lab, pad, person=None):
@@ -203,7 +112,7 @@ def background_free(unlike):
     return cv2.GaussianBlur(unlike.astype(np.float32), (0, 0), 1)
 
 
-def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0):
+def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, child=False):
     """float32 (128 + 2 pad)^2: the hair of a uint8 face (face_grid's pixels, landmarks in the 128-px face's). A head
     with hair shows it over its forehead (HAIR_CROWN): where less than HAIR_LEAST of that patch is far from the
     cheeks' and the background's colour (unlike_background) there is none (a bald head, a baby's), nor where that
@@ -217,7 +126,8 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0):
     Both keep to the person where `person` (person.person_map of the face) is given: a wall of the hair's colour is
     no hair, and where the map is sure of the person (HAIR_SURE) above the eyes in that ellipse, the background's
     colour is (dark hair before a dark room; beside the face, a neighbour's dark hair is not). On a face turned to
-    one side (`facing` below 1, age_shape.warp_share) the head lies behind the eyes (head_frame)."""
+    one side (`facing` below 1, age_shape.warp_share) the head lies behind the eyes (head_frame); on a `child`'s
+    photo the patch is looked for higher too (crown_patch)."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
     empty = np.zeros(face.shape[:2], np.float32)
@@ -225,10 +135,7 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0):
         return empty
     centre, iod = head_frame(points, facing, pad, person)
     rows, columns = np.mgrid[:face.shape[0], :face.shape[1]]
-    above_brows = points[17:27, 1].min() + pad - rows
-    crown = ((above_brows > HAIR_CROWN[0] * iod) & (above_brows < HAIR_CROWN[1] * iod)
-             & (np.abs(columns - centre[0]) < HAIR_CROWN[2] * iod))
-    far = colour_distance(lab, lab[cheeks], HAIR_SKIN_SPREAD) > BEARD_DISTANCE
+    far = (colour_distance(lab, lab[cheeks], HAIR_SKIN_SPREAD) > BEARD_DISTANCE) & ~black_fill(face)
     top = head_top(person, centre, iod)
     upper = HEAD_RADII[1] if top is None else max(HEAD_RADII[1], (centre[1] - top) / iod / (1 - HEAD_FADE))
     radii = np.where(rows < centre[1], upper, HEAD_RADII[1])  # up to the head's top (a child's is high)
@@ -238,9 +145,10 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0):
     if person is not None:  # dark hair before a dark room: where the map is sure (over the eyes, in the head), hair
         unlike |= (person > HAIR_SURE) & (head < 1) & (rows < eye_line)
     far &= unlike if person is None else unlike & (person > 0.5)  # the background is no crown patch and no hair
-    patch = lab[far & crown]
-    if len(patch) < HAIR_LEAST * max(crown.sum(), 1) or not hair_like(patch, lab[cheeks]):
+    crown = crown_patch(lab, far, lab[cheeks], points[17:27, 1].min() + pad - rows, columns - centre[0], iod, child)
+    if crown is None:
         return empty
+    patch = lab[far & crown]
     like = (2 - colour_distance(lab, patch, HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)  # 1 up to D, 0 from 2D
     hair = far & (like > 0)
     reach = max(3, int(HAIR_OFF_FACE * iod)) | 1
@@ -264,6 +172,22 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0):
     hair &= zone & np.isin(parts, np.unique(parts[hair & crown]))
     ends *= ((1 + HEAD_FADE - head) / (2 * HEAD_FADE)).clip(0, 1)
     return cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * ends
+
+
+def crown_patch(lab, far, cheeks, above_brows, across, iod, child=False):
+    """bool, or None where the head shows no hair: the crown patch of the Lab pixels (`far`: far from the skin's
+    colours `cheeks` and the background), HAIR_CROWN's eye distances above the brows (`above_brows`: each pixel's
+    height over them) and either side of the head's middle (`across`: each pixel's offset from it). Where it is no
+    hair (HAIR_LEAST, hair_like), on a `child`'s photo it is looked for HAIR_HIGHER higher (a child's forehead is
+    high: FairFace 0425's, 0233's hair lay above it), and there its colourless pixels lighter than the skin are a
+    shine, not grey hair (0448's forehead was greyed white as hair)."""
+    for step in range(HAIR_HIGHER[1] + 1 if child else 1):
+        low, high = (np.float32(HAIR_CROWN[:2]) + step * HAIR_HIGHER[0]) * iod
+        crown = (above_brows > low) & (above_brows < high) & (np.abs(across) < HAIR_CROWN[2] * iod)
+        hair = far & crown & ~grey_hair(lab, cheeks) if child else far & crown
+        if hair.sum() >= HAIR_LEAST * max(crown.sum(), 1) and hair_like(lab[hair], cheeks):
+            return crown & hair if child else crown
+    return None
 
 
 def head_frame(points, facing=1.0, pad=0, person=None):
@@ -296,6 +220,18 @@ def head_top(person, centre, iod):
     columns = slice(max(int(centre[0] - HEAD_MIDDLE * iod), 0), int(centre[0] + HEAD_MIDDLE * iod) + 1)
     on = np.flatnonzero(np.median(person[:int(centre[1]), columns], 1) > 0.5)
     return int(on[0]) if len(on) else None
+
+
+def black_fill(face):
+    """bool: where a uint8 RGB face is black over BLACK_FILL[1] pixels around (none lighter than BLACK_FILL[0]) and
+    joined so to its edge: a fill (FairFace's black corners around a turned photo, the person to its map: over 0365's
+    head it greyed to a grey glow) or a room clipped to black, no hair's strands (inside the hair, its black spots
+    are hair: left out, they were dark holes in grey hair)."""
+    grey = cv2.cvtColor(face, cv2.COLOR_RGB2GRAY)
+    black = (cv2.dilate(grey, np.ones((BLACK_FILL[1],) * 2, np.uint8)) <= BLACK_FILL[0]).astype(np.uint8)
+    count, parts = cv2.connectedComponents(black)
+    edge = np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]])
+    return np.isin(parts, edge[edge > 0])
 
 
 def hair_like(patch, cheeks):
@@ -415,16 +351,6 @@ def greyed_table(amount, hair_lightness, white=255.0):
     hair is millions of pixels), clipped and cut to uint8 as the pixels were."""
     levels = np.repeat(np.arange(256, dtype=np.float32)[:, None, None], 3, 2)
     return greyed(levels, amount, hair_lightness, white).clip(0, 255).astype(np.uint8)
-
-
-def shaven(beard, points, grow=1.0):
-    """float32: where a child's skin replaces the `beard` (beard_mask of the padded face) and BEARD_GROW face pixels
-    around its core in the lower face (landmarks `points`; G's child kept the beard's edge: dark patches on cheeks),
-    times `grow` (a map)."""
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BEARD_GROW + 1,) * 2)
-    core = cv2.dilate((beard > 0.5).astype(np.uint8), disc).astype(np.float32)
-    core *= lower_face_region(points, PAD, len(beard), jaw=BEARD_JAW)
-    return np.maximum(beard, grow * cv2.GaussianBlur(core, (0, 0), BEARD_GROW / 2))
 
 
 def greying(position):

@@ -21,9 +21,9 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   takes less of it, of G's younger change, the fade and the mean faces' light (G's frontal face was a ghost on a
   profile), and every change keeps to its outline (age_shape.turned_face) and to the person (person.py), not a wall.
 - a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail finer than its coarse band but
-  its grain (SKIN_GRAIN) fades too, and facial hair (hair.beard_mask, not on women; its edge, shaven) twice as
+  its grain (SKIN_GRAIN) fades too, and facial hair (beard.beard_mask, not on women; its edge, shaven) twice as
   fast (BEARD_FADE) by its cheeks' colour and light, shaded as a child's chin and neck, with the cheeks' texture (a
-  beard hanging below the jaw, hair.hanging_beard, by what is around it there: age_shape.beard_hung). An
+  beard hanging below the jaw, beard.hanging_beard, by what is around it there: age_shape.beard_hung). An
   elder made younger loses the dark lines its age has more (unlined; towards childhood also by the jaw line, on the
   neck and a high forehead, where the face mask does not reach) and its grey beard darkens with its hair.
 - real faces' light (Composition.prototype, age_shape.prototype_face): the face is lit as UTKFace's mean face of the
@@ -48,6 +48,7 @@ from PIL import Image
 import age_shape
 import age_texture
 import align
+import beard
 import consts
 import games
 import hair
@@ -167,15 +168,16 @@ class PhotoAger(FaceRegion):
         masks, self.bearded, self.dark_hair = {}, False, hair.HAIR_DARK[1:]
         if self.how.smooth_skin:
             male = self.gender != consts.FEMALE
-            masks['hanging'] = hair.hanging_beard(face, self.points, age_shape.PAD, body) * male
-            masks['beard'] = np.maximum(hair.beard_mask(face, self.points, age_shape.PAD) * male, masks['hanging'])
+            masks['hanging'] = beard.hanging_beard(face, self.points, age_shape.PAD, body) * male
+            masks['beard'] = np.maximum(beard.beard_mask(face, self.points, age_shape.PAD) * male, masks['hanging'])
             lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
             away = hair.background_free(hair.unlike_background(lab, age_shape.PAD))  # not grown onto a background
-            masks['shaven'] = hair.shaven(masks['beard'], self.points, self.facing * away)
+            masks['shaven'] = beard.shaven(masks['beard'], self.points, self.facing * away)
             self.bearded = (self.own_position >= BEARDED_FROM
-                            and hair.full_beard(face, self.points, masks['beard'], age_shape.PAD))
+                            and beard.full_beard(face, self.points, masks['beard'], age_shape.PAD))
         if self.how.hair:
-            found = functools.partial(hair.hair_mask, face, self.points, age_shape.PAD, person=body, facing=self.facing)
+            found = functools.partial(hair.hair_mask, face, self.points, age_shape.PAD, person=body, facing=self.facing,
+                                      child=self.own_position < hair.CHILD_UNTIL)
             masks['hair'] = found()
             if hair.greying(self.own_position) > 0:  # where grey hair darkens towards childhood (younger: none)
                 masks['grey_hair'] = np.maximum(masks['hair'], found(darkening=True))
@@ -246,9 +248,9 @@ class PhotoAger(FaceRegion):
                 brows = functools.partial(hair.brows_greyed, sigma=self.scale)  # strands a face pixel fine
                 roi = self.recoloured(roi, masks['brows'], greyer, brows)
             if self.bearded:  # a black beard under grey hair looked dyed, a white one on a young face old
-                beard = functools.partial(hair.beard_greyed, skin=float(np.median(self.skin_colour[:, 0])),
-                                          white=self.white, sigma=self.scale) if greyer > 0 else None
-                roi = self.recoloured(roi, masks['beard'] * (1 if shaved is None else 1 - shaved), greyer, beard)
+                beard_grey = functools.partial(beard.beard_greyed, skin=float(np.median(self.skin_colour[:, 0])),
+                                               white=self.white, sigma=self.scale) if greyer > 0 else None
+                roi = self.recoloured(roi, masks['beard'] * (1 if shaved is None else 1 - shaved), greyer, beard_grey)
         if how.prototype and position != self.own_position:
             roi = self.relit(roi, target, position, keep, shaved)
         if how.texture and position > self.own_position:

@@ -1,9 +1,10 @@
-"""Hair in a photo's face (hair.py): the beard and hair masks, what is a full beard, and the hair's colour."""
+"""Hair in a photo's face (hair.py, beard.py): the beard and hair masks, what is a full beard, and the hair's colour."""
 import cv2
 import numpy as np
 import pytest
 
 import age_shape
+import beard
 import consts
 import hair
 
@@ -29,13 +30,13 @@ def test_the_beard_mask_finds_dark_hair_on_the_lower_face_and_nothing_on_plain_s
     points = age_shape.prototype(consts.ADULT_GROUP, consts.MALE)
     side = 128 + 2 * age_shape.PAD
     skin = np.full((side, side, 3), (200, 150, 120), np.uint8)
-    assert hair.beard_mask(skin, points, age_shape.PAD).max() < 0.05
+    assert beard.beard_mask(skin, points, age_shape.PAD).max() < 0.05
     bearded = skin.copy()
     lower = age_shape.lower_face_region(points, age_shape.PAD, side) > 0.5
     bearded[lower] = (50, 40, 35)
-    beard = hair.beard_mask(bearded, points, age_shape.PAD)
-    assert beard[lower].mean() > 0.9
-    assert beard[age_shape.cheek_mask(points, age_shape.PAD)].mean() < 0.15  # the upper cheeks: skin
+    found = beard.beard_mask(bearded, points, age_shape.PAD)
+    assert found[lower].mean() > 0.9
+    assert found[age_shape.cheek_mask(points, age_shape.PAD)].mean() < 0.15  # the upper cheeks: skin
 
 
 def test_a_beard_is_found_beside_a_corner_of_many_colours_and_not_on_a_plain_background_of_its_colour():
@@ -49,10 +50,10 @@ def test_a_beard_is_found_beside_a_corner_of_many_colours_and_not_on_a_plain_bac
     busy = bearded.copy()
     squares = ((np.indices((pad, pad)) // 8).sum(0) % 2 == 0)[..., None]
     busy[:pad, :pad] = np.where(squares, (30, 30, 30), (230, 230, 220))
-    assert hair.beard_mask(busy, points, pad)[lower].mean() > 0.9
+    assert beard.beard_mask(busy, points, pad)[lower].mean() > 0.9
     plain = bearded.copy()
     plain[:pad, :pad] = (50, 40, 35)  # a wall the beard's colour: what looks like it may be the wall
-    assert hair.beard_mask(plain, points, pad)[lower].mean() < 0.2
+    assert beard.beard_mask(plain, points, pad)[lower].mean() < 0.2
 
 
 def test_the_hair_mask_finds_hair_framing_the_forehead_and_not_a_blanket_beside_a_bald_head_or_the_eyes():
@@ -114,15 +115,15 @@ def test_a_blue_cap_over_the_forehead_is_no_hair_but_grey_hair_before_a_blue_wal
 def test_a_full_beard_greys_but_a_stubbles_shadow_is_no_beard():
     points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
     side = 128 + 2 * pad
-    lower = age_shape.lower_face_region(points, pad, side, jaw=hair.BEARD_JAW) > 0.5
+    lower = age_shape.lower_face_region(points, pad, side, jaw=beard.BEARD_JAW) > 0.5
     shadowed = np.full((side, side, 3), (200, 150, 120), np.uint8)
     shadowed[lower] = (150, 112, 90)  # the same skin a quarter darker
     bearded = shadowed.copy()
     bearded[lower] = (50, 40, 35)
     for face, full in ((shadowed, False), (bearded, True)):
-        beard = hair.beard_mask(face, points, pad)
-        assert beard[lower].mean() > 0.8  # both are facial hair to the mask (a child's skin replaces them) ...
-        assert hair.full_beard(face, points, beard, pad) == full  # ... but only the beard greys
+        found = beard.beard_mask(face, points, pad)
+        assert found[lower].mean() > 0.8  # both are facial hair to the mask (a child's skin replaces them) ...
+        assert beard.full_beard(face, points, found, pad) == full  # ... but only the beard greys
 
 
 def test_greyed_hair_keeps_its_strands_and_shading_and_skin_beside_it_stays_in_range():
@@ -394,7 +395,7 @@ def test_a_greying_beard_greys_its_hairs_and_not_the_skin_between_them_or_a_wall
     lab[:, 60:] = (120, 140, 90)  # a blue wall
     where = np.zeros((60, 90), bool)
     where[:, :34] = True  # the mask over its half (its soft edge reaches on)
-    grey = hair.beard_greyed(lab, 1.0, where, skin=160.0, white=255.0, sigma=1.0).astype(np.float32)
+    grey = beard.beard_greyed(lab, 1.0, where, skin=160.0, white=255.0, sigma=1.0).astype(np.float32)
     assert grey[:, 5:25, 0].mean() > lab[:, 5:25, 0].mean() + 40  # the hairs grey ...
     assert np.abs(grey[:, 5:25, 1:] - 128).max() < 3 and grey[:, 5:25, 0].std() > lab[:, 5:25, 0].std()  # ... strands
     assert np.abs(grey[:, 35:55] - lab[:, 35:55]).max() <= 1 and np.abs(grey[:, 65:] - lab[:, 65:]).max() <= 1
@@ -440,3 +441,56 @@ def test_hair_greys_to_the_padded_faces_top_where_the_persons_head_runs_off_it()
     top = on_hair & (rows > hair.HAIR_EDGE - pad) & (rows < 30 - pad) & (np.abs(columns - 64) < 0.4 * iod)
     assert head[0].any() and top.sum() > 100
     assert hair.hair_mask(face, points, pad, person=head.astype(np.float32))[top].mean() > 0.8
+
+
+def childs_head(shine=False):
+    """A child's padded face (age_shape.prototype of 0-5), its hair only from 1.5 eye distances above the brows (a
+    child's forehead is high), optionally a colourless shine lighter than the skin on the forehead's top; the face, the
+    hair, the shine and the person's map (bool)."""
+    points, pad = age_shape.prototype(0, consts.MALE), age_shape.PAD
+    side = 128 + 2 * pad
+    rows, columns = np.mgrid[:side, :side] - pad
+    eyes, iod = np.mean(age_shape.eye_centres(points), 0)[1], age_shape.eye_distance(points)
+    above_brows = points[17:27, 1].min() - rows
+    head = np.hypot((columns - 64) / (1.6 * iod), (rows - eyes) / (2.6 * iod)) < 1
+    face = np.full((side, side, 3), (230, 230, 225), np.uint8)  # a light wall
+    face[head] = (200, 150, 120)
+    on_hair = head & (above_brows > 1.5 * iod)
+    face[on_hair] = strands((50, 35, 25), on_hair.sum())
+    glare = head & (above_brows > 0.8 * iod) & (above_brows < 1.4 * iod) & (np.abs(columns - 64) < 0.5 * iod)
+    if shine:
+        face[glare] = strands((245, 240, 236), glare.sum(), seed=1)
+    return points, face, on_hair, glare, head
+
+
+def test_a_childs_hair_above_a_high_forehead_is_found_and_a_shine_on_it_is_no_grey_hair():
+    """The crown patch over the forehead (HAIR_CROWN) lay on a child's high forehead: the skin (FairFace 0425's,
+    0233's dark hair stayed dark at 71+) or its shine, light and colourless as grey hair (0448's was greyed white).
+    On a child's photo the patch is looked for higher (HAIR_HIGHER) and a shine is no hair; an adult's is as before."""
+    points, face, on_hair, glare, head = childs_head()
+    person, pad = head.astype(np.float32), age_shape.PAD
+    assert hair.hair_mask(face, points, pad, person=person).max() < 0.05  # the patch on the skin: no hair
+    assert hair.hair_mask(face, points, pad, person=person, child=True)[on_hair].mean() > 0.6
+    points, shiny, on_hair, glare, head = childs_head(shine=True)
+    assert hair.hair_mask(shiny, points, pad, person=person)[glare].mean() > 0.5  # an adult's: grey hair
+    child = hair.hair_mask(shiny, points, pad, person=person, child=True)
+    assert child[on_hair].mean() > 0.6 and child[glare].mean() < 0.2
+
+
+def test_a_black_fill_joined_to_the_faces_edge_is_no_hair_but_black_spots_in_the_hair_are():
+    """FairFace's black filler around a turned photo, over the head and to the person's map the person, was greyed
+    to a grey glow over 0365's head; a clipped black spot inside dark hair is hair (left out, it was a dark hole)."""
+    points, face, on_hair, glare, head = childs_head()
+    pad, side = age_shape.PAD, len(face)
+    rows, columns = np.mgrid[:side, :side]
+    fill = rows < 0.5 * (side * 2 // 3 - columns)  # a black wedge in the top left corner, over the head's top
+    face[fill] = 0
+    centre = rows[on_hair & ~fill].mean(), columns[on_hair & ~fill].mean() + 20
+    spot = ~fill & on_hair & (np.hypot(rows - centre[0], columns - centre[1]) < 5)
+    face[spot] = 0
+    assert (fill & on_hair).sum() > 300 and spot.sum() > 50
+    inside = cv2.distanceTransform(fill.astype(np.uint8), cv2.DIST_L2, 3)  # pixels to the fill's edge
+    assert hair.black_fill(face)[inside > 3].all() and not hair.black_fill(face)[spot].any()
+    mask = hair.hair_mask(face, points, pad, person=(head | fill).astype(np.float32), child=True)
+    assert mask[on_hair & ~fill & ~spot].mean() > 0.6 and mask[spot].mean() > 0.3  # as black as the fill
+    assert mask[inside > 8].max() < 0.05

@@ -10,6 +10,7 @@ from PIL import Image
 
 import age_shape
 import align
+import beard
 import consts
 import hair
 import images
@@ -108,13 +109,13 @@ def test_facial_hair_fades_towards_childhood(framed, method, shaved):
     bearded = Image.fromarray(photo)
     ager = photo_aging.PhotoAger(bearded, framed.crop_box, 42, photo_aging.METHODS[method], consts.MALE)
     own = np.asarray(align.face_chip(framed, bearded))  # G drawing the bearded face, at every age
-    beard = lambda image: np.asarray(image, float)[chin].mean()
-    assert beard(ager.aged(own, own, 42)) < 60  # the adult keeps it
+    chin_lightness = lambda image: np.asarray(image, float)[chin].mean()
+    assert chin_lightness(ager.aged(own, own, 42)) < 60  # the adult keeps it
     region = ager.roi.copy()
-    assert (beard(ager.aged(own, own, 2.5)) > 100) == shaved  # the child's skin is the cheeks'
+    assert (chin_lightness(ager.aged(own, own, 2.5)) > 100) == shaved  # the child's skin is the cheeks'
     assert np.array_equal(ager.roi, region)  # shaved in the age's own copy
     greying = photo_aging.PhotoAger(bearded, framed.crop_box, 42, photo_aging.METHODS['hair'], consts.MALE)
-    assert beard(greying.aged(own, own, 80)) > beard(greying.aged(own, own, 42)) + 30  # and greys with the hair
+    assert chin_lightness(greying.aged(own, own, 80)) > chin_lightness(greying.aged(own, own, 42)) + 30  # it greys
 
 
 def test_the_age_change_keeps_only_its_coarse_colour():
@@ -346,11 +347,11 @@ def test_a_young_mans_full_beard_greys_with_his_hair():
     ager.bearded = False
     dark = lab(ager.aged(own, own, 80))  # as it was: the beard left black
     skin = np.median(ager.skin_colour[:, 0])
-    beard = (ager.from_face(ager.masks['beard']) > 0.9) & (dark[..., 0] < skin - 40)
+    on_beard = (ager.from_face(ager.masks['beard']) > 0.9) & (dark[..., 0] < skin - 40)
     mask = ager.from_face(ager.masks['beard'])
     skin_in_it = (mask > 0.3) & (dark[..., 0] > skin - 10)  # skin the beard's mask covers: on its cheeks, its edge
-    assert beard.sum() > 1000 and skin_in_it.sum() > 300
-    assert old[beard][:, 0].mean() > dark[beard][:, 0].mean() + 40
+    assert on_beard.sum() > 1000 and skin_in_it.sum() > 300
+    assert old[on_beard][:, 0].mean() > dark[on_beard][:, 0].mean() + 40
     assert np.abs(old[skin_in_it] - dark[skin_in_it]).mean() < 6  # greyed whole: 17 (L 32)
 
 
@@ -544,19 +545,19 @@ def test_a_beard_s_edge_is_shaved_too_and_its_skin_takes_the_cheeks_texture(fram
     their coarser texture (SKIN_PATCH) on the flat, shaded skin, at the photo's scale (three times the astronaut's)."""
     points = age_shape.landmarks(np.asarray(framed.crop))
     side, pad = 128 + 2 * age_shape.PAD, age_shape.PAD
-    beard = np.zeros((side, side), np.float32)
-    cv2.circle(beard, tuple(int(v) for v in points[8] + (pad, pad - 8)), 6, 1.0, -1)  # a goatee's core on the chin
-    region = age_shape.lower_face_region(points, pad, side, jaw=hair.BEARD_JAW)
-    shaven = hair.shaven(beard, points)
-    assert (shaven > beard + 0.5).sum() > (beard > 0.5).sum()  # its edge, much more than the core
-    grow = np.ones((2 * hair.BEARD_GROW + 1,) * 2, np.uint8)
+    core = np.zeros((side, side), np.float32)
+    cv2.circle(core, tuple(int(v) for v in points[8] + (pad, pad - 8)), 6, 1.0, -1)  # a goatee's core on the chin
+    region = age_shape.lower_face_region(points, pad, side, jaw=beard.BEARD_JAW)
+    shaven = beard.shaven(core, points)
+    assert (shaven > core + 0.5).sum() > (core > 0.5).sum()  # its edge, much more than the core
+    grow = np.ones((2 * beard.BEARD_GROW + 1,) * 2, np.uint8)
     assert shaven[cv2.dilate((region > 0.01).astype(np.uint8), grow) == 0].max() < 0.1  # not beyond the lower face
-    assert np.abs(shaven - beard)[:int(points[33, 1]) + pad - 4].max() == 0  # nothing above the nostrils
-    assert np.array_equal(hair.shaven(beard, points, grow=0.0), beard)  # a profile: only the beard found
-    background = np.ones_like(beard)
+    assert np.abs(shaven - core)[:int(points[33, 1]) + pad - 4].max() == 0  # nothing above the nostrils
+    assert np.array_equal(beard.shaven(core, points, grow=0.0), core)  # a profile: only the beard found
+    background = np.ones_like(core)
     background[:, :int(points[8, 0]) + pad] = 0  # the left half of the face is the background's colour
-    grown_on = hair.shaven(beard, points, grow=background)
-    assert np.array_equal(grown_on[background == 0], beard[background == 0])  # not grown there
+    grown_on = beard.shaven(core, points, grow=background)
+    assert np.array_equal(grown_on[background == 0], core[background == 0])  # not grown there
     large = framed.photo.resize((framed.photo.width * 3, framed.photo.height * 3), Image.BICUBIC)
     box = np.array(framed.crop_box) * 3
     ager = photo_aging.PhotoAger(large, box, 42, photo_aging.METHODS['child'], consts.MALE)
@@ -630,13 +631,13 @@ def test_an_elder_made_younger_loses_the_skins_lines_and_a_white_beard_darkens(f
     assert depth(unlined, rows[1]) > 0.9 * depth(ager.roi, rows[1])
     assert np.array_equal(ager.unlined(ager.roi.copy(), ager.points, 0.0), ager.roi)
     region = age_shape.lower_face_region(points, 0, 128)
-    beard = cv2.warpAffine(region, align.face_to_image_matrix(framed.crop_box), framed.photo.size) > 0.9
+    on_beard = cv2.warpAffine(region, align.face_to_image_matrix(framed.crop_box), framed.photo.size) > 0.9
     white = np.array(framed.photo)
-    white[beard] = (225, 225, 222)
+    white[on_beard] = (225, 225, 222)
     old = photo_aging.PhotoAger(Image.fromarray(white), framed.crop_box, 74, photo_aging.METHODS['texture'], consts.MALE)
     own = np.asarray(align.face_chip(framed, Image.fromarray(white)))
     assert old.bearded
-    lightness = lambda image: np.asarray(image, float)[beard].mean()
+    lightness = lambda image: np.asarray(image, float)[on_beard].mean()
     assert lightness(old.aged(own, own, 25)) < lightness(old.aged(own, own, 74)) - 40
 
 

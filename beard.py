@@ -1,0 +1,115 @@
+"""Facial hair in a photo's face (the padded 128-px face: age_shape.face_grid's pixels, dlib's landmarks): where the
+beard is (beard_mask: what in the lower face is far from the cheeks' colour; hanging_beard: an elder's grey beard
+where it hangs below the jaw), whether it is a full beard that greys with the hair (full_beard, beard_greyed), and
+where a child's skin replaces it and its edge (shaven). Its colours are judged as the hair's are (hair.py).
+"""
+import functools
+
+import cv2
+import numpy as np
+
+from age_shape import PAD, cheek_mask, eye_distance, lower_face_region
+from hair import (BEARD_DISTANCE, HAIR_SKIN_SPREAD, HAIR_SPREAD, background_free, colour_distance, grain, greyed,
+                  grey_hair, unlike_background)
+
+BEARD_JAW = slice(1, 16)  # a beard is looked for up to the jaw line's landmarks at the nose's height (on the cheeks)
+BEARD_BEYOND = 0.2  # a beard's own colour is looked for this many eye distances beyond the jaw line
+BEARD_AREA = 0.3  # a beard is looked for beyond the jaw line when this share of the lower face is hair
+BEARD_FULL = (0.5, 0.6)  # a beard covers this share of the lower face, this share of it hair-coloured (full_beard)
+BEARD_SPREAD = (3.0, 1.5, 1.5)  # the least spread of the cheeks' L, a, b (uniformly lit skin)
+BEARD_DARKER = 30.0  # Lab L: greying, beard pixels this much darker than the skin grey fully, lighter ones not
+BEARD_LONG = (1.5, 0.3, 0.15)  # eye distances: a grey beard is followed this far under the chin, this far beyond the
+# jaw, and grown this much (its loose strands) ...
+BEARD_GREY = 0.35  # ... under this share of the skin's chroma (a pink collar was 0.43 of it, a white beard 0.25) ...
+BEARD_GRAIN = 1.5  # ... where it is this many times grainier than the cheeks (its strands) ...
+BEARD_CHIN = (0.2, 0.25)  # ... when it covers this share of the chin below the lips (at most 0.13 beardless) and
+# closed over this many eye distances (dark strands between the white ones)
+BEARD_GROW = 8  # face pixels: a child's skin replaces a beard this far around its core too (shaven)
+
+
+def beard_mask(face, points, pad=0):
+    """float32 (128 + 2 pad)^2: where a uint8 face (face_grid's pixels, landmarks in the 128-px face's) has facial hair:
+    the lower face (below the nostrils, inside the jaw line and a little beyond it, less the lips) where its colour is
+    far from its upper cheeks' and nose's and from the background's (background_free: a jaw's soft edge was skin)."""
+    lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
+    cheeks = cheek_mask(points, pad)
+    if cheeks.sum() < 20:
+        return np.zeros(face.shape[:2], np.float32)
+    distance = colour_distance(lab, lab[cheeks], BEARD_SPREAD)
+    region = functools.partial(lower_face_region, points, pad, len(face), jaw=BEARD_JAW)
+    hair = ((distance - BEARD_DISTANCE) / BEARD_DISTANCE).clip(0, 1) * region(0)
+    if (hair > 0.5).sum() > BEARD_AREA * region(0).sum():  # a beard goes on beyond the jaw line in its colour
+        like = (BEARD_DISTANCE - colour_distance(lab, lab[hair > 0.5], BEARD_SPREAD) / BEARD_DISTANCE).clip(0, 1)
+        hair = np.maximum(hair, like * (distance > BEARD_DISTANCE) * region(BEARD_BEYOND))
+    hair = cv2.GaussianBlur(cv2.dilate(hair, np.ones((3, 3), np.uint8)), (0, 0), 2.5)
+    return hair * background_free(unlike_background(lab, pad))
+
+
+def hanging_beard(face, points, pad, person):
+    """float32 (128 + 2 pad)^2: an elder's grey or white beard where it hangs below the jaw line of a uint8 face
+    (face_grid's pixels; dlib's chin lies on the beard, and the child kept it). Where grey hair (grey_hair, under
+    BEARD_GREY of the cheeks' chroma, BEARD_GRAIN grainier than them) covers BEARD_CHIN's share of the chin below the
+    lips, the grey hair joined to it on the person (`person`, person.person_map: of the background's colour too, a
+    white beard before a white wall), from the lower lip down to BEARD_LONG's eye distances under the chin and beyond
+    the jaw, its holes filled (dark strands) and its rim grown (loose strands)."""
+    lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
+    cheeks, empty = cheek_mask(points, pad), np.zeros(face.shape[:2], np.float32)
+    iod, rows, columns = eye_distance(points), *np.mgrid[:len(lab), :lab.shape[1]]
+    chin = (lower_face_region(points, pad, len(lab), jaw=BEARD_JAW) > 0.5) & (rows > points[57, 1] + pad)
+    if cheeks.sum() < 20:
+        return empty
+    grainy = cv2.GaussianBlur(grain(lab[..., 0]), (0, 0), 2.0)
+    seed = chin & grey_hair(lab, lab[cheeks], BEARD_GREY) & (grainy > BEARD_GRAIN * np.median(grainy[cheeks]))
+    if seed.sum() < BEARD_CHIN[0] * max(chin.sum(), 1):
+        return empty
+    jaw = points[BEARD_JAW, 0] + pad
+    beard = (grey_hair(lab, lab[cheeks]) & (person > 0.5) & (rows > points[57, 1] + pad)
+             & (rows < points[8, 1] + pad + BEARD_LONG[0] * iod) & (columns > jaw.min() - BEARD_LONG[1] * iod)
+             & (columns < jaw.max() + BEARD_LONG[1] * iod))
+    count, parts = cv2.connectedComponents((beard | seed).astype(np.uint8))
+    beard = np.isin(parts, np.unique(parts[seed])) & (beard | seed)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(BEARD_CHIN[1] * iod) | 1,) * 2)
+    beard = filled(cv2.morphologyEx(beard.astype(np.uint8), cv2.MORPH_CLOSE, disc))
+    rim = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(BEARD_LONG[2] * iod) | 1,) * 2)
+    return cv2.GaussianBlur(cv2.dilate(beard, rim).astype(np.float32), (0, 0), 2.5)
+
+
+def filled(mask):
+    """A uint8 0/1 mask with its holes (what the outside does not reach) filled: a beard's dark strands."""
+    outside = np.pad(1 - mask, 1, constant_values=1)
+    cv2.floodFill(outside, None, (0, 0), 2)
+    return (outside[1:-1, 1:-1] != 2).astype(np.uint8)
+
+
+def full_beard(face, points, beard, pad=0):
+    """Whether the facial hair `beard` (beard_mask) of a uint8 face (face_grid's pixels) is a beard that greys with
+    the hair: it covers BEARD_FULL[0] of the lower face and BEARD_FULL[1] of it is hair-coloured (far from the cheeks
+    in colour, not only in light), not a stubble's shadow or a smile's folds (they greyed to a white muzzle)."""
+    cheeks, strong = cheek_mask(points, pad), beard > 0.5
+    if cheeks.sum() < 20 or not strong.any():
+        return False
+    region = lower_face_region(points, pad, len(face), jaw=BEARD_JAW)
+    lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
+    hair_coloured = colour_distance(lab[strong], lab[cheeks], HAIR_SKIN_SPREAD) > BEARD_DISTANCE
+    return bool(strong.sum() >= BEARD_FULL[0] * region.sum() and hair_coloured.mean() >= BEARD_FULL[1])
+
+
+def beard_greyed(lab, amount, where, skin, white, sigma):
+    """uint8 Lab beard pixels (float; `where` the beard) greyed as the hair is (greyed towards `white`), each as much
+    as it is darker than the skin's lightness `skin` (fully BEARD_DARKER under it) and of the beard's colour, coarser
+    than `sigma` pixels: the hairs grey, not the skin between and around them nor a wall behind the jaw (a grey halo
+    on the cheeks, a white rim on a blue wall)."""
+    coarse = cv2.GaussianBlur(lab, (0, 0), sigma)
+    like = (2 - colour_distance(coarse, lab[where], HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)
+    share = (((skin - coarse[..., 0]) / BEARD_DARKER).clip(0, 1) * like)[..., None]
+    return (lab + share * (greyed(lab, amount, lab[..., 0][where], white) - lab)).clip(0, 255).astype(np.uint8)
+
+
+def shaven(beard, points, grow=1.0):
+    """float32: where a child's skin replaces the `beard` (beard_mask of the padded face) and BEARD_GROW face pixels
+    around its core in the lower face (landmarks `points`; G's child kept the beard's edge: dark patches on cheeks),
+    times `grow` (a map)."""
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BEARD_GROW + 1,) * 2)
+    core = cv2.dilate((beard > 0.5).astype(np.uint8), disc).astype(np.float32)
+    core *= lower_face_region(points, PAD, len(beard), jaw=BEARD_JAW)
+    return np.maximum(beard, grow * cv2.GaussianBlur(core, (0, 0), BEARD_GROW / 2))
