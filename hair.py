@@ -148,7 +148,7 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, chi
     crown = crown_patch(lab, far, lab[cheeks], points[17:27, 1].min() + pad - rows, columns - centre[0], iod, child)
     if crown is None:
         return empty
-    patch = lab[far & crown]
+    patch = lab[crown]
     like = (2 - colour_distance(lab, patch, HAIR_SPREAD) / BEARD_DISTANCE).clip(0, 1)  # 1 up to D, 0 from 2D
     hair = far & (like > 0)
     reach = max(3, int(HAIR_OFF_FACE * iod)) | 1
@@ -175,18 +175,19 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, chi
 
 
 def crown_patch(lab, far, cheeks, above_brows, across, iod, child=False):
-    """bool, or None where the head shows no hair: the crown patch of the Lab pixels (`far`: far from the skin's
-    colours `cheeks` and the background), HAIR_CROWN's eye distances above the brows (`above_brows`: each pixel's
-    height over them) and either side of the head's middle (`across`: each pixel's offset from it). Where it is no
-    hair (HAIR_LEAST, hair_like), on a `child`'s photo it is looked for HAIR_HIGHER higher (a child's forehead is
-    high: FairFace 0425's, 0233's hair lay above it), and there its colourless pixels lighter than the skin are a
+    """bool, or None where the head shows no hair: the hair of the crown patch of the Lab pixels (`far`: far from the
+    skin's colours `cheeks` and the background), HAIR_CROWN's eye distances above the brows (`above_brows`: each
+    pixel's height over them) and either side of the head's middle (`across`: each pixel's offset from it). Where it
+    is no hair (HAIR_LEAST, hair_like), on a `child`'s photo it is looked for HAIR_HIGHER higher (a child's forehead
+    is high: FairFace 0425's, 0233's hair lay above it), and there colourless pixels lighter than the skin are a
     shine, not grey hair (0448's forehead was greyed white as hair)."""
+    candidates = far & ~grey_hair(lab, cheeks) if child else far
     for step in range(HAIR_HIGHER[1] + 1 if child else 1):
         low, high = (np.float32(HAIR_CROWN[:2]) + step * HAIR_HIGHER[0]) * iod
         crown = (above_brows > low) & (above_brows < high) & (np.abs(across) < HAIR_CROWN[2] * iod)
-        hair = far & crown & ~grey_hair(lab, cheeks) if child else far & crown
+        hair = candidates & crown
         if hair.sum() >= HAIR_LEAST * max(crown.sum(), 1) and hair_like(lab[hair], cheeks):
-            return crown & hair if child else crown
+            return hair
     return None
 
 
