@@ -44,7 +44,6 @@ WARP_RADII = (0.62, 0.66)  # framing puts the jaw at the face's sides and the ch
 WARP_FEATHER = 0.3  # the outer part of the ellipse (a fraction of its radius) where the displacement fades to 0
 ANCHORS = 24  # points on the ellipse that the spline keeps still
 SPLINE_STEP = 4  # face pixels between the points where the spline is evaluated
-HANGING_FILL = 15  # face pixels: where a beard hung below the jaw, a child has what is this far around it
 CHIN_SHADE, NECK_SHADE = 0.92, 0.68  # the neck's: FairFace's 16 frontal children, 0.15-0.4 IODs under the chin
 FOREHEAD = 0.6  # the skin mask reaches this many eye distances above the brows
 NECK_DEPTH, FOREHEAD_TOP = 0.8, 1.4  # eye distances: skin_beyond's neck under the jaw line, forehead over the brows
@@ -371,18 +370,6 @@ def shading(points, pad=0):
     down = ((rows - points[33, 1]) / max(points[8, 1] - points[33, 1], 1)).clip(0, 1)
     face = cv2.GaussianBlur(face_outline(points, pad).astype(np.float32), (0, 0), 1.5).clip(0, 1)
     return face * (1 - (1 - CHIN_SHADE) * down) + (1 - face) * NECK_SHADE
-
-
-def beard_hung(face, skin, hanging, points, pad):
-    """The float `skin` a shaved beard leaves on a padded `face` (float, landmarks `points`), but below the jaw line
-    where a beard hung (`hanging`, beard.hanging_beard) what is around it there (cv2.inpaint from HANGING_FILL face
-    pixels: the clothes, the neck; the cheeks' colour there was a bib of skin)."""
-    if not hanging.any():
-        return skin
-    below = hanging * (1 - cv2.GaussianBlur(np.float32(face_outline(points, pad)), (0, 0), 2))
-    hole = cv2.dilate(np.uint8(hanging > 0.05), np.ones((9, 9), np.uint8))
-    around = cv2.inpaint(face.clip(0, 255).astype(np.uint8), hole, HANGING_FILL, cv2.INPAINT_TELEA)
-    return skin + below[..., None] * (np.float32(around) - skin)
 
 
 def measure(folder, per_cell=250, per_race=60, seed=0):

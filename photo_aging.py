@@ -23,7 +23,7 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
 - a child's skin (Composition.smooth_skin): where the photo fades, its skin's detail finer than its coarse band but
   its grain (SKIN_GRAIN) fades too, and facial hair (beard.beard_mask, not on women; its edge, shaven) twice as
   fast (BEARD_FADE) by its cheeks' colour and light, shaded as a child's chin and neck, with the cheeks' texture (a
-  beard hanging below the jaw, beard.hanging_beard, by what is around it there: age_shape.beard_hung). An
+  beard hanging below the jaw, or beyond a full beard's child's jaw (beard.jaw_under), by what was around it). An
   elder made younger loses the dark lines its age has more (unlined; towards childhood also by the jaw line, on the
   neck and a high forehead, where the face mask does not reach) and its grey beard darkens with its hair.
 - real faces' light (Composition.prototype, age_shape.prototype_face): the face is lit as UTKFace's mean face of the
@@ -239,8 +239,8 @@ class PhotoAger(FaceRegion):
         if how.smooth_skin:
             roi = self.unlined(roi, target, age_texture.lines_gone(position, self.own_position), masks.get('hair'),
                                childhood)
-        shaved = min(1.0, BEARD_FADE * childhood) * masks['shaven'] if childhood and how.smooth_skin else None
-        roi = roi if shaved is None else self.shaved(roi, shaved, target, masks['hanging'])
+        roi, shaved = (self.shaved(roi, min(1.0, BEARD_FADE * childhood), masks, target, position)
+                       if childhood and how.smooth_skin else (roi, None))
         if how.hair:
             greyer = hair.hair_change(self.own_position, position, childhood)
             roi = self.recoloured(roi, masks['hair' if greyer >= 0 else 'grey_hair'], greyer)
@@ -261,21 +261,27 @@ class PhotoAger(FaceRegion):
         np.copyto(photo[box_slice(self.region)], np.rint(np.clip(roi, 0, 255, out=roi), out=roi), casting='unsafe')
         return Image.fromarray(photo)
 
-    def shaved(self, roi, shaved, points, hanging):
-        """The face region where `shaved` (padded_face's pixels) is its cheeks' colour lit across the face (lit_across;
-        `points`), shaded as a child's chin and neck, with their texture; where a beard hung (`hanging`): beard_hung."""
-        cheeks = age_shape.cheek_mask(points, age_shape.PAD)
+    def shaved(self, roi, amount, masks, points, position):
+        """(roi, shaved): the face region where `amount` of the shaven mask (`masks`, padded_face's pixels) is its
+        cheeks' colour lit across the face (lit_across; `points`), shaded as a child's chin and neck, with their
+        texture, and where the beard lay beyond the jaw and the neck what is around it (beard.beyond_jaw: on a full
+        beard all of it may, its jaw line the age's, beard.jaw_under; else a hanging beard); where it was replaced."""
+        shaved, cheeks = amount * masks['shaven'], age_shape.cheek_mask(points, age_shape.PAD)
         if not shaved.any() or not cheeks.any():
-            return roi
-        face = self.padded_face(roi)
-        skin = age_texture.lit_across(face, cheeks, points, age_shape.PAD)
-        skin *= age_shape.shading(points, age_shape.PAD)[..., None]
-        skin = age_shape.beard_hung(face, skin, hanging, points, age_shape.PAD)
+            return roi, shaved
+        face, pad = self.padded_face(roi), age_shape.PAD
+        fitted = self.bearded and beard.faces_camera(self.points)
+        points = beard.jaw_under(points, position, self.gender) if fitted else points
+        skin = age_texture.lit_across(face, cheeks, points, pad) * age_shape.shading(points, pad)[..., None]
+        skin, beyond = beard.beyond_jaw(face, skin, masks['shaven' if fitted else 'hanging'], points, pad)
+        shaved = np.maximum(shaved, amount * beyond)
         box = self.box_from_face(shaved > 0)  # beyond it the photo's
-        skin, shaved = (self.from_face(face, box, borderMode=cv2.BORDER_REPLICATE) for face in (skin, shaved))
+        skin, weight, beyond = (self.from_face(face, box, borderMode=cv2.BORDER_REPLICATE)
+                                for face in (skin, shaved, beyond))
         inside = box_slice(box)
-        roi[inside] += shaved[..., None] * (skin + self.cheeks_texture[inside] - roi[inside])
-        return roi
+        texture = (1 - beyond)[..., None] * self.cheeks_texture[inside]
+        roi[inside] += weight[..., None] * (skin + texture - roi[inside])
+        return roi, shaved
 
     @functools.cached_property
     def soft(self):

@@ -112,6 +112,28 @@ def test_a_blue_cap_over_the_forehead_is_no_hair_but_grey_hair_before_a_blue_wal
         assert (hair.hair_mask(face, points, pad)[top].mean() > 0.5) == found, colour
 
 
+def test_under_a_full_beard_the_jaw_line_is_the_ages_fitted_to_the_brows_eyes_and_nose():
+    """dlib's jaw line on a full beard follows the beard's edge: jaw_under gives the age's own jaw line under it,
+    fitted to the face's brows, eyes and nose wherever the face is and however large: the chin's points the age's,
+    the ears' the face's (no beard there); where dlib found the face's own jaw, it stays about where it was, and
+    where dlib's lies nearer the nose, it stays. A child's neck under it is NECK_WIDTH of its jaw's width at its end,
+    faded out there."""
+    face = age_shape.prototype(1.0, consts.MALE)
+    moved = age_shape.to_frame(face, np.array([[1.1, -0.1, 9.0], [0.1, 1.1, -4.0]]))
+    edge = moved.copy()
+    edge[age_shape.OUTLINE] += 0.25 * (moved[age_shape.OUTLINE] - moved[age_shape.OUTLINE].mean(0))  # a beard's
+    under = beard.jaw_under(edge, 1.0, consts.MALE)
+    assert np.abs(under[5:12] - moved[5:12]).max() < 0.01 and np.abs(edge[5:12] - moved[5:12]).max() > 4
+    assert np.array_equal(under[[0, 16]], edge[[0, 16]]) and np.array_equal(under[17:], edge[17:])
+    assert np.abs(beard.jaw_under(moved, 1.0, consts.MALE) - moved).max() < 0.01
+    inner = moved.copy()
+    inner[age_shape.OUTLINE] -= 0.1 * (moved[age_shape.OUTLINE] - moved[30])  # dlib's found inside: kept
+    assert np.array_equal(beard.jaw_under(inner, 1.0, consts.MALE), inner)
+    neck = beard.neck(under, age_shape.PAD)
+    row = neck[int(under[8, 1] + beard.NECK * age_shape.eye_distance(under)) + age_shape.PAD - 2]
+    assert abs((row > 0).sum() / (under[12, 0] - under[4, 0]) - beard.NECK_WIDTH) < 0.05 and row.max() < 0.2
+
+
 def test_a_full_beard_greys_but_a_stubbles_shadow_is_no_beard():
     points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
     side = 128 + 2 * pad

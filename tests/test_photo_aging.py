@@ -12,6 +12,7 @@ import age_shape
 import align
 import beard
 import consts
+import games
 import hair
 import images
 import main
@@ -334,6 +335,31 @@ def test_a_white_beard_hanging_below_the_jaw_is_gone_on_the_child_and_a_white_co
     assert plain.masks['hanging'].max() == 0
 
 
+def test_a_full_beard_beyond_a_childs_jaw_takes_the_wall_beside_it_not_skin():
+    """Thompson (74, a full white beard, facing the camera): dlib's jaw line follows the beard's edge, and his child
+    was as wide as the beard or wider (the cheeks' colour out to it). At 3 his jaw is a child's under the beard
+    (beard.jaw_under) and the beard beside it takes the blue wall around it: between the lower lip and the chin,
+    across the face and a little beyond, the child's face and neck are a tenth narrower than the photo's beard (they
+    were 5% wider); the chin itself stays skin."""
+    framed = align.align_face(Image.open('photos/thompson_2022.jpg'))
+    own = np.asarray(framed.crop)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 74, photo_aging.METHODS['texture'], consts.MALE)
+    assert ager.bearded and beard.faces_camera(ager.points)
+    target = age_shape.aged_landmarks(ager.points, ager.own_position, games.group_position(3), consts.MALE,
+                                      ager.warp_strength)
+    pad, side, iod = age_shape.PAD, 128 + 2 * age_shape.PAD, age_shape.eye_distance(target)
+    rows, columns = np.mgrid[:side, :side] - pad
+    band = ((rows > target[57, 1]) & (rows < target[8, 1]) & (columns > target[0, 0] - 0.3 * iod)
+            & (columns < target[16, 0] + 0.3 * iod))
+    chin = band & (np.abs(columns - target[8, 0]) < 0.1 * iod)
+    x0, y0, x1, y1 = ager.region
+    not_wall = lambda image, where: (cv2.cvtColor(np.asarray(image)[y0:y1, x0:x1], cv2.COLOR_RGB2LAB)[..., 2][
+        ager.from_face(np.float32(where)) > 0.5] >= 120).mean()  # Lab b: the wall is blue (128: no colour)
+    child = ager.aged(own, own, 3)
+    assert not_wall(child, band) < 0.9 * not_wall(framed.photo, band)
+    assert not_wall(child, chin) == 1
+
+
 def test_a_young_mans_full_beard_greys_with_his_hair():
     """Frost (25, a full black beard): his beard greys with his hair at 80 (from 18 a full beard is a man's: at 25 it
     stayed black under white hair, as dyed), its hairs and not the skin its mask's soft edge covers."""
@@ -562,10 +588,10 @@ def test_a_beard_s_edge_is_shaved_too_and_its_skin_takes_the_cheeks_texture(fram
     box = np.array(framed.crop_box) * 3
     ager = photo_aging.PhotoAger(large, box, 42, photo_aging.METHODS['child'], consts.MALE)
     whole = (region > 0.9).astype(np.float32)
-    shaved = ager.shaved(ager.roi.copy(), whole, ager.points, ager.masks['hanging'])
+    shaved = ager.shaved(ager.roi.copy(), 1.0, {**ager.masks, 'shaven': whole}, ager.points, 3.0)[0]
     monkeypatch.setattr(photo_aging.age_texture, 'skin_patches', lambda detail, *_: np.zeros_like(detail))
     flat = photo_aging.PhotoAger(large, box, 42, photo_aging.METHODS['child'], consts.MALE)  # its texture: nothing
-    texture = shaved - flat.shaved(flat.roi.copy(), whole, flat.points, flat.masks['hanging'])  # less the flat skin
+    texture = shaved - flat.shaved(flat.roi.copy(), 1.0, {**flat.masks, 'shaven': whole}, flat.points, 3.0)[0]
     inside = cv2.erode((ager.from_face(whole) > 0.99).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     cheeks = ager.from_face(age_shape.cheek_mask(ager.points, pad).astype(np.float32)) > 0.5
     grain = lambda image: image - cv2.GaussianBlur(image, (0, 0), photo_aging.SKIN_GRAIN)
@@ -680,7 +706,8 @@ def test_the_parts_of_an_age_worked_in_a_box_are_the_whole_regions(framed):
     assert not changed[:, :mx0].any() and not changed[:, mx1:].any()
     shaven = np.zeros((side, side), np.float32)
     shaven[160:175, 100:140] = 1.0  # the chin: the shaved skin is worked in its box, beyond it the photo stays
-    changed = np.abs(ager.shaved(ager.roi.copy(), shaven, ager.points, ager.masks['hanging']) - ager.roi).max(-1) > 0
+    shaved = ager.shaved(ager.roi.copy(), 1.0, {**ager.masks, 'shaven': shaven}, ager.points, 0.0)[0]
+    changed = np.abs(shaved - ager.roi).max(-1) > 0
     sx0, sy0, sx1, sy1 = ager.box_from_face(shaven > 0)
     assert changed[sy0:sy1, sx0:sx1].any() and changed.sum() == changed[sy0:sy1, sx0:sx1].sum()
 
