@@ -241,8 +241,8 @@ def age_spots(frame, rng):
 
 
 def outlines(q):
-    """(skin, face): the outline (uv, IODs) of the face and neck, and that of the face alone (the jaw line and a
-    forehead FOREHEAD_TOP above the brows), for landmarks `q` in the face's frame."""
+    """(skin, face, neck): the outline (uv, IODs) of the face and neck, that of the face alone (the jaw line and a
+    forehead FOREHEAD_TOP above the brows) and the neck's, for landmarks `q` in the face's frame."""
     face = np.vstack([q[0:17], q[26:16:-1] - (0, FOREHEAD_TOP)])
     half = NECK_WIDTH * (q[12, 0] - q[4, 0]) / 2
     neck = np.vstack([q[4:13], [(q[8, 0] + half, q[8, 1] + NECK), (q[8, 0] - half, q[8, 1] + NECK)]])

@@ -14,7 +14,7 @@ import align
 import consts
 from age_shape import (OUTLINE, PAD, cheek_mask, eye_centres, eye_distance, face_outline, fit_similarity,
                        lower_face_region, prototype, to_frame)
-from age_texture import NECK, NECK_WIDTH
+from age_texture import NECK, outlines
 from hair import (BEARD_DISTANCE, HAIR_SKIN_SPREAD, HAIR_SPREAD, background_free, colour_distance, grain, greyed,
                   grey_hair, unlike_background)
 
@@ -145,12 +145,11 @@ def jaw_under(points, position, gender):
 
 
 def neck(points, pad):
-    """float32 (128 + 2 pad)^2: a child's neck under the jaw line (landmarks `points`), NECK_WIDTH of the jaw's width
-    (landmarks 4-12) NECK eye distances below the chin (as the old skin's neck, age_texture), fading out over the last
+    """float32 (128 + 2 pad)^2: a child's neck under the jaw line (landmarks `points`): the old skin's
+    (age_texture.outlines: NECK_WIDTH of the jaw's width NECK eye distances below the chin), fading out over the last
     NECK_FADE of it (its hard end was a cut)."""
     iod, pad_rows = eye_distance(points), np.arange(consts.IMAGE_LENGTH + 2 * pad, dtype=np.float32)[:, None] - pad
-    half, depth = NECK_WIDTH * (points[12, 0] - points[4, 0]) / 2, points[8, 1] + NECK * iod
-    outline = np.vstack([points[4:13], [(points[8, 0] + half, depth), (points[8, 0] - half, depth)]])
+    outline, depth = outlines(points / iod)[2] * iod, points[8, 1] + NECK * iod
     mask = np.zeros((consts.IMAGE_LENGTH + 2 * pad,) * 2, np.float32)
     cv2.fillPoly(mask, [np.round((outline + pad) * 16).astype(np.int32)], 1, cv2.LINE_AA, 4)
     return mask * ((depth - pad_rows) / (NECK_FADE * iod)).clip(0, 1)
@@ -166,7 +165,8 @@ def beyond_jaw(face, skin, beard, points, pad):
     hole = cv2.dilate(np.uint8(beard > 0.05), np.ones((9, 9), np.uint8))
     around = inpainted(face, np.maximum(hole, np.uint8(inside > 0.01)))  # not from the face: a pale rim of skin
     skin = skin + (1 - inside)[..., None] * (around - skin)  # beyond the hole the photo: no dark rim
-    return skin, (1 - inside) * hole  # whole, not the beard's soft edge: it left the beard's ghost
+    edge = cv2.GaussianBlur(np.float32(hole), (0, 0), 1)  # soft by a face pixel: a hard one stepped along a collar
+    return skin, (1 - inside) * edge  # not the beard's softer edge: it left the beard's ghost
 
 
 def inpainted(face, hole):

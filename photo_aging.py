@@ -262,10 +262,10 @@ class PhotoAger(FaceRegion):
         return Image.fromarray(photo)
 
     def shaved(self, roi, amount, masks, points, position):
-        """(roi, shaved): the face region where `amount` of the shaven mask (`masks`, padded_face's pixels) is its
-        cheeks' colour lit across the face (lit_across; `points`), shaded as a child's chin and neck, with their
+        """(the face region, where it was replaced): where `amount` of the shaven mask (`masks`, padded_face's pixels)
+        is, its cheeks' colour lit across the face (lit_across; `points`), shaded as a child's chin and neck, with their
         texture, and where the beard lay beyond the jaw and the neck what is around it (beard.beyond_jaw: on a full
-        beard all of it may, its jaw line the age's, beard.jaw_under; else a hanging beard); where it was replaced."""
+        beard all of it may, its jaw line the age's, beard.jaw_under; else a hanging beard)."""
         shaved, cheeks = amount * masks['shaven'], age_shape.cheek_mask(points, age_shape.PAD)
         if not shaved.any() or not cheeks.any():
             return roi, shaved

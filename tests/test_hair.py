@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import age_shape
+import age_texture
 import beard
 import consts
 import hair
@@ -130,8 +131,8 @@ def test_under_a_full_beard_the_jaw_line_is_the_ages_fitted_to_the_brows_eyes_an
     inner[age_shape.OUTLINE] -= 0.1 * (moved[age_shape.OUTLINE] - moved[30])  # dlib's found inside: kept
     assert np.array_equal(beard.jaw_under(inner, 1.0, consts.MALE), inner)
     neck = beard.neck(under, age_shape.PAD)
-    row = neck[int(under[8, 1] + beard.NECK * age_shape.eye_distance(under)) + age_shape.PAD - 2]
-    assert abs((row > 0).sum() / (under[12, 0] - under[4, 0]) - beard.NECK_WIDTH) < 0.05 and row.max() < 0.2
+    row = neck[int(under[8, 1] + age_texture.NECK * age_shape.eye_distance(under)) + age_shape.PAD - 2]
+    assert abs((row > 0).sum() / (under[12, 0] - under[4, 0]) - age_texture.NECK_WIDTH) < 0.05 and row.max() < 0.2
 
 
 def test_a_full_beard_greys_but_a_stubbles_shadow_is_no_beard():
