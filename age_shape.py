@@ -279,11 +279,16 @@ def turned_face(points, share, pad=0):
     return 1 - (1 - share) * (1 - outline)
 
 
+def landmark_turn(points):
+    """How far dlib's 68 landmarks say a face is turned to one side: align.turn of the eyes' centres and the nose."""
+    return align.turn(np.vstack([*eye_centres(points), points[30]]))
+
+
 def warp_share(points, chip):
     """How much of the shape of age a face turned `align.turn` takes (WARP_TURN: none in profile), as far as dlib's
     landmarks or the face detector's on the 128-px `chip` (less DETECTOR_TURN) say: dlib read profiles as frontal
     (FairFace 0026, 0277, 0288: G's frontal face was a ghost on the wall in front of them)."""
-    turns = [align.turn(np.vstack([*eye_centres(points), points[30]]))]
+    turns = [landmark_turn(points)]
     turns += [align.turn(face.landmarks) - DETECTOR_TURN for face in align.faces_in_chip(chip)[:1]]
     return float(np.clip((WARP_TURN[1] - max(turns)) / (WARP_TURN[1] - WARP_TURN[0]), 0, 1))
 

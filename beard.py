@@ -10,9 +10,8 @@ import functools
 import cv2
 import numpy as np
 
-import align
 import consts
-from age_shape import (OUTLINE, PAD, cheek_mask, eye_centres, eye_distance, face_outline, fit_similarity,
+from age_shape import (OUTLINE, PAD, cheek_mask, eye_distance, face_outline, fit_similarity, landmark_turn,
                        lower_face_region, prototype, to_frame)
 from age_texture import NECK, outlines
 from hair import (BEARD_DISTANCE, HAIR_SKIN_SPREAD, HAIR_SPREAD, background_free, colour_distance, grain, greyed,
@@ -34,7 +33,7 @@ BEARD_GROW = 8  # face pixels: a child's skin replaces a beard this far around i
 JAW_FROM = slice(17, 48)  # the brows, nose and eyes: under a full beard the jaw line is fitted to these (jaw_under)
 JAW_SHARE = np.interp(np.abs(np.arange(17) - 8), (3, 7), (1, 0))  # of each jaw point: the fitted jaw's share (the
 # chin's all, the ears' none: a beard does not reach there, a child's fitted jaw cut into the cheeks)
-JAW_TURN = 0.15  # align.turn of dlib's eyes and nose: a face turned further keeps dlib's jaw line (the fitted one is
+JAW_TURN = 0.15  # age_shape.landmark_turn: a face turned further keeps dlib's jaw line (the fitted one is
 # a frontal face's: it cut into the near cheek of FairFace 0152 and 0070)
 NECK_FADE = 0.3  # eye distances: a child's neck under a shaved beard fades out over this much of its end
 HANGING_FILL = 15  # face pixels: where a beard lay beyond a child's jaw and neck, it has what is this far around it
@@ -130,7 +129,7 @@ def shaven(beard, points, grow=1.0):
 
 def faces_camera(points):
     """Whether a face (dlib's landmarks `points`) is turned at most JAW_TURN: a full beard's jaw line is fitted."""
-    return align.turn(np.vstack([*eye_centres(points), points[30]])) <= JAW_TURN
+    return landmark_turn(points) <= JAW_TURN
 
 
 def jaw_under(points, position, gender):

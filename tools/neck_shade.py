@@ -17,7 +17,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import age_shape  # noqa: E402
-import align  # noqa: E402
 import photo_eval  # noqa: E402
 from images import load_image  # noqa: E402
 from utils import InputError  # noqa: E402
@@ -35,7 +34,7 @@ def neck_ratio(photo, detector, predictor):
     left, right = age_shape.eye_centres(points)
     iod = age_shape.eye_distance(points)
     chin_x, chin_y = points[8]
-    if align.turn([left, right, points[30]]) > MAX_TURN or chin_y + NECK[1] * iod >= len(photo):
+    if age_shape.landmark_turn(points) > MAX_TURN or chin_y + NECK[1] * iod >= len(photo):
         return None
     lightness = cv2.cvtColor(photo, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
     rows = slice(int((left[1] + right[1]) / 2 + 0.35 * iod), int(points[33, 1]))
