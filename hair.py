@@ -34,6 +34,10 @@ HAIR_GREY_FROM = 40.0  # ... and lightness over which (fully at twice this): bla
 HAIR_ABOVE_EYES = 0.3  # eye distances: hair is looked for this far above the eyes and higher (not ears, irises) ...
 HAIR_OFF_FACE, HAIR_BELOW_CHIN = 0.15, 0.6  # ... and lower only this far off the face and down to this below the chin
 HAIR_FADE = 0.4  # eye distances over which the mask fades out above that (long hair ends in no line)
+HAIR_GAP = 0.4  # eye distances: a gap in the hair narrower than this, darker than it and not skin, is its shadow
+LONG_HAIR = (0.9, 0.8, 0.2)  # eye distances: a woman's hair also hangs this far beside her jaw, this much lower ...
+LONG_HAIR_GRAIN = (0.5, 1.0, 3.0)  # ... as grainy as this share of the crown's, this at least (L), over this
+                                   # many face pixels and that last many eye distances wide
 HAIR_CROWN = (0.8, 1.3, 0.7)  # eye distances: this far above the brows (from, to) and within the last of the middle,
 HAIR_HUE = (118.0, 116.0)  # Lab a, b: the hair over the forehead is not greener or bluer (hair_hued)
 HAIR_LEAST = 0.4  # a head's hair shows over this share of that patch, or the head has none
@@ -112,7 +116,7 @@ def background_free(unlike):
     return cv2.GaussianBlur(unlike.astype(np.float32), (0, 0), 1)
 
 
-def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, child=False):
+def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, child=False, long_hair=False):
     """float32 (128 + 2 pad)^2: the hair of a uint8 face (face_grid's pixels, landmarks in the 128-px face's). A head
     with hair shows it over its forehead (HAIR_CROWN): where less than HAIR_LEAST of that patch is far from the
     cheeks' and the background's colour (unlike_background) there is none (a bald head, a baby's), nor where that
@@ -127,7 +131,8 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, chi
     no hair, and where the map is sure of the person (HAIR_SURE) above the eyes in that ellipse, the background's
     colour is (dark hair before a dark room; beside the face, a neighbour's dark hair is not). On a face turned to
     one side (`facing` below 1, age_shape.warp_share) the head lies behind the eyes (head_frame); on a `child`'s
-    photo the patch is looked for higher too (crown_patch)."""
+    photo the patch is looked for higher too (crown_patch); a woman's (`long_hair`) hangs lower (hanging_hair). Its
+    narrow gaps of its own shadow are hair (shadowed)."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
     empty = np.zeros(face.shape[:2], np.float32)
@@ -135,7 +140,7 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, chi
         return empty
     centre, iod = head_frame(points, facing, pad, person)
     rows, columns = np.mgrid[:face.shape[0], :face.shape[1]]
-    far = (colour_distance(lab, lab[cheeks], HAIR_SKIN_SPREAD) > BEARD_DISTANCE) & ~black_fill(face)
+    not_skin = (colour_distance(lab, lab[cheeks], HAIR_SKIN_SPREAD) > BEARD_DISTANCE) & ~black_fill(face)
     top = head_top(person, centre, iod)
     upper = HEAD_RADII[1] if top is None else max(HEAD_RADII[1], (centre[1] - top) / iod / (1 - HEAD_FADE))
     radii = np.where(rows < centre[1], upper, HEAD_RADII[1])  # up to the head's top (a child's is high)
@@ -144,7 +149,8 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, chi
     unlike = unlike_background(lab, pad, person)  # once: the darkening mask and both soft edges use it too
     if person is not None:  # dark hair before a dark room: where the map is sure (over the eyes, in the head), hair
         unlike |= (person > HAIR_SURE) & (head < 1) & (rows < eye_line)
-    far &= unlike if person is None else unlike & (person > 0.5)  # the background is no crown patch and no hair
+    body = True if person is None else person > 0.5
+    far = not_skin & unlike & body  # the background is no crown patch and no hair
     crown = crown_patch(lab, far, lab[cheeks], points[17:27, 1].min() + pad - rows, columns - centre[0], iod, child)
     if crown is None:
         return empty
@@ -155,9 +161,13 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, chi
     beside = cv2.dilate(face_outline(points, pad), np.ones((reach, reach), np.uint8)) == 0
     bottom = points[8, 1] + pad + HAIR_BELOW_CHIN * iod
     zone = (head < 1 + HEAD_FADE) & ((rows < eye_line) | beside & (rows < bottom))
+    hanging = hanging_hair(lab, points, pad, crown, rows >= eye_line) & beside if long_hair else np.zeros_like(zone)
+    zone |= hanging
+    hangs = cv2.GaussianBlur(hanging.astype(np.float32), (0, 0), HAIR_BLUR)  # beyond the ellipse: no line either
+    lower, lowest = (((end - rows) / (HAIR_FADE * iod)).clip(0, 1) for end in (bottom, bottom + LONG_HAIR[1] * iod))
     edge = np.minimum.outer(*[np.minimum(np.arange(n), np.arange(n)[::-1]) for n in face.shape[:2]])
-    ends = ((bottom - rows) / (HAIR_FADE * iod)).clip(0, 1) * (edge / HAIR_EDGE).clip(0, 1)  # no line where it ends
-    ends *= background_free(unlike) * (1 if person is None else person)  # no grey halo, no wall
+    ends = np.maximum(lower, hangs * lowest) * (edge / HAIR_EDGE).clip(0, 1)  # no line where it ends
+    ends *= 1 if person is None else person  # no wall
     if darkening:
         if not grey_hair(np.median(patch, 0), lab[cheeks]):
             return empty
@@ -167,11 +177,38 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, chi
         grey &= unlike & (face_outline(points, pad) == 0)
         count, parts = cv2.connectedComponents((grey | hair & crown).astype(np.uint8))
         grey &= np.isin(parts, np.unique(parts[hair & crown]))
-        return cv2.GaussianBlur(grey.astype(np.float32), (0, 0), HAIR_BLUR) * ends
+        return cv2.GaussianBlur(grey.astype(np.float32), (0, 0), HAIR_BLUR) * ends * background_free(unlike)
     count, parts = cv2.connectedComponents((hair & (zone | crown)).astype(np.uint8))
     hair &= zone & np.isin(parts, np.unique(parts[hair & crown]))
-    ends *= ((1 + HEAD_FADE - head) / (2 * HEAD_FADE)).clip(0, 1)
-    return cv2.GaussianBlur((hair * like).astype(np.float32), (0, 0), HAIR_BLUR) * ends
+    shadow = shadowed(hair, not_skin & body & zone & (lab[..., 0] < np.median(patch[:, 0])), iod)
+    hair |= shadow
+    unlike |= shadow
+    ends *= np.maximum(((1 + HEAD_FADE - head) / (2 * HEAD_FADE)).clip(0, 1), hangs) * background_free(unlike)
+    return cv2.GaussianBlur((hair * np.where(shadow, 1, like)).astype(np.float32), (0, 0), HAIR_BLUR) * ends
+
+
+def shadowed(hair, candidates, iod):
+    """bool: the `candidates` in the gaps of a bool hair mask narrower than HAIR_GAP eye distances `iod` (closed):
+    hair in its own shadow, darker than the crown patch and taken for the background (dark holes in grey hair)."""
+    size = int(HAIR_GAP * iod) | 1
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return (cv2.morphologyEx(hair.astype(np.uint8), cv2.MORPH_CLOSE, disc) > 0) & ~hair & candidates
+
+
+def hanging_hair(lab, points, pad, crown, below_eyes):
+    """bool: where a woman's long hair may hang beyond the head's ellipse (Lab pixels of the padded face, `crown`:
+    the crown patch's hair): `below_eyes`, LONG_HAIR's eye distances either side of the jaw's widest points, not
+    under the chin (her clothes), and grainy as hair (LONG_HAIR_GRAIN; a plain top, a suit were not): greyed only
+    down to her chin, long hair was grey on top and its own colour below."""
+    iod, columns = eye_distance(points), np.arange(lab.shape[1])
+    grainy = cv2.GaussianBlur(grain(lab[..., 0]), (0, 0), LONG_HAIR_GRAIN[2])
+    least = max(LONG_HAIR_GRAIN[0] * float(np.median(grainy[crown])), LONG_HAIR_GRAIN[1])
+    sides = points[[1, 15], 0] + pad + np.float32([-1, 1]) * LONG_HAIR[0] * iod
+    jaw = points[[4, 12], 0] + pad
+    under_chin = (np.arange(lab.shape[0])[:, None] > points[8, 1] + pad) & (columns > jaw[0]) & (columns < jaw[1])
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(LONG_HAIR[2] * iod) | 1,) * 2)
+    grainy = cv2.morphologyEx(np.uint8(grainy > least), cv2.MORPH_OPEN, disc) > 0  # not an edge's line of it
+    return below_eyes & (columns > sides[0]) & (columns < sides[1]) & ~under_chin & grainy
 
 
 def crown_patch(lab, far, cheeks, above_brows, across, iod, child=False):

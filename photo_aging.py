@@ -178,7 +178,7 @@ class PhotoAger(FaceRegion):
         if self.how.hair:
             found = functools.partial(hair.hair_mask, face, self.points, age_shape.PAD, person=body, facing=self.facing,
                                       child=self.own_position < hair.CHILD_UNTIL)
-            masks['hair'] = found()
+            masks['hair'] = found(long_hair=self.gender == consts.FEMALE)  # a woman's hair may hang long
             if hair.greying(self.own_position) > 0:  # where grey hair darkens towards childhood (younger: none)
                 masks['grey_hair'] = np.maximum(masks['hair'], found(darkening=True))
                 self.dark_hair = hair.own_dark(face, masks['grey_hair'])  # the colour it darkens to

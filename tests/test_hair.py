@@ -517,3 +517,57 @@ def test_a_black_fill_joined_to_the_faces_edge_is_no_hair_but_black_spots_in_the
     mask = hair.hair_mask(face, points, pad, person=(head | fill).astype(np.float32), child=True)
     assert mask[on_hair & ~fill & ~spot].mean() > 0.6 and mask[spot].mean() > 0.3  # as black as the fill
     assert mask[inside > 8].max() < 0.05
+
+
+def long_haired_head(room=(230, 230, 225)):
+    """A woman's head before a wall of the colour `room`: the hair over her head and hanging beside her jaw to 1.4
+    eye distances below her chin, a top of the hair's colour but plain under her chin and on her shoulders: the face,
+    her landmarks, the padded face's rows and columns (128-px face pixels) and the masks of each."""
+    points, pad, side, rows, columns = padded_adult_face()
+    iod, chin = age_shape.eye_distance(points), points[8, 1]
+    rng = np.random.default_rng(5)
+    face = (np.float32(room) + rng.normal(0, 1, (side, side, 1))).clip(0, 255).astype(np.uint8)
+    head = np.hypot((columns - 64) / 86, (rows - 76) / 130) < 1
+    face[head] = (200, 150, 120)
+    top = (rows > chin + 0.3 * iod) & (np.abs(columns - 64) < 2.5 * iod)
+    face[top] = (62, 45, 35)  # of the hair's colour, without its strands
+    beside = (np.abs(np.abs(columns - 64) - 1.4 * iod) < 0.35 * iod) & (rows > 0) & (rows < chin + 1.4 * iod)
+    on_hair = head & (rows < points[17:27, 1].min() - 10) | beside
+    streaks = np.float32((60, 42, 30)) + rng.normal(0, 15, (1, side, 1)) + rng.normal(0, 6, (side, side, 1))
+    face[on_hair] = streaks.clip(0, 255).astype(np.uint8)[on_hair]  # strands hanging down
+    return face, points, rows, columns, {'hair': on_hair, 'hanging': beside & (rows > chin + 0.7 * iod),
+                                         'top': top & ~on_hair, 'head': head | on_hair | top}
+
+
+def test_a_womans_long_hair_greys_down_to_its_ends_beside_her_jaw_but_not_her_top_of_its_colour():
+    """Hair was looked for down to 0.6 eye distances below the chin: a woman's long hair greyed on top and stayed its
+    colour below (FairFace 0078, 0181, Meng: grey to the ears, brown to the shoulders). Hers (long_hair) hangs beside
+    her jaw LONG_HAIR[1] lower, as grainy as hair; a plain top of the hair's colour is none; a man's stays short."""
+    face, points, rows, columns, parts = long_haired_head()
+    pad = age_shape.PAD
+    woman = hair.hair_mask(face, points, pad, long_hair=True)
+    man = hair.hair_mask(face, points, pad)
+    chin, iod = points[8, 1] + pad, age_shape.eye_distance(points)
+    low = parts['hanging'] & (rows + pad < chin + (hair.HAIR_BELOW_CHIN + hair.LONG_HAIR[1]) * iod)
+    assert woman[low].mean() > 0.6 and man[low].mean() < 0.1
+    off_hair = cv2.distanceTransform(np.uint8(~parts['hair']), cv2.DIST_L2, 3) > 0.35 * iod  # its edge is soft
+    above_eyes = rows < np.mean(age_shape.eye_centres(points), 0)[1] - hair.HAIR_ABOVE_EYES * iod
+    assert np.abs(woman - man)[parts['top'] & off_hair | above_eyes].max() < 0.05
+
+
+def test_a_shadow_in_the_hair_of_the_rooms_colour_greys_with_it_where_it_is_narrow():
+    """Hair in its own shadow, as dark as the room behind, was taken for the room (unlike_background): a dark hole in
+    grey hair beside the cheek (FairFace 0181). A gap narrower than HAIR_GAP, darker than the hair and not skin, is
+    hair; with no such gap (HAIR_GAP 0) the hole stays."""
+    room = (20, 16, 14)
+    face, points, rows, columns, parts = long_haired_head(room)
+    pad = age_shape.PAD
+    iod, eyes = age_shape.eye_distance(points), np.mean(age_shape.eye_centres(points), 0)
+    shadow = (np.hypot(np.abs(columns - 64) - 1.4 * iod, rows - eyes[1] - 0.6 * iod) < 0.12 * iod)
+    face[shadow] = room
+    person = 0.8 * parts['head'].astype(np.float32)
+    filled = hair.hair_mask(face, points, pad, person=person)
+    assert filled[shadow].mean() > 0.4 and filled[~parts['head']].max() < 0.05
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hair, 'HAIR_GAP', 0.0)
+        assert hair.hair_mask(face, points, pad, person=person)[shadow].mean() < 0.2
