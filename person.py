@@ -1,5 +1,6 @@
 """Where the person is in a photo (head, hair, body; not what is behind them): MediaPipe's selfie segmentation network
-(its general 256x256 model, Apache-2.0: trained_models/person_segmenter/README.md), run by OpenCV's dnn module.
+(its general 256x256 model, Apache-2.0: trained_models/person_segmenter/README.md), run by OpenCV's dnn module; and
+where another person beside them is (other_people: the map does not tell two people apart).
 
 The hair masks keep to the person (hair.hair_mask): judged by colour alone, a dark wall or chair beside a dark-haired
 head greyed with the hair, and hair that filled the corner where the background is sampled was taken for it. So does
@@ -13,10 +14,14 @@ import threading
 import cv2
 import numpy as np
 
+import face_detect
+
 MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'trained_models', 'person_segmenter',
                      'selfie_segmentation.tflite')
 SIDE = 256  # the network reads a SIDE x SIDE RGB image in [0, 1]
 SURE = 0.5  # a pixel the map gives this much or more is wholly the person's (wholly)
+OTHER_FACE = (40, 0.4, 3.0, 0.92)  # px: faces looked for; another this share of the face's width or more is beside
+                                   # it (smaller: far behind); px: how softly its part ends; nearer by this share
 _network_lock = threading.Lock()  # one network for all the page's threads: a dnn Net runs one forward at a time
 
 
@@ -41,3 +46,27 @@ def wholly(person, grown=0.0):
     whole = np.clip(person / SURE, 0, 1)
     radius = int(np.ceil(grown))
     return cv2.dilate(whole, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)) if radius else whole
+
+
+def other_people(image, centre):
+    """float32 of a uint8 RGB image's size (a padded face): 1 where another person's face that face_detect finds in
+    it (OTHER_FACE) is nearer, for the faces' widths, than the face found at `centre` (x, y), softly 0 elsewhere: a
+    neighbour's hair and top cheek to cheek with the face (the person map holds both) greyed with its hair."""
+    faces = face_detect.find_faces(image, min_face=OTHER_FACE[0])
+    inside = [f for f in faces if 0 <= centre[0] - f.box[0] < f.box[2] and 0 <= centre[1] - f.box[1] < f.box[3]]
+    others = np.zeros(image.shape[:2], np.float32)
+    if not inside:
+        return others
+    rows, columns = np.mgrid[:image.shape[0], :image.shape[1]]
+
+    def distance(face):  # in its widths from its box's centre
+        x, y, width, height = face.box
+        return np.hypot(columns - x - width / 2, rows - y - height / 2) / width
+    own = distance(inside[0])
+    for face in faces:
+        x, y, width, height = face.box
+        middle_inside = any(0 <= x + width / 2 - f.box[0] < f.box[2] and 0 <= y + height / 2 - f.box[1] < f.box[3]
+                            for f in inside)  # the face itself, found again
+        if width >= OTHER_FACE[1] * inside[0].box[2] and not middle_inside:
+            others[distance(face) < OTHER_FACE[3] * own] = 1
+    return cv2.GaussianBlur(others, (0, 0), OTHER_FACE[2])

@@ -144,15 +144,16 @@ class PhotoAger(FaceRegion):
             self.warp_strength = how.warp * self.facing
             face = self.padded_face(self.roi).clip(0, 255).astype(np.uint8)
             body = person.person_map(face)  # every change keeps to the person: not the wall in front of a profile
+            mine = 1 - person.other_people(face, np.mean(age_shape.eye_centres(self.points), 0) + age_shape.PAD)
             self.masks = self.hair_masks(face, body)
             self.skin_colour = self.cheek_colours(face)
             self.white = hair.white_level(self.skin_colour)
             moves = age_shape.farthest_move(self.points, self.own_position, gender, self.warp_strength)
-            reach = age_shape.turned_face(self.points, self.facing, age_shape.PAD) * person.wholly(body, moves)
+            reach = age_shape.turned_face(self.points, self.facing, age_shape.PAD) * person.wholly(body, moves) * mine
             self.reach = self.from_face(reach, borderValue=0)  # region pixels: where the changes may go
             self.alpha *= self.reach[..., None]
-            for name in set(self.masks) & {'beard', 'shaven', 'brows', 'hanging'}:
-                self.masks[name] *= reach
+            for name in self.masks:  # the face's own where the changes may go, the hair on the person's side
+                self.masks[name] *= reach if name in {'beard', 'shaven', 'brows', 'hanging'} else mine
         margin = int(np.ceil(4 * max(self.scale, SKIN_GRAIN))) + 2  # the composition's blurs reach this far
         self.face_box = region_box(self.alpha[..., 0] > 0, margin)  # where G's change is added
 
@@ -400,9 +401,8 @@ class PhotoAger(FaceRegion):
 
     def recoloured(self, roi, mask, amount, greyed=None):
         """The face region with its hair (`mask`, padded_face's pixels) greyed by `amount` (hair.greyed_table, or
-        `greyed`, a function of float Lab pixels, the amount and where the hair is, giving uint8 ones), or,
-        negative, its grey hair darkened (hair.hair_colour); worked in the box around the hair, as wide as the grey's
-        blur reaches."""
+        `greyed`, a function of float Lab pixels, the amount and where the hair is, giving uint8 ones), or, negative,
+        its grey hair darkened (hair.hair_colour); worked in the box around the hair, as wide as its blur reaches."""
         if amount == 0 or not mask.any():
             return roi
         box = grown_box(self.box_from_face(mask > 0), int(np.ceil(4 * hair.HAIR_SMOOTH)) + 1, roi.shape)

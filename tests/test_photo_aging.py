@@ -747,3 +747,23 @@ def test_the_face_region_holds_a_childs_whole_head_of_greyed_hair():
     outside[y0:y1, x0:x1] = False
     assert not changed[outside].any()
     assert changed[y0:y0 + 20, x0:x1].any()  # the grey hair reaches the region's top
+
+
+def test_the_changes_keep_off_another_persons_face_and_side_beside_the_one_aged():
+    """Two people cheek to cheek: the person map holds both, and a neighbour's hair and top greyed with the hair
+    (FairFace 0350, 0029). Where the changes may go (reach) and the hair masks stop where the other's face is nearer
+    (person.other_people); the aged face's own side keeps them."""
+    from skimage import data
+    half = data.astronaut()[::2, ::2][:, 83:139]  # her face (42 px wide) at columns 7-49: two faces side by side
+    pair = Image.fromarray(np.concatenate([half, half], 1))
+    framed = align.align_face(pair)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['texture'], consts.FEMALE)
+    x0, y0, x1, y1 = ager.region
+    own = framed.box[0] + framed.box[2] // 2 - x0
+    other = [f.box for f in align.find_faces(pair) if abs(f.box[0] - framed.box[0]) > 40][0]
+    near = slice(int(other[0]) - x0, int(other[0] + other[2] / 2) - x0) if own < 56 else slice(
+        int(other[0] + other[2] / 2) - x0, int(other[0] + other[2]) - x0)  # its half inside the region
+    rows = slice(framed.box[1] - y0, framed.box[1] + framed.box[3] - y0)
+    assert ager.reach[rows, own - 10:own + 10].mean() > 0.9 and ager.reach[rows, near].size > 200
+    assert ager.reach[rows, near].max() < 0.05
+    assert ager.from_face(ager.masks['hair'], borderValue=0)[:, near].max() < 0.05
