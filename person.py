@@ -20,7 +20,7 @@ MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'trained_models
                      'selfie_segmentation.tflite')
 SIDE = 256  # the network reads a SIDE x SIDE RGB image in [0, 1]
 SURE = 0.5  # a pixel the map gives this much or more is wholly the person's (wholly)
-OTHER_FACE = (40, 0.4, 3.0, 0.92)  # px: faces looked for; another this share of the face's width or more is beside
+OTHER_FACE = (40, 0.4, 8.0, 0.92)  # px: faces looked for; another this share of the face's width or more is beside
                                    # it (smaller: far behind); px: how softly its part ends; nearer by this share
 _network_lock = threading.Lock()  # one network for all the page's threads: a dnn Net runs one forward at a time
 
