@@ -53,20 +53,33 @@ def other_people(image, centre):
     it (OTHER_FACE) is nearer, for the faces' widths, than the face found at `centre` (x, y), softly 0 elsewhere: a
     neighbour's hair and top cheek to cheek with the face (the person map holds both) greyed with its hair."""
     faces = face_detect.find_faces(image, min_face=OTHER_FACE[0])
-    inside = [f for f in faces if 0 <= centre[0] - f.box[0] < f.box[2] and 0 <= centre[1] - f.box[1] < f.box[3]]
+    inside = [face for face in faces if holds(face, centre)]
     others = np.zeros(image.shape[:2], np.float32)
     if not inside:
         return others
     rows, columns = np.mgrid[:image.shape[0], :image.shape[1]]
-
-    def distance(face):  # in its widths from its box's centre
-        x, y, width, height = face.box
-        return np.hypot(columns - x - width / 2, rows - y - height / 2) / width
-    own = distance(inside[0])
+    own = inside[0]
+    own_widths = OTHER_FACE[3] * widths_from(own, rows, columns)
     for face in faces:
-        x, y, width, height = face.box
-        middle_inside = any(0 <= x + width / 2 - f.box[0] < f.box[2] and 0 <= y + height / 2 - f.box[1] < f.box[3]
-                            for f in inside)  # the face itself, found again
-        if width >= OTHER_FACE[1] * inside[0].box[2] and not middle_inside:
-            others[distance(face) < OTHER_FACE[3] * own] = 1
+        same = any(holds(found, middle(face)) for found in inside)  # the face itself, found again
+        if face.box[2] >= OTHER_FACE[1] * own.box[2] and not same:
+            others[widths_from(face, rows, columns) < own_widths] = 1
     return cv2.GaussianBlur(others, (0, 0), OTHER_FACE[2])
+
+
+def middle(face):
+    """The (x, y) centre of a face_detect.Face's box."""
+    x, y, width, height = face.box
+    return x + width / 2, y + height / 2
+
+
+def holds(face, point):
+    """Whether a face_detect.Face's box holds a point (x, y)."""
+    x, y, width, height = face.box
+    return 0 <= point[0] - x < width and 0 <= point[1] - y < height
+
+
+def widths_from(face, rows, columns):
+    """Each pixel's distance (`rows`, `columns`: np.mgrid's) from a face's box's centre in its box's widths."""
+    x, y = middle(face)
+    return np.hypot(columns - x, rows - y) / face.box[2]
