@@ -13,6 +13,8 @@ import age_shape
 import align
 import consts
 
+REGION_MARGIN = (0.5, 0.69, 0.5, 0.3)  # of the crop's side (left, top, right, bottom): all the warp and hair change
+
 
 class FaceRegion:
     """A photo's face region: the face square `pad` face pixels wider (cut at the photo's edges); `roi` its pixels
@@ -134,3 +136,12 @@ def box_slice(box, within=(0, 0)):
     """The index of a box (x0, y0, x1, y1) in a map, or in the part of it from `within` (x, y) on."""
     x0, y0, x1, y1 = box
     return np.s_[y0 - within[1]:y1 - within[1], x0 - within[0]:x1 - within[0]]
+
+
+def face_region(crop_box, size, margin=REGION_MARGIN):
+    """The box (left, top, right, bottom) around the crop square (its corners), `margin` (left, top, right, bottom) of
+    its side wider, inside a photo of `size` (w, h): by default all that PhotoAger may change."""
+    corners = np.array(crop_box)
+    side = float(np.hypot(*(corners[1] - corners[0])))
+    (x0, y0), (x1, y1) = corners.min(0) - np.multiply(margin[:2], side), corners.max(0) + np.multiply(margin[2:], side)
+    return (max(0, int(x0)), max(0, int(y0)), min(size[0], int(np.ceil(x1))), min(size[1], int(np.ceil(y1))))

@@ -45,6 +45,7 @@ import recipes
 import train
 import utils
 from data import FaceDataset, age_to_group, parse_utkface_name
+from face_region import face_region
 from images import gif_beside, pil_to_model_tensor_transform, save_gif, save_jpeg
 from model import Net
 
@@ -349,7 +350,7 @@ def write_aged_photos(net, framed, face, age, gender, output, args):
         ages = games.smooth_ages(args.smooth)
         renders, own = photo_aging.renders_at(net, z, ages, age, gender)
         ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, age, gender=gender)
-        region = photo_aging.face_region(framed.crop_box, framed.photo.size)
+        region = face_region(framed.crop_box, framed.photo.size)
         paths.append(save_gif(games.lifespan_frames(ager, renders, own, ages, region),
                               f'{stem}_aged_smooth.gif', duration_ms=100))
     return paths

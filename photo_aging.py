@@ -71,7 +71,6 @@ LINE_FILL = 2.0  # face pixels: an old face made younger loses its skin's dark l
 SKIN_SPREAD = (40.0, 2.0, 2.0)  # Lab: old skin is drawn where the colour is the cheeks' (lightness may vary: shade)
 TEXTURE_SOFT = 0.6  # photo pixels: the old skin's lines are blurred this much (sharper than the photo, they scratched)
 SHARP_EDGE = 1.0  # photo pixels: a sharp photo's edges are blurred this much; a blurrier one's lines are as blurred
-REGION_MARGIN = (0.5, 0.69, 0.5, 0.3)  # of the crop's side (left, top, right, bottom): all the warp and hair change
 PERSONALISE_STEPS = 20  # a photo keeps its own person here: G is tuned half as long as for a chip (personalise.STEPS)
 
 
@@ -433,15 +432,6 @@ def aged_photos(net, framed, z, photo_age, gender, ages=consts.AGE_GROUP_CENTRES
         return [align.paste_back(framed.photo, render, framed.crop_box, reference=framed.crop) for render in renders]
     ager = PhotoAger(framed.photo, framed.crop_box, photo_age, METHODS[method], gender)
     return [ager.aged(render, own, years) for render, years in zip(renders, ages)]
-
-
-def face_region(crop_box, size, margin=REGION_MARGIN):
-    """The box (left, top, right, bottom) around the crop square (its corners), `margin` (left, top, right, bottom) of
-    its side wider, inside a photo of `size` (w, h): by default all that PhotoAger may change."""
-    corners = np.array(crop_box)
-    side = float(np.hypot(*(corners[1] - corners[0])))
-    (x0, y0), (x1, y1) = corners.min(0) - np.multiply(margin[:2], side), corners.max(0) + np.multiply(margin[2:], side)
-    return (max(0, int(x0)), max(0, int(y0)), min(size[0], int(np.ceil(x1))), min(size[1], int(np.ceil(y1))))
 
 
 def z_of(net, framed):

@@ -23,6 +23,7 @@ import photo_aging
 import utils
 from checkpoints import atomic_path, save_json
 from data import age_to_group
+from face_region import face_region
 from games import encode_face
 from images import load_image, pil_to_model_tensor_transform, pil_to_uint8, save_jpeg
 
@@ -91,7 +92,7 @@ def judge(framed, aged, estimator, identity_model):
 
 def sheet_row(framed, aged):
     """The photo's face region, then each aged version's, side by side in SHEET_HEIGHT squares: a uint8 array."""
-    region = photo_aging.face_region(framed.crop_box, framed.photo.size)
+    region = face_region(framed.crop_box, framed.photo.size)
     side = (SHEET_HEIGHT, SHEET_HEIGHT)
     return np.concatenate([np.asarray(ImageOps.fit(photo.crop(region), side, Image.LANCZOS))
                            for photo in [framed.photo] + list(aged)], axis=1)

@@ -19,6 +19,7 @@ import main
 import person
 import photo_aging
 import photo_eval
+from face_region import face_region
 from model import Net
 
 SHIPPED = consts.SHIPPED_MODEL
@@ -59,7 +60,7 @@ def test_cli_writes_the_photo_aged_to_every_group_at_its_own_size(games_checkpoi
         assert picture.shape == photo.shape  # the photo's own size
         assert np.abs(picture - photo)[outside].mean() < 1.5  # outside the face: the photo (JPEG noise only)
     gif = Image.open(tmp_path / 'astronaut_aged_smooth.gif')
-    x0, y0, x1, y1 = photo_aging.face_region(framed.crop_box, framed.photo.size)
+    x0, y0, x1, y1 = face_region(framed.crop_box, framed.photo.size)
     assert (gif.n_frames, gif.size) == (5, (x1 - x0, y1 - y0))  # the face's region at the photo's resolution
 
 
@@ -742,7 +743,7 @@ def test_the_face_region_holds_a_childs_whole_head_of_greyed_hair():
     own = np.random.default_rng(0).integers(60, 200, (128, 128, 3)).astype(np.uint8)
     photo = np.asarray(framed.photo)
     changed = np.abs(np.asarray(ager.aged(own, own, 80), float) - photo).max(2) > 0
-    x0, y0, x1, y1 = photo_aging.face_region(framed.crop_box, framed.photo.size)
+    x0, y0, x1, y1 = face_region(framed.crop_box, framed.photo.size)
     outside = np.ones(changed.shape, bool)
     outside[y0:y1, x0:x1] = False
     assert not changed[outside].any()

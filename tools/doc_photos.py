@@ -17,8 +17,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import align  # noqa: E402
-import photo_aging  # noqa: E402
 import photo_eval  # noqa: E402
+from face_region import face_region  # noqa: E402
 from images import load_image, save_jpeg  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,7 +48,7 @@ def full_size(photo, aged_folder, groups=(0, 9)):
     """The photo's face region, then that of the command line's <stem>_aged_<k>.jpg for each group, at the photo's
     own resolution, side by side: a uint8 array."""
     framed = align.align_face(load_image(photo))
-    region = photo_aging.face_region(framed.crop_box, framed.photo.size)
+    region = face_region(framed.crop_box, framed.photo.size)
     stem = Path(photo).name.split('.')[0]
     pictures = [framed.photo] + [load_image(Path(aged_folder) / f'{stem}_aged_{k}.jpg') for k in groups]
     return np.concatenate([np.asarray(p.crop(region)) for p in pictures], axis=1)

@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 
 import games
+import face_region as regions
 import photo_aging
 from images import model_tensor_to_uint8, pil_to_model_tensor_transform
 
@@ -58,8 +59,8 @@ def aged_view(net, state, years, gender, details=False, photo_age=DEFAULT_AGE):
 
 
 def face_region(state):
-    """The box (left, top, right, bottom) of the state's photo that the strip shows (photo_aging.face_region)."""
-    return photo_aging.face_region(state['crop_box'], state['photo'].size)
+    """The box (left, top, right, bottom) of the state's photo that the strip shows (face_region.face_region)."""
+    return regions.face_region(state['crop_box'], state['photo'].size)
 
 
 def aged_regions(net, state, gender, ages, photo_age=DEFAULT_AGE):
