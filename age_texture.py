@@ -61,7 +61,6 @@ NECK = 0.8  # IODs below the chin: the skin mask's bottom (it narrows to NECK_WI
 NECK_WIDTH = 0.7  # the neck's width at NECK below the chin, a share of the jaw's (landmarks 4-12)
 FEATURE_MARGINS = {'eye': 0.05, 'brow': 0.07, 'lips': 0.03, 'nostrils': 0.04}  # IODs kept clear around each
 MASK_SIGMA = 0.025  # IODs: the skin mask's soft edge
-LINE_RADIUS = 4.0  # px: filled_lines works on a canvas downscaled to this radius
 COARSE_SIGMA = 2.0  # px: a blur broader than this is done on a canvas downscaled to it
 SHIFT = 4  # cv2's fixed point: 4 fraction bits
 
@@ -75,27 +74,6 @@ def old_skin_amount(position, own_position):
     """How much old skin is drawn (old_skin's amount) at a position: as lined as its age, but grown to that from
     nothing at the photo's own age over OLD_SKIN_GROUPS (the photo has its own lines)."""
     return lined(position) * min(max((position - own_position) / OLD_SKIN_GROUPS, 0.0), 1.0)
-
-
-def lines_gone(position, own_position):
-    """How much of a photo's own lines go at a younger position: the share its age has beyond that position's."""
-    own = lined(own_position)
-    return 1 - lined(position) / own if own and position < own_position else 0.0
-
-
-def filled_lines(region, radius):
-    """What fills the dark lines of a float RGB region up to 2 `radius` pixels wide (a morphological closing), but for
-    its finest detail (finer than radius / 3: the grain stays) and what it lifts everywhere (its opening twice as
-    wide: a closing lightened plain skin's grain by 1.4 of its spread): added to the skin, an old face's lines go.
-    Done on a canvas downscaled to a radius of LINE_RADIUS (at full size a 2000-px photo's took 3 s)."""
-    step = max(1.0, radius / LINE_RADIUS)
-    small = cv2.resize(region, None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_AREA) if step > 1 else region
-    radius /= step
-    size = max(3, int(round(2 * radius)) | 1)
-    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    fill = (cv2.GaussianBlur(closed, (0, 0), radius / 3) - cv2.GaussianBlur(small, (0, 0), radius / 3)).clip(0, None)
-    fill -= cv2.morphologyEx(fill, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * size + 1,) * 2))
-    return cv2.resize(fill, region.shape[1::-1], interpolation=cv2.INTER_LINEAR) if step > 1 else fill
 
 
 def old_skin(points, matrix, size, amount, iod=None, seed=0):

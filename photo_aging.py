@@ -25,7 +25,8 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   fast (BEARD_FADE) by its cheeks' colour and light, shaded as a child's chin and neck, with the cheeks' texture (a
   beard hanging below the jaw, or beyond a full beard's child's jaw (beard.jaw_under), by what was around it). An
   elder made younger loses the dark lines its age has more (unlined; towards childhood also by the jaw line, on the
-  neck and a high forehead, where the face mask does not reach) and its grey beard darkens with its hair.
+  neck and a high forehead, where the face mask does not reach, and on a turned face, whose child is not G's, the
+  relief of its skin: young_skin.py) and its grey beard darkens with its hair.
 - real faces' light (Composition.prototype, age_shape.prototype_face): the face is lit as UTKFace's mean face of the
   target age over the photo's (on the aged landmarks; not the skin a shaved beard left), G's change to lightness
   scaled by g_lightness: G's personalised renders keep an old person's folds and a beard at 0-5, the mean faces
@@ -53,6 +54,7 @@ import consts
 import games
 import hair
 import person
+import young_skin
 from face_region import FaceRegion, box_slice, grown_box, region_box
 from images import edge_blur, model_tensor_to_uint8, pil_to_model_tensor_transform
 
@@ -67,7 +69,8 @@ PROTOTYPE_SMOOTH = 2.0  # face pixels: the mean faces' lightness ratio is this s
 PROTOTYPE_RANGE = (0.6, 1.6)  # and within this
 PROTOTYPE_LIGHTER = 1.15  # and lightens the skin (its median) at most this much: an elder's child was lit pale
 TONE_NEAR, TONE_RANGE = 0.8, (-0.25, 0.33)  # eye distances: skin near the face lit as its cheeks, by 0.75-1.33
-LINE_FILL = 2.0  # face pixels: an old face made younger loses its skin's dark lines up to twice this wide
+LINE_FILL = 2.0  # face pixels: an old face made younger loses its skin's dark lines up to twice this wide ...
+RELIEF = 2.0  # ... and towards childhood a turned face's relief up to this (G's child replaces a frontal one's)
 SKIN_SPREAD = (40.0, 2.0, 2.0)  # Lab: old skin is drawn where the colour is the cheeks' (lightness may vary: shade)
 TEXTURE_SOFT = 0.6  # photo pixels: the old skin's lines are blurred this much (sharper than the photo, they scratched)
 SHARP_EDGE = 1.0  # photo pixels: a sharp photo's edges are blurred this much; a blurrier one's lines are as blurred
@@ -237,8 +240,7 @@ class PhotoAger(FaceRegion):
         roi = roi.copy() if roi is self.roi else roi  # the age's own: the steps below change it in place
         roi[inside] += self.alpha[inside] * warped
         if how.smooth_skin:
-            roi = self.unlined(roi, target, age_texture.lines_gone(position, self.own_position), masks.get('hair'),
-                               childhood)
+            roi = self.unlined(roi, target, young_skin.lines_gone(position, self.own_position), masks, childhood)
         roi, shaved = (self.shaved(roi, min(1.0, BEARD_FADE * childhood), masks, target, position)
                        if childhood and how.smooth_skin else (roi, None))
         if how.hair:
@@ -368,24 +370,32 @@ class PhotoAger(FaceRegion):
         roi[box_slice(drawn_box)] += skin[drawn_part][..., None] * tint
         return roi
 
-    def unlined(self, roi, points, amount, hair_mask=None, child=0.0):
-        """The face region with `amount` of its skin's dark lines (age_texture.filled_lines, LINE_FILL) filled, in the
-        skin (landmarks `points`) where the face mask is and the colour is the cheeks', LINE_FILL from what is not
-        (glasses' rims, a collar); towards childhood (`child`, 0 to 1) also where the face mask fades out inside the
-        jaw line and beyond it on the neck and a high forehead (an adult's creases stayed on a child there), not in
-        the hair (`hair_mask`, padded_face's: brown hair's strands were skin-coloured), on a turned face within its
-        reach (age_shape.turned_face). Adults keep the face mask's limit: their skin's detail is the photo's."""
+    def unlined(self, roi, points, amount, masks=None, child=0.0):
+        """The face region with `amount` of its skin's dark lines (young_skin.filled_lines, LINE_FILL) filled, in the
+        skin (landmarks `points`) where the face mask is and the colour is the cheeks', LINE_FILL from what is not (a
+        glasses' rim); towards childhood (`child`, 0 to 1) also where the face mask fades out by the jaw, on the neck
+        and a high forehead, not in the hair (`masks`, padded_face's), on a turned face within its reach, and as much of
+        a turned face's relief as G's child does not replace (young_skin.relief, RELIEF; not the hair's nor a beard's:
+        a profile's child kept every wrinkle). Adults keep the face mask's limit: their skin's detail is the photo's."""
         if self.skin_colour is None or not amount:
             return roi
-        radius = LINE_FILL * self.scale
+        radius, masks = LINE_FILL * self.scale, masks or {}
         face = self.warp(age_shape.skin_mask(points))
         skin = face * self.alpha[..., 0]
         if child:
-            beyond = age_shape.skin_beyond(points, age_shape.PAD) * (1 if hair_mask is None else 1 - hair_mask)
+            beyond = age_shape.skin_beyond(points, age_shape.PAD) * (1 - masks.get('hair', 0))
             beyond = self.from_face(beyond, borderValue=0) * self.facing
             skin += child * (np.maximum(face, beyond) * self.reach - skin)
         skin *= self.skin_like(roi, int(radius) | 1)
-        roi += (amount * skin)[..., None] * age_texture.filled_lines(roi, radius)
+        roi += (amount * skin)[..., None] * young_skin.filled_lines(roi, radius)
+        turned = amount * child * (1 - self.facing)  # a frontal face's child is G's (the fade): its relief too
+        if turned:
+            box = region_box(skin > 0, int(np.ceil(4 * RELIEF * self.scale)))
+            hairy = [masks[name] for name in ('hair', 'beard') if name in masks]
+            where = turned * skin[box_slice(box)] * (1 - self.from_face(np.maximum.reduce(hairy), box, borderValue=0)
+                                                     if hairy else 1)
+            roi[box_slice(box)] -= where[..., None] * young_skin.relief(roi[box_slice(box)], where,
+                                                                         RELIEF * self.scale, SKIN_GRAIN)
         return roi
 
     def skin_like(self, roi, clear=1, box=None):

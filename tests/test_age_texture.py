@@ -141,29 +141,6 @@ def test_skin_patches_cover_a_place_with_the_sources_own_texture_at_its_spread()
     assert not age_texture.skin_patches(detail, np.zeros_like(source), where, 11).any()  # no patch fits: nothing
 
 
-def test_an_old_photo_made_younger_loses_the_lines_its_age_has_beyond_the_younger_ones():
-    """lines_gone: all of an elder's lines at 21-30 and younger, part at 51-60, none older or from a young photo."""
-    elder, adult = 9.0, 3.5
-    assert age_texture.lines_gone(4.0, elder) == 1.0 and age_texture.lines_gone(0.0, elder) == 1.0
-    assert 0.3 < age_texture.lines_gone(7.0, elder) < 0.7
-    assert age_texture.lines_gone(9.0, 7.0) == 0.0 and age_texture.lines_gone(0.0, adult) == 0.0
-
-
-def test_filled_lines_fill_a_thin_dark_line_and_not_a_broad_dark_patch_nor_the_grain():
-    """A 2-px dark line 50 levels deep on grey skin is filled but for its finest detail (seen 1 px blurred, 34 deep
-    before, at most 8 after); a 30-px dark patch is a feature, not a line (its middle gets nothing); and plain skin's
-    grain is hardly lifted (a closing alone lifted it by 5.8, 1.4 of its spread)."""
-    skin = np.full((80, 120, 3), 150, np.float32)
-    skin[39:41, 10:50] = 100  # a wrinkle
-    skin[25:55, 70:100] = 100  # a dark patch (a nostril, a shadow)
-    fill = age_texture.filled_lines(skin, 3.0)
-    seen = lambda image: cv2.GaussianBlur(image, (0, 0), 1.0)[39:41, 20:40].min()
-    assert seen(skin) < 150 - 30 and seen(skin + fill) > 150 - 8
-    assert np.abs(fill[35:45, 80:90]).max() < 1
-    grain = np.random.default_rng(0).normal(150, 4, (60, 60, 3)).astype(np.float32)
-    assert np.abs(age_texture.filled_lines(grain, 3.0)).mean() < 2.5
-
-
 def test_shaved_skin_is_lit_across_the_face_as_its_cheeks_are(points):
     """A face lit from the image-right: the cheeks' light carried down to the chin and neck, darker at its left side
     (one median colour was a flat balloon of a chin); a face lit evenly stays one colour."""

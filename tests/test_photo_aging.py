@@ -668,6 +668,34 @@ def test_an_elder_made_younger_loses_the_skins_lines_and_a_white_beard_darkens(f
     assert lightness(old.aged(own, own, 25)) < lightness(old.aged(own, own, 74)) - 40
 
 
+def test_a_turned_elders_child_loses_the_relief_of_its_skin_where_gs_child_does_not_replace_it(framed):
+    """Light ridges between an old cheek's furrows (3 photo pixels wide, 8 apart: the astronaut at three times her
+    size) go towards childhood on a turned face (a profile's child kept every wrinkle: FairFace 0379, 0380), but
+    for its grain; a frontal face's child (G's child replaces the photo there) and an adult keep them but for the dark
+    lines between them that fill (unlined's closing)."""
+    points = age_shape.landmarks(np.asarray(framed.crop))
+    large = np.array(framed.photo.resize((framed.photo.width * 3, framed.photo.height * 3), Image.BICUBIC))
+    box = np.array(framed.crop_box) * 3
+    to_photo = align.face_to_image_matrix(box)
+    x0, x1 = np.round(np.array([points[2, 0] + 4, points[36, 0]]) * to_photo[0, 0] + to_photo[0, 2]).astype(int)
+    y0 = int(round(points[29, 1] * to_photo[1, 1] + to_photo[1, 2]))
+    for row in range(y0, y0 + 40, 8):
+        large[row:row + 3, x0:x1] = (large[row:row + 3, x0:x1] * 1.1).clip(0, 255).astype(np.uint8)  # a ridge
+    ager = photo_aging.PhotoAger(Image.fromarray(large), box, 80, photo_aging.METHODS['texture'], consts.FEMALE)
+    dx, dy = ager.region[:2]
+    patch = np.s_[y0 - dy:y0 + 40 - dy, (3 * x0 + x1) // 4 - dx:(x0 + 3 * x1) // 4 - dx]
+    rows = lambda image: image[patch].mean((1, 2)).reshape(5, 8)
+    ridges = lambda image: rows(image)[:, :3].mean() - rows(image)[:, 4:7].mean()  # over the skin between
+    frontal = ager.unlined(ager.roi.copy(), ager.points, 1.0, child=1.0)
+    adult = ager.unlined(ager.roi.copy(), ager.points, 1.0)
+    ager.facing = 0.0
+    turned = ager.unlined(ager.roi.copy(), ager.points, 1.0, child=1.0)
+    fine = lambda image: (image - cv2.GaussianBlur(image, (0, 0), 1.0))[patch].std()
+    assert ridges(turned) < 0.4 * ridges(ager.roi)
+    assert min(ridges(frontal), ridges(adult)) > 0.6 * ridges(ager.roi)  # the dark lines between filled, no more
+    assert fine(turned) > 0.5 * fine(ager.roi)  # the photo's grain
+
+
 def test_an_age_is_computed_in_float32_whatever_its_masks_type(framed):
     """A float64 mask or constant made every later step of an age float64 (twice as slow on a close-up)."""
     ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, gender=consts.FEMALE)
