@@ -392,10 +392,10 @@ class PhotoAger(FaceRegion):
         if turned:
             box = region_box(skin > 0, int(np.ceil(4 * RELIEF * self.scale)))
             hairy = [masks[name] for name in ('hair', 'beard') if name in masks]
-            where = turned * skin[box_slice(box)] * (1 - self.from_face(np.maximum.reduce(hairy), box, borderValue=0)
-                                                     if hairy else 1)
-            roi[box_slice(box)] -= where[..., None] * young_skin.relief(roi[box_slice(box)], where,
-                                                                         RELIEF * self.scale, SKIN_GRAIN)
+            not_hair = 1 - self.from_face(np.maximum.reduce(hairy), box, borderValue=0) if hairy else 1
+            inside = box_slice(box)
+            where = turned * skin[inside] * not_hair
+            roi[inside] -= where[..., None] * young_skin.relief(roi[inside], where, RELIEF * self.scale, SKIN_GRAIN)
         return roi
 
     def skin_like(self, roi, clear=1, box=None):

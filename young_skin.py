@@ -47,7 +47,8 @@ def relief(region, skin, sigma, grain):
 def skin_blur(region, skin, sigma):
     """A float RGB region blurred by a Gaussian of `sigma` px over its skin (`skin`, float 0 to 1: a normalised
     convolution, each pixel the skin's weighted mean around it; where there is next to no skin, the region's own
-    blur), on a canvas downscaled to RELIEF_CANVAS where it is broader (a 2000-px face region's took 0.25 s)."""
+    blur), on a canvas downscaled to RELIEF_CANVAS where it is broader (at full size a 2240-px region's took 0.25 s
+    more)."""
     step, size = max(1.0, sigma / RELIEF_CANVAS), region.shape[1::-1]
     small = lambda image: cv2.resize(image, None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_AREA)
     region, skin = (small(image) if step > 1 else image for image in (region, np.float32(skin)))

@@ -39,9 +39,9 @@ def wrinkled_skin(rng):
 
 
 def test_the_relief_takes_an_old_skins_furrows_and_ridges_and_leaves_its_grain_and_the_brow_beside_it():
-    """Subtracted, relief leaves a fifth of the wrinkles' spread from row to row (what is finer than the grain's 0.8 px
-    stays: 0.18 of an 8-px wave) while the grain stays (its spread at least 2 of 3); the dark brow beside the skin does not bleed into it (the skin by
-    it no darker than the skin far from it, a plain blur darkened it by more than 10)."""
+    """Subtracted, relief leaves under a quarter of the wrinkles' spread from row to row (what is finer than the
+    grain's 0.8 px stays: 0.18 of an 8-px wave) and the grain; the dark brow beside the skin does not bleed into it
+    (the skin by it no darker than the skin far from it, where a plain blur's band darkened it by more than 10)."""
     skin, weight = wrinkled_skin(np.random.default_rng(0))
     young = skin - weight[..., None] * young_skin.relief(skin, weight, 4.0, 0.8)
     rows = young[10:90, 20:100].mean((1, 2))
