@@ -30,6 +30,7 @@ HAIR_SPREAD = (6.0, 3.0, 3.0)  # the least spread of the background's L, a, b
 BACKGROUND_PLAIN = (12.0, 6.0, 6.0)  # a corner spread more than this in L, a or b is not a plain background
 BACKGROUND_AT = 40  # face pixels beyond the 128-px face: where the background is sampled (farther: another scene)
 HAIR_GREY = 20.0  # Lab chroma under which hair counts as grey, fully under half of it (128 is colourless) ...
+HAIR_GREY_SKIN = 0.7  # ... or under this share of the skin's, where more (a warm-lit photo's grey: grey_chroma)
 HAIR_GREY_FROM = 40.0  # ... and lightness over which (fully at twice this): black hair is not, salt and pepper is
 HAIR_ABOVE_EYES = 0.3  # eye distances: hair is looked for this far above the eyes and higher (not ears, irises) ...
 HAIR_OFF_FACE, HAIR_BELOW_CHIN = 0.15, 0.6  # ... and lower only this far off the face and down to this below the chin
@@ -56,6 +57,7 @@ HAIR_WHITE = 3.5  # white is at most this many times the skin's lightness (L): a
 HAIR_DARK = (0.35, 136.0, 140.0)  # the share of its lightness and the colour (Lab) a child's formerly grey hair takes
 HAIR_DARK_DETAIL = 0.6  # ... and of its strands' contrast (their shading stays, their white goes: 0.35 was flat)
 HAIR_OWN_DARK = (0.1, 80.0)  # or its own dark hair's colour: at least this share of its hair, darker than this (L)
+HAIR_OWN_LIGHT = 0.5  # or, on a head not grey, its own hair's colour and lightness where this share of it is not grey
 BROWS = (slice(17, 22), slice(22, 27))  # the 68 landmarks along each eyebrow's upper edge ...
 BROW_BAND = (0.05, 0.17)  # ... and the band (eye distances) its hair is looked for in: this far below them, this wide
 BROW_DARK = (8.0, 24.0)  # Lab L below the skin around the band: none of it hair, all of it (not skin, not its rim)
@@ -329,38 +331,57 @@ def colour_distance(lab, sample, least):
     return np.sqrt(squares[lab[..., 0], 0] + squares[lab[..., 1], 1] + squares[lab[..., 2], 2])
 
 
-def hair_colour(lab, amount, where, dark=HAIR_DARK[1:]):
-    """Lab hair (float, OpenCV's 0-255 scale) greyed by `amount` in [0, 1], or, negative, its grey (light and
-    colourless) darkened to HAIR_DARK's share of its lightness in the colour `dark` (Lab a, b: own_dark) and its
-    strands' contrast down to HAIR_DARK_DETAIL (kept whole, salt and pepper stayed grey). Greyed, it loses its colour
-    and its lightness (its median over the bool map `where`) moves HAIR_LIGHTEN of the way to white, its spread
-    (5-95%) growing as much, at most HAIR_CONTRAST times and to HAIR_TOP: the strands and the hair's shading stay (a
-    flat grey cap had neither)."""
+def hair_colour(lab, amount, where, dark=HAIR_DARK, chroma=HAIR_GREY):
+    """Lab hair (float, OpenCV's 0-255 scale) greyed by `amount` in [0, 1], or, negative, its grey (grey_share under
+    `chroma`: grey_chroma) darkened to `dark` (own_dark: the share of its lightness and the colour in Lab a, b) and
+    its strands' contrast down to HAIR_DARK_DETAIL (kept whole, salt and pepper stayed grey). Greyed, it loses its
+    colour and its lightness (its median over the bool map `where`) moves HAIR_LIGHTEN of the way to white, its
+    spread (5-95%) growing as much, at most HAIR_CONTRAST times and to HAIR_TOP: the strands and the hair's shading
+    stay (a flat grey cap had neither)."""
     if amount >= 0:
         return greyed(lab, amount, lab[..., 0][where])
     coarse = cv2.GaussianBlur(lab, (0, 0), HAIR_SMOOTH)  # whether hair is grey is judged on its coarse colour
-    lightness = coarse[..., 0] * HAIR_DARK[0] + HAIR_DARK_DETAIL * (lab[..., 0] - coarse[..., 0])
-    darkened = np.dstack([lightness, np.broadcast_to(np.float32(dark), lab[..., 1:].shape)])
-    return lab - amount * grey_share(coarse)[..., None] * (darkened - lab)
+    lightness = coarse[..., 0] * dark[0] + HAIR_DARK_DETAIL * (lab[..., 0] - coarse[..., 0])
+    darkened = np.dstack([lightness, np.broadcast_to(np.float32(dark[1:]), lab[..., 1:].shape)])
+    return lab - amount * grey_share(coarse, chroma)[..., None] * (darkened - lab)
 
 
-def grey_share(coarse):
-    """How grey each coarse Lab pixel's colour is, 0 to 1: colourless (HAIR_GREY) and not black (HAIR_GREY_FROM)."""
-    chroma = np.hypot(coarse[..., 1] - 128, coarse[..., 2] - 128)
-    grey = ((HAIR_GREY - chroma) / (HAIR_GREY / 2)).clip(0, 1)
+def grey_chroma(skin):
+    """The Lab chroma under which hair is grey in a photo whose cheeks' Lab pixels are `skin` (None: unknown):
+    HAIR_GREY, or HAIR_GREY_SKIN of the skin's where that is more (FairFace 0500's grey hair, of chroma 21 in a photo
+    lit orange, stayed grey on his child; 0379's darkened in patches)."""
+    if skin is None:
+        return HAIR_GREY
+    colour = np.median(skin, 0)
+    return max(HAIR_GREY, HAIR_GREY_SKIN * float(np.hypot(colour[1] - 128, colour[2] - 128)))
+
+
+def grey_share(coarse, chroma=HAIR_GREY):
+    """How grey each coarse Lab pixel's colour is, 0 to 1: colourless (under `chroma`, fully under half of it) and
+    not black (HAIR_GREY_FROM)."""
+    colour = np.hypot(coarse[..., 1] - 128, coarse[..., 2] - 128)
+    grey = ((chroma - colour) / (chroma / 2)).clip(0, 1)
     return grey * ((coarse[..., 0] - HAIR_GREY_FROM) / HAIR_GREY_FROM).clip(0, 1)
 
 
-def own_dark(face, mask):
-    """Lab a, b that the grey hair of a uint8 RGB `face` darkens to where `mask`: the colour of its own dark hair (not
-    grey, darker than HAIR_OWN_DARK's L, at least its share of the mask), or HAIR_DARK's dark brown where all is grey
-    (the one brown was red on a photo lit green: FairFace 0358)."""
+def own_dark(face, mask, grey_head=True, chroma=HAIR_GREY):
+    """What the grey hair (grey_share under `chroma`) of a uint8 RGB `face` darkens to where `mask`, as hair_colour's
+    `dark`: its own dark hair's colour (not grey, darker than HAIR_OWN_DARK's L, at least its share of the mask) at
+    HAIR_DARK's share of its lightness; on a head whose hair is not grey (`grey_head` False) and mostly not
+    (HAIR_OWN_LIGHT), its own colour and lightness (the white of a blonde's highlight, of a bald head's shine, was
+    darkened to a brown patch: FairFace 0354, 0191); else HAIR_DARK (the one brown was red on a photo lit green:
+    FairFace 0358)."""
     coarse = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     where = mask > mask.max() / 2
-    dark = where & (grey_share(coarse) < 0.5) & (coarse[..., 0] < HAIR_OWN_DARK[1])
-    if not where.any() or dark.sum() < HAIR_OWN_DARK[0] * where.sum():
-        return HAIR_DARK[1:]
-    return tuple(float(value) for value in np.median(coarse[dark][:, 1:], 0))
+    coloured = where & (grey_share(coarse, chroma) < 0.5)
+    dark = coloured & (coarse[..., 0] < HAIR_OWN_DARK[1])
+    if where.any() and dark.sum() >= HAIR_OWN_DARK[0] * where.sum():
+        return (HAIR_DARK[0], *(float(value) for value in np.median(coarse[dark][:, 1:], 0)))
+    grey = where & ~coloured
+    if grey_head or coloured.sum() < HAIR_OWN_LIGHT * where.sum() or not grey.any():
+        return HAIR_DARK
+    own = np.median(coarse[coloured], 0)
+    return (min(1.0, float(own[0] / np.median(coarse[grey][:, 0]))), float(own[1]), float(own[2]))
 
 
 def white_level(skin):

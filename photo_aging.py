@@ -147,9 +147,9 @@ class PhotoAger(FaceRegion):
             face = self.padded_face(self.roi).clip(0, 255).astype(np.uint8)
             body = person.person_map(face)  # every change keeps to the person: not the wall in front of a profile
             mine = 1 - person.other_people(face, np.mean(age_shape.eye_centres(self.points), 0) + age_shape.PAD)
-            self.masks = self.hair_masks(face, body)
             self.skin_colour = self.cheek_colours(face)
-            self.white = hair.white_level(self.skin_colour)
+            self.white, self.grey_chroma = hair.white_level(self.skin_colour), hair.grey_chroma(self.skin_colour)
+            self.masks = self.hair_masks(face, body)
             moves = age_shape.farthest_move(self.points, self.own_position, gender, self.warp_strength)
             reach = age_shape.turned_face(self.points, self.facing, age_shape.PAD) * person.wholly(body, moves) * mine
             self.reach = self.from_face(reach, borderValue=0)  # region pixels: where the changes may go
@@ -168,7 +168,7 @@ class PhotoAger(FaceRegion):
         """The facial hair (not looked for on women), where a child's skin replaces it (shaven), the hair, where grey
         hair darkens towards childhood (grey_hair) and the brows of the photo's uint8 padded face (`body`: its person
         map), as the composition asks: padded_face's pixels; and whether it is a full beard (it greys)."""
-        masks, self.bearded, self.dark_hair = {}, False, hair.HAIR_DARK[1:]
+        masks, self.bearded, self.dark_hair = {}, False, hair.HAIR_DARK
         if self.how.smooth_skin:
             male = self.gender != consts.FEMALE
             masks['hanging'] = beard.hanging_beard(face, self.points, age_shape.PAD, body) * male
@@ -183,8 +183,9 @@ class PhotoAger(FaceRegion):
                                       child=self.own_position < hair.CHILD_UNTIL)
             masks['hair'] = found(long_hair=self.gender == consts.FEMALE)  # a woman's hair may hang long
             if hair.greying(self.own_position) > 0:  # where grey hair darkens towards childhood (younger: none)
-                masks['grey_hair'] = np.maximum(masks['hair'], found(darkening=True))
-                self.dark_hair = hair.own_dark(face, masks['grey_hair'])  # the colour it darkens to
+                darkening = found(darkening=True)
+                masks['grey_hair'] = np.maximum(masks['hair'], darkening)
+                self.dark_hair = hair.own_dark(face, masks['grey_hair'], darkening.any(), self.grey_chroma)
             masks['brows'] = hair.brow_mask(face, self.points, age_shape.PAD)
         return masks
 
@@ -203,8 +204,7 @@ class PhotoAger(FaceRegion):
                                for groups in (younger, grown))
         fade = max(childhood, grown_up) * self.facing
         if how.warp and position != self.own_position:
-            target = age_shape.aged_landmarks(self.points, self.own_position, position, self.gender,
-                                              self.warp_strength)
+            target = age_shape.aged_landmarks(self.points, self.own_position, position, self.gender, self.warp_strength)
             flow = age_shape.displacement(self.points, target, age_shape.PAD)
             # by Lanczos' kernel (a cubic one lost up to 0.15 of the sharpness); the coarse band only where it fades
             bands = (self.roi, cv2.INTER_LANCZOS4), (self.coarse, cv2.INTER_LINEAR)
@@ -424,8 +424,8 @@ class PhotoAger(FaceRegion):
         elif amount > 0:
             coloured = cv2.LUT(lab, hair.greyed_table(amount, lab[..., 0][where].astype(np.float32), self.white))
         else:
-            coloured = hair.hair_colour(np.float32(lab), amount, where, self.dark_hair).clip(0, 255).astype(np.uint8)
-        roi[inside] += mask * (cv2.cvtColor(coloured, cv2.COLOR_LAB2RGB).astype(np.float32) - roi[inside])
+            coloured = hair.hair_colour(np.float32(lab), amount, None, self.dark_hair, self.grey_chroma).clip(0, 255)
+        roi[inside] += mask * (cv2.cvtColor(np.uint8(coloured), cv2.COLOR_LAB2RGB).astype(np.float32) - roi[inside])
         return roi
 
 

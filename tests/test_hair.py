@@ -202,13 +202,43 @@ def test_grey_hair_darkens_to_the_colour_of_the_photos_own_dark_hair_or_dark_bro
     face = np.clip(face + rng.normal(0, 3, face.shape), 0, 255).astype(np.uint8)
     mask = np.ones((64, 64), np.float32)
     own = hair.own_dark(face, mask)
-    assert own == pytest.approx((118, 124), abs=2)
-    assert hair.own_dark(face[:, 32:], mask[:, 32:]) == hair.HAIR_DARK[1:]  # all grey: no colour of its own
-    assert hair.own_dark(face, np.zeros_like(mask)) == hair.HAIR_DARK[1:]  # no hair
+    assert own == pytest.approx((hair.HAIR_DARK[0], 118, 124), abs=2)
+    assert hair.own_dark(face[:, 32:], mask[:, 32:]) == hair.HAIR_DARK  # all grey: no colour of its own
+    assert hair.own_dark(face, np.zeros_like(mask)) == hair.HAIR_DARK  # no hair
     lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
     fringe = hair.hair_colour(lab, -1.0, None, own)[:, 40:]
-    assert np.allclose(np.median(fringe[..., 1:].reshape(-1, 2), 0), own, atol=1)
+    assert np.allclose(np.median(fringe[..., 1:].reshape(-1, 2), 0), own[1:], atol=1)
     assert np.median(fringe[..., 0]) < 0.5 * 190
+
+
+def test_a_blondes_white_highlight_takes_her_hairs_own_colour_and_lightness_towards_childhood_not_a_brown():
+    """FairFace 0354's and 0191's children had a brown patch where the photo's blonde hair, a bald head, shone white
+    (colourless, so grey to hair_colour): on a head whose hair is not grey and mostly not, the grey darkens to the
+    hair's own colour and lightness; on a grey head to HAIR_DARK's dark brown as before."""
+    lab_to_rgb = lambda lab: cv2.cvtColor(np.uint8([[lab]]), cv2.COLOR_LAB2RGB)[0, 0]
+    face = np.zeros((64, 64, 3), np.uint8)
+    face[:], face[24:40, 24:40] = lab_to_rgb((150, 140, 150)), lab_to_rgb((235, 129, 130))  # blonde, its shine
+    mask = np.ones((64, 64), np.float32)
+    own = hair.own_dark(face, mask, grey_head=False)
+    assert own[0] == pytest.approx(150 / 235, abs=0.03) and own[1:] == pytest.approx((140, 150), abs=2)
+    assert hair.own_dark(face, mask, grey_head=True) == hair.HAIR_DARK
+    lab = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
+    shine = hair.hair_colour(lab, -1.0, None, own)[28:36, 28:36].reshape(-1, 3)
+    assert np.median(shine[:, 0]) > 0.9 * 150 and np.median(shine[:, 1:], 0) == pytest.approx((140, 150), abs=3)
+    assert np.median(hair.hair_colour(lab, -1.0, None)[28:36, 28:36, 0]) < 0.6 * 150  # the brown it took
+
+
+def test_grey_hair_in_a_photo_lit_warm_is_grey_beside_skin_as_warm_and_blond_hair_beside_pale_skin_is_not():
+    """FairFace 0500's grey hair, of Lab chroma 21 in a photo lit orange, stayed grey on his child: beside skin that
+    colourful, grey is judged against HAIR_GREY_SKIN of the skin's chroma; beside pale skin, HAIR_GREY as before."""
+    skin = lambda chroma: np.float32([[150, 128 + chroma * 0.6, 128 + chroma * 0.8]] * 30)
+    warm_grey = np.float32([[[160, 128 + 21 * 0.6, 128 + 21 * 0.8]]])
+    assert hair.grey_chroma(skin(54)) == pytest.approx(hair.HAIR_GREY_SKIN * 54, abs=0.1)
+    assert hair.grey_chroma(skin(15)) == hair.grey_chroma(None) == hair.HAIR_GREY
+    assert hair.grey_share(warm_grey, hair.grey_chroma(skin(54)))[0, 0] > 0.8
+    assert hair.grey_share(warm_grey, hair.grey_chroma(skin(15)))[0, 0] == 0
+    darkened = hair.hair_colour(warm_grey, -1.0, None, chroma=hair.grey_chroma(skin(54)))
+    assert darkened[0, 0, 0] < 0.5 * 160
 
 
 def test_the_brow_mask_finds_dark_brows_on_the_landmarks_and_not_the_skin_or_glasses_below():
