@@ -34,6 +34,7 @@ import torch
 
 import align
 import checkpoints
+import composition
 import consts
 import estimators
 import evaluate
@@ -167,8 +168,8 @@ def add_game_arguments(parser):
                         help='test, morph, kids: use each image as it is (only resized) instead of finding the face')
     parser.add_argument('--face-index', default=0, type=int, metavar='K',
                         help='test, morph, kids: which face to use when a photo has several (0: the largest)')
-    parser.add_argument('--photo-method', dest='photo_method', choices=list(photo_aging.METHODS),
-                        default=photo_aging.DEFAULT_METHOD,
+    parser.add_argument('--photo-method', dest='photo_method', choices=list(composition.METHODS),
+                        default=composition.DEFAULT_METHOD,
                         help='eval on a folder of photos (with photos.csv): how the photo is aged (photo_aging.py)')
     parser.add_argument('--eval-all', action='store_true',
                         help="eval: use every image of --input (a set the model never saw), not only the trainer's "

@@ -27,6 +27,8 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   elder made younger loses the dark lines its age has more (unlined; towards childhood also by the jaw line, on the
   neck and a high forehead, where the face mask does not reach, and on a turned face, whose child is not G's, the
   relief of its skin: young_skin.py) and its grey beard darkens with its hair.
+- hair (Composition.hair, hair.py): the hair greys towards old age and its grey darkens towards childhood; a dark
+  head's grey takes drawn strands where its own are too faint to grey (strands.py: dim photos' grey was marble).
 - real faces' light (Composition.prototype, age_shape.prototype_face): the face is lit as UTKFace's mean face of the
   target age over the photo's (on the aged landmarks; not the skin a shaved beard left), G's change to lightness
   scaled by g_lightness: G's personalised renders keep an old person's folds and a beard at 0-5, the mean faces
@@ -36,11 +38,11 @@ changes is added to it, in the face mask (align.paste_mask), band by band, at th
   cheeks'; G's change finer than old_smooth face pixels is left out (its 128-px strokes scaled up were painted lines),
   and where a child's photo has faded to G's face, up to 1 + grown_smooth times that (G's mottle: dark blotches).
 
-Pixels outside the mask (with the warp, outside its ellipse) keep their exact values. METHODS names these and the
-candidates measured against them (MODEL.md): `python main.py --mode eval --input photos --estimators <folder>`.
+Pixels outside the mask (with the warp, outside its ellipse) keep their exact values. composition.METHODS names
+these and the candidates measured against them (MODEL.md): `python main.py --mode eval --input photos --estimators
+<folder>`.
 """
 import functools
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -54,7 +56,9 @@ import consts
 import games
 import hair
 import person
+import strands
 import young_skin
+from composition import DEFAULT_METHOD, METHODS
 from face_region import FaceRegion, box_slice, grown_box, region_box
 from images import edge_blur, model_tensor_to_uint8, pil_to_model_tensor_transform
 
@@ -76,40 +80,6 @@ TEXTURE_SOFT = 0.6  # photo pixels: the old skin's lines are blurred this much (
 SHARP_EDGE = 1.0  # photo pixels: a sharp photo's edges are blurred this much; a blurrier one's lines are as blurred
 PERSONALISE_STEPS = 20  # a photo keeps its own person here: G is tuned half as long as for a chip (personalise.STEPS)
 
-
-@dataclass(frozen=True)
-class Composition:
-    """How the age change is added to the photo (the module's docstring); METHODS names the ones measured."""
-    sharpen: float = 1.0  # the warped change plus this times its detail finer than one face pixel
-    chroma_sigma: float = 12.0  # face pixels: the change's colour is blurred this much (0: kept as drawn)
-    chroma_gain: float = 0.7
-    old_gain: float = 1.4  # the change is scaled up to this three or more groups older than the photo
-    young_gain: float = 1.3  # ... and to this three or more groups younger
-    fade_detail: bool = True  # the photo (but its fine detail) fades towards G's child at younger ages
-    keep_eyes: bool = True  # the photo's own eyes stay where it fades, and mostly where it grows old (eye_mask)
-    warp: float = 0.0  # the photo, G's renders and the change moved to the age's shape (age_shape), this much of it
-    smooth_skin: bool = False  # where the photo fades, its skin's detail and beard fade too, but grain (needs warp)
-    hair: bool = False  # the photo's hair greys towards old age and, where grey, darkens towards childhood (needs warp)
-    old_smooth: float = 0.0  # face pixels: in older renders G's change finer than this is left out (strokes, blotches)
-    grown_smooth: float = 0.0  # ... and this many times more where a child's photo fades to G's face (its mottle)
-    prototype: float = 0.0  # the ratio of real faces' mean lightness at the two ages (age_shape.prototype_face) applied
-    g_lightness: tuple = (1.0, 1.0)  # ... and G's change to lightness scaled by these, younger and older (colour stays)
-    texture: bool = False  # old skin (age_texture: wrinkles, crepe, spots) drawn at the photo's pixels towards old age
-
-
-METHODS = {
-    'compose': Composition(),  # the generator's change added to the photo by band
-    'warp': Composition(warp=1.0),  # and the face moved to the age's shape
-    'child': Composition(warp=1.0, smooth_skin=True),  # and the skin of a child towards childhood
-    'hair': Composition(warp=1.0, smooth_skin=True, hair=True),  # and hair that greys with age
-    'prototype': Composition(warp=1.0, smooth_skin=True, hair=True, prototype=1.0, g_lightness=(0.5, 0.8)),  # + light
-    'texture': Composition(warp=1.0, smooth_skin=True, hair=True, prototype=1.0, g_lightness=(0.5, 0.8), old_smooth=1.0,
-                           grown_smooth=1.0, texture=True),  # and old skin at the photo's scale, G's strokes left out
-    'change': Composition(sharpen=0, chroma_sigma=0, chroma_gain=1, old_gain=1, young_gain=1, fade_detail=False,
-                          keep_eyes=False),
-    'paste': None,  # the 128-px render pasted back (align.paste_back, colours matched): the page's old paste-back
-}
-DEFAULT_METHOD = 'texture'  # the command line's, the page's and --mode eval's: the best measured (MODEL.md)
 
 def change_gain(younger_by, how):
     """How much the age change is strengthened for a render `younger_by` groups younger (negative: older)."""
@@ -293,6 +263,15 @@ class PhotoAger(FaceRegion):
         return float(np.hypot(TEXTURE_SOFT, np.sqrt(max(blur ** 2 - SHARP_EDGE ** 2, 0))))
 
     @functools.cached_property
+    def grey_strands(self):
+        """How much of the hair's detail is drawn strands as it greys (strands.drawn_share) and the strands over the
+        face region (strands.texture; None where none are drawn): made when the hair first greys."""
+        share = strands.drawn_share(self.roi, self.from_face(self.masks['hair'], borderValue=0))
+        middle, unit = hair.head_frame(self.points, self.facing, age_shape.PAD)
+        centre = self.from_face_matrix @ np.array([middle[0], middle[1] + strands.BELOW_MIDDLE * unit, 1.0])
+        return share, strands.texture(self.roi.shape[:2], centre, self.scale, self.soft) if share else None
+
+    @functools.cached_property
     def cheeks_texture(self):
         """The photo's own cheeks' texture (all their grain, as in all of a child's skin, and SKIN_PATCH's share of
         the rest) in patches wherever any age's shaved skin may lie, once: the same at every age, or it flickered."""
@@ -421,8 +400,10 @@ class PhotoAger(FaceRegion):
         where = mask[..., 0] > mask.max() / 2
         if amount > 0 and greyed:
             coloured = greyed(lab.astype(np.float32), amount, where)
-        elif amount > 0:
+        elif amount > 0:  # the hair, a dark head's detail drawn as strands
             coloured = cv2.LUT(lab, hair.greyed_table(amount, lab[..., 0][where].astype(np.float32), self.white))
+            share, drawn = self.grey_strands
+            coloured = strands.drawn(coloured, where, drawn[inside], amount, share, self.scale) if share else coloured
         else:
             coloured = hair.hair_colour(np.float32(lab), amount, None, self.dark_hair, self.grey_chroma).clip(0, 255)
         roi[inside] += mask * (cv2.cvtColor(np.uint8(coloured), cv2.COLOR_LAB2RGB).astype(np.float32) - roi[inside])

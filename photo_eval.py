@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 import align
 import age_shape
+import composition
 import consts
 import estimators
 import metrics
@@ -137,7 +138,7 @@ def per_group_summary(rows, seconds, ages):
 
 
 def evaluate_photos(net, folder, output, estimators_folder=estimators.DEFAULT_FOLDER, steps=photo_aging.PERSONALISE_STEPS,
-                    method=photo_aging.DEFAULT_METHOD):
+                    method=composition.DEFAULT_METHOD):
     """Age every photo of `folder` (PHOTOS_CSV) to the ten groups and judge it; write eval.json, photo_eval.csv and
     contact_sheet.jpg into `output`; returns eval.json's dict."""
     photos = photo_rows(folder)

@@ -11,6 +11,7 @@ from PIL import Image
 import age_shape
 import align
 import beard
+import composition
 import consts
 import games
 import hair
@@ -69,7 +70,7 @@ def test_pixels_outside_the_face_keep_their_exact_values_and_the_own_age_is_the_
     rng = np.random.default_rng(0)
     own = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
     older = np.clip(own.astype(int) + rng.integers(-40, 40, own.shape), 0, 255).astype(np.uint8)
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS[method], consts.FEMALE)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, composition.METHODS[method], consts.FEMALE)
     photo = np.asarray(framed.photo)
     outside = np.ones(photo.shape[:2], bool)
     x0, y0, x1, y1 = ager.region
@@ -109,27 +110,27 @@ def test_facial_hair_fades_towards_childhood(framed, method, shaved):
     chin = cv2.warpAffine(region, align.face_to_image_matrix(framed.crop_box), framed.photo.size) > 0.9
     photo[chin] = (40, 30, 25)  # a dark beard over the chin and jaw
     bearded = Image.fromarray(photo)
-    ager = photo_aging.PhotoAger(bearded, framed.crop_box, 42, photo_aging.METHODS[method], consts.MALE)
+    ager = photo_aging.PhotoAger(bearded, framed.crop_box, 42, composition.METHODS[method], consts.MALE)
     own = np.asarray(align.face_chip(framed, bearded))  # G drawing the bearded face, at every age
     chin_lightness = lambda image: np.asarray(image, float)[chin].mean()
     assert chin_lightness(ager.aged(own, own, 42)) < 60  # the adult keeps it
     region = ager.roi.copy()
     assert (chin_lightness(ager.aged(own, own, 2.5)) > 100) == shaved  # the child's skin is the cheeks'
     assert np.array_equal(ager.roi, region)  # shaved in the age's own copy
-    greying = photo_aging.PhotoAger(bearded, framed.crop_box, 42, photo_aging.METHODS['hair'], consts.MALE)
+    greying = photo_aging.PhotoAger(bearded, framed.crop_box, 42, composition.METHODS['hair'], consts.MALE)
     assert chin_lightness(greying.aged(own, own, 80)) > chin_lightness(greying.aged(own, own, 42)) + 30  # it greys
 
 
 def test_the_age_change_keeps_only_its_coarse_colour():
     """G's blue eyes are a small patch of colour: gone; a change of the whole face's tone stays (scaled)."""
-    how = photo_aging.METHODS['compose']
+    how = composition.METHODS['compose']
     tint, dot = np.zeros((128, 128, 3), np.float32), np.zeros((128, 128, 3), np.float32)
     tint[..., 2] += 20
     dot[60:66, 40:46, 2] += 60  # a blue iris, 6 px
     chroma = lambda change: np.abs(change - change.mean(2, keepdims=True)).max()
     assert chroma(photo_aging.coarse_colour(dot, how)) < chroma(dot) / 10
     assert np.isclose(chroma(photo_aging.coarse_colour(tint, how)), how.chroma_gain * chroma(tint), rtol=0.05)
-    assert np.array_equal(photo_aging.coarse_colour(dot, photo_aging.METHODS['change']), dot)
+    assert np.array_equal(photo_aging.coarse_colour(dot, composition.METHODS['change']), dot)
 
 
 def test_the_aged_photo_is_as_sharp_as_the_photo_where_the_pasted_render_is_not(shipped_net, framed):
@@ -156,7 +157,7 @@ def test_eval_on_a_photo_folder_writes_numbers_per_group_and_a_contact_sheet(ast
     Image.fromarray(data.chelsea()).save(folder / 'cat.png')  # no face: counted, named, skipped
     main.main(['--mode', 'eval', '--input', str(folder), '--personalise', '0', '--output', str(tmp_path / 'out')])
     result = json.loads((tmp_path / 'out' / 'eval.json').read_text())
-    assert result['photos'] == 1 and result['method'] == photo_aging.DEFAULT_METHOD and result['faces_found'] == '1 of 2 photos'
+    assert result['photos'] == 1 and result['method'] == composition.DEFAULT_METHOD and result['faces_found'] == '1 of 2 photos'
     assert result['no_face'] == ['cat.png: no face found in the image; use --no-align to use the image as it is']
     assert len(result['sharpness_per_group']) == len(result['estimated_years_per_group']) == consts.NUM_AGES
     years = result['estimated_years_per_group']
@@ -185,7 +186,7 @@ def test_the_photos_own_eyes_stay_towards_childhood_and_old_age(framed):
     eye, cheek = tuple(np.round(age_shape.EYE_CENTRES[0][::-1]).astype(int)), (90, 40)  # (row, column), 128-px face
     to_photo = align.face_to_image_matrix(framed.crop_box)
     at = lambda image, rc: np.asarray(image, float)[tuple(np.round(to_photo @ (rc[1], rc[0], 1)).astype(int)[::-1])]
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['compose'])  # unwarped
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, composition.METHODS['compose'])  # unwarped
     for years in (80, 2.5):
         aged = ager.aged(brighter if years > 42 else own, own if years > 42 else brighter, years)
         change = lambda rc: np.abs(at(aged, rc) - at(framed.photo, rc)).mean()
@@ -197,7 +198,7 @@ def test_a_smiling_adults_own_teeth_stay_towards_childhood(monkeypatch):
     inside the inner lips (age_shape.teeth_mask, on the child's landmarks) the photo's own teeth stay."""
     framed = align.align_face(Image.open('photos/obama_2012.jpg'))
     own = np.full((128, 128, 3), 100, np.uint8)
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 51, photo_aging.METHODS['child'], consts.MALE)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 51, composition.METHODS['child'], consts.MALE)
     x0, y0, x1, y1 = ager.region
     target = age_shape.aged_landmarks(ager.points, ager.own_position, 0.0, consts.MALE, ager.warp_strength)
     teeth = ager.from_face(age_shape.teeth_mask(target, age_shape.PAD)) > 0.9
@@ -213,7 +214,7 @@ def test_a_childs_ears_and_neck_are_lit_as_its_face(shipped_net, monkeypatch):
     face beyond its mask (PhotoAger.skin_near) takes the change of the cheeks' colour."""
     framed = align.align_face(Image.open('photos/lujan_2021.jpg'))
     renders, own = photo_aging.renders_at(shipped_net, photo_aging.z_of(shipped_net, framed), [2.5], 48, consts.MALE)
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 48, photo_aging.METHODS['prototype'], consts.MALE)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 48, composition.METHODS['prototype'], consts.MALE)
     (x0, y0, x1, y1), near = ager.skin_near
     x0, y0, x1, y1 = np.add((x0, y0, x1, y1), ager.region[:2] * 2)
     lab = lambda image: cv2.cvtColor(np.asarray(image)[y0:y1, x0:x1], cv2.COLOR_RGB2LAB)
@@ -229,7 +230,7 @@ def test_a_profiles_hair_behind_its_eyes_is_found():
     """FairFace 0086 in profile: dlib's landmarks squeezed onto her face's front put the crown patch on her forehead
     and no hair was found (her long dark hair stayed dark at 71+); behind the eyes (hair.head_frame) it is."""
     framed = align.align_face(Image.open('photos/fairface/fairface_0086.jpg'))
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 25, photo_aging.METHODS['hair'], consts.FEMALE)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 25, composition.METHODS['hair'], consts.FEMALE)
     face = ager.padded_face(ager.roi).clip(0, 255).astype(np.uint8)
     frontal = hair.hair_mask(face, ager.points, age_shape.PAD, person=person.person_map(face))
     on_face = age_shape.face_outline(ager.points, age_shape.PAD) > 0
@@ -239,7 +240,7 @@ def test_a_profiles_hair_behind_its_eyes_is_found():
 
 def test_hair_greys_towards_old_age_and_grey_hair_darkens_towards_childhood(framed):
     own = np.asarray(framed.crop)
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['hair'], consts.FEMALE)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, composition.METHODS['hair'], consts.FEMALE)
     x0, y0, x1, y1 = ager.region
     mask = cv2.warpAffine(ager.masks['hair'], cv2.invertAffineTransform(ager.to_face), (x1 - x0, y1 - y0)) > 0.9
     assert mask.mean() > 0.02
@@ -258,7 +259,7 @@ def test_the_brows_grey_with_the_hair_and_the_skin_around_them_stays(framed):
     skin between them keeps its lightness; her child's brows are the photo's (darkening dark brown brows as grey
     made them heavier)."""
     own = np.asarray(framed.crop)
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['hair'], consts.FEMALE)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, composition.METHODS['hair'], consts.FEMALE)
     x0, y0, x1, y1 = ager.region
     brows = ager.from_face(ager.masks['brows']) > 0.5
     assert brows.mean() > 0.001
@@ -286,13 +287,13 @@ def test_grey_hair_darkens_on_the_child_of_a_grey_haired_photo_and_a_young_photo
     framed = align.align_face(Image.open('photos/fairface/fairface_0455.jpg'))
     own = np.asarray(framed.crop)
     lightness = lambda image, where: np.asarray(image, float)[y0:y1, x0:x1][where].mean()
-    old = photo_aging.PhotoAger(framed.photo, framed.crop_box, 65, photo_aging.METHODS['hair'], consts.MALE)
+    old = photo_aging.PhotoAger(framed.photo, framed.crop_box, 65, composition.METHODS['hair'], consts.MALE)
     x0, y0, x1, y1 = old.region
     assert (old.masks['grey_hair'] >= old.masks['hair']).all()
     temples = (old.from_face(old.masks['grey_hair']) > 0.8) & (old.from_face(old.masks['hair']) < 0.5)  # 1429 px
     assert temples.sum() > 500
     assert lightness(old.aged(own, own, 3), temples) < lightness(framed.photo, temples) - 40
-    young = photo_aging.PhotoAger(framed.photo, framed.crop_box, 30, photo_aging.METHODS['hair'], consts.MALE)
+    young = photo_aging.PhotoAger(framed.photo, framed.crop_box, 30, composition.METHODS['hair'], consts.MALE)
     hair_beyond = (young.from_face(young.masks['hair']) > 0.5) & (young.alpha[..., 0] == 0)
     assert hair_beyond.sum() > 500
     assert abs(lightness(young.aged(own, own, 3), hair_beyond) - lightness(framed.photo, hair_beyond)) < 3
@@ -303,7 +304,7 @@ def test_a_dim_photos_hair_greys_as_dim_as_its_face_and_a_well_lit_ones_towards_
     the cheeks' lightness, as the lightest real grey heads of both sets (FairFace 0512, 0245; it was 2.9: a white
     bonnet, lighter than his white collar), and still greyed; the well-lit astronaut's hair greys towards white."""
     photo = align.align_face(Image.open('photos/fairface/fairface_0001.jpg'))
-    ager = photo_aging.PhotoAger(photo.photo, photo.crop_box, 55, photo_aging.METHODS['hair'], consts.MALE)
+    ager = photo_aging.PhotoAger(photo.photo, photo.crop_box, 55, composition.METHODS['hair'], consts.MALE)
     lightness = lambda image: cv2.cvtColor(ager.padded_face(np.float32(np.asarray(image))[y0:y1, x0:x1]).clip(
         0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)[..., 0][ager.masks['hair'] > 0.9]
     x0, y0, x1, y1 = ager.region
@@ -311,7 +312,7 @@ def test_a_dim_photos_hair_greys_as_dim_as_its_face_and_a_well_lit_ones_towards_
     assert skin < 60 and ager.white < 255 and lightness(photo.photo).size > 200
     old = np.median(lightness(ager.aged(np.asarray(photo.crop), np.asarray(photo.crop), 80)))
     assert 3 * np.median(lightness(photo.photo)) < old < 2.2 * skin
-    lit = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['hair'], consts.FEMALE)
+    lit = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, composition.METHODS['hair'], consts.FEMALE)
     assert lit.white == 255
 
 
@@ -321,7 +322,7 @@ def test_a_white_beard_hanging_below_the_jaw_is_gone_on_the_child_and_a_white_co
     the hair as a young man's full beard; a beardless man's white collar below his chin (FairFace 0001) is no beard."""
     framed = align.align_face(Image.open('photos/fairface/fairface_0537.jpg'))
     own = np.asarray(framed.crop)
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 75, photo_aging.METHODS['texture'], consts.MALE)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 75, composition.METHODS['texture'], consts.MALE)
     x0, y0, x1, y1 = ager.region
     iod = age_shape.eye_distance(ager.points)
     below = np.zeros_like(ager.masks['hanging'])
@@ -332,7 +333,7 @@ def test_a_white_beard_hanging_below_the_jaw_is_gone_on_the_child_and_a_white_co
     assert lightness(framed.photo) > 120
     assert lightness(ager.aged(own, own, 3)) < 80 and lightness(ager.aged(own, own, 25)) < lightness(framed.photo) - 30
     collar = align.align_face(Image.open('photos/fairface/fairface_0001.jpg'))
-    plain = photo_aging.PhotoAger(collar.photo, collar.crop_box, 55, photo_aging.METHODS['texture'], consts.MALE)
+    plain = photo_aging.PhotoAger(collar.photo, collar.crop_box, 55, composition.METHODS['texture'], consts.MALE)
     assert plain.masks['hanging'].max() == 0
 
 
@@ -344,7 +345,7 @@ def test_a_full_beard_beyond_a_childs_jaw_takes_the_wall_beside_it_not_skin():
     were 5% wider); the chin itself stays skin."""
     framed = align.align_face(Image.open('photos/thompson_2022.jpg'))
     own = np.asarray(framed.crop)
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 74, photo_aging.METHODS['texture'], consts.MALE)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 74, composition.METHODS['texture'], consts.MALE)
     assert ager.bearded and beard.faces_camera(ager.points)
     target = age_shape.aged_landmarks(ager.points, ager.own_position, games.group_position(3), consts.MALE,
                                       ager.warp_strength)
@@ -366,7 +367,7 @@ def test_a_young_mans_full_beard_greys_with_his_hair():
     stayed black under white hair, as dyed), its hairs and not the skin its mask's soft edge covers."""
     framed = align.align_face(Image.open('photos/frost_2022.jpg'))
     own = np.asarray(framed.crop)
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 25, photo_aging.METHODS['hair'], consts.MALE)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 25, composition.METHODS['hair'], consts.MALE)
     assert ager.bearded
     x0, y0, x1, y1 = ager.region
     lab = lambda image: cv2.cvtColor(np.asarray(image)[y0:y1, x0:x1], cv2.COLOR_RGB2LAB).astype(float)
@@ -387,7 +388,7 @@ def test_the_hair_greys_by_itself_and_not_by_gs_change(framed):
     the hair mask over all the face, a render that brightens everything ages the photo as G's own-age render does;
     younger it does not."""
     own = np.asarray(framed.crop)
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['hair'], consts.FEMALE)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, composition.METHODS['hair'], consts.FEMALE)
     ager.masks['hair'] = np.ones_like(ager.masks['hair'])
     brighter = (own.astype(int) + 60).clip(0, 255).astype(np.uint8)
     change = lambda years: np.abs(np.asarray(ager.aged(brighter, own, years), float)
@@ -398,7 +399,7 @@ def test_the_hair_greys_by_itself_and_not_by_gs_change(framed):
 def test_a_childs_photo_grown_up_is_gs_face_at_that_age_with_the_photos_grain():
     """A baby aged to an adult kept the baby's face under G's old skin: the photo's coarse features fade to G's."""
     framed = align.align_face(Image.open('photos/fairface/fairface_0124.jpg'))
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 1, photo_aging.METHODS['compose'], consts.MALE)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 1, composition.METHODS['compose'], consts.MALE)
     flat = np.full((128, 128, 3), 128, np.uint8)  # G's face, the same at every age
     cheek = lambda image: np.asarray(align.face_chip(framed, image), float)[80:100, 20:40]
     assert np.abs(cheek(ager.aged(flat, flat, 3)) - cheek(framed.photo)).mean() < 3  # the same group: the photo
@@ -462,7 +463,7 @@ def test_every_change_keeps_to_the_person_and_not_to_the_wall_in_front_of_a_prof
 def test_real_faces_light_leaves_the_skin_a_shaved_beard_left(framed):
     """The shaved skin has a child's shading already: lit again by the mean faces, a dark man's child's muzzle was
     pale."""
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['prototype'], consts.MALE)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, composition.METHODS['prototype'], consts.MALE)
     side = 128 + 2 * age_shape.PAD
     keep = np.ones((128, 128), np.float32)
     lit = ager.relit(ager.roi.copy(), ager.points, 0.0, keep)  # the steps change the region they are given
@@ -486,7 +487,7 @@ def test_old_skin_is_drawn_at_the_photos_scale_towards_old_age_and_not_towards_c
                                   + align.face_to_image_matrix(framed.crop_box)[:, 2]).astype(int)
     detail = lambda image: cv2.Laplacian(cv2.cvtColor(np.asarray(image)[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY),
                                          cv2.CV_64F).var()
-    aged = {name: photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS[name], consts.FEMALE)
+    aged = {name: photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, composition.METHODS[name], consts.FEMALE)
             for name in ('prototype', 'texture')}
     assert detail(aged['texture'].aged(own, own, 80)) > 1.3 * detail(aged['prototype'].aged(own, own, 80))
     child = [np.asarray(aged[name].aged(own, own, 2.5)) for name in ('texture', 'prototype')]
@@ -516,7 +517,7 @@ def test_old_skin_is_as_soft_as_a_blurred_photo(astronaut):
     for image in (photo, blurred):
         framed = align.align_face(image)
         own = np.asarray(framed.crop)
-        agers = [photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS[name], consts.FEMALE)
+        agers = [photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, composition.METHODS[name], consts.FEMALE)
                  for name in ('texture', 'prototype')]
         old_skin = np.subtract(*[np.asarray(ager.aged(own, own, 80), float).mean(2) for ager in agers])
         fineness.append(cv2.Laplacian(old_skin, cv2.CV_64F).var() / old_skin.var())
@@ -529,7 +530,7 @@ def test_real_faces_light_lightens_a_childs_skin_as_much_from_an_elder_as_from_a
     """Within each race UTKFace's elders are darker than its adults: their mean lit an elder's child 23% lighter than
     the adults' mean does (15%), a pale child of a dark elder. The mean faces lighten at most PROTOTYPE_LIGHTER."""
     def child_gain(own_age):
-        ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, own_age, photo_aging.METHODS['prototype'],
+        ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, own_age, composition.METHODS['prototype'],
                                      consts.MALE)
         lit = ager.relit(ager.roi.copy(), ager.points, 0.0, np.ones((128, 128), np.float32))
         skin = ager.from_face(age_shape.skin_mask(ager.points, age_shape.PAD), borderValue=0) > 0.99
@@ -545,7 +546,7 @@ def test_a_grown_childs_lips_are_lit_no_lighter_than_its_skin_and_darken_with_it
     pad, keep = age_shape.PAD, np.ones((128, 128), np.float32)
 
     def lit(lips_light, skin_light, own_age=1):
-        ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, own_age, photo_aging.METHODS['prototype'],
+        ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, own_age, composition.METHODS['prototype'],
                                      consts.FEMALE)
         lips = age_shape.lips_mask(ager.points, pad)
         on_lips = ager.from_face(lips, borderValue=0) > 0.99
@@ -587,11 +588,11 @@ def test_a_beard_s_edge_is_shaved_too_and_its_skin_takes_the_cheeks_texture(fram
     assert np.array_equal(grown_on[background == 0], core[background == 0])  # not grown there
     large = framed.photo.resize((framed.photo.width * 3, framed.photo.height * 3), Image.BICUBIC)
     box = np.array(framed.crop_box) * 3
-    ager = photo_aging.PhotoAger(large, box, 42, photo_aging.METHODS['child'], consts.MALE)
+    ager = photo_aging.PhotoAger(large, box, 42, composition.METHODS['child'], consts.MALE)
     whole = (region > 0.9).astype(np.float32)
     shaved = ager.shaved(ager.roi.copy(), 1.0, {**ager.masks, 'shaven': whole}, ager.points, 3.0)[0]
     monkeypatch.setattr(photo_aging.age_texture, 'skin_patches', lambda detail, *_: np.zeros_like(detail))
-    flat = photo_aging.PhotoAger(large, box, 42, photo_aging.METHODS['child'], consts.MALE)  # its texture: nothing
+    flat = photo_aging.PhotoAger(large, box, 42, composition.METHODS['child'], consts.MALE)  # its texture: nothing
     texture = shaved - flat.shaved(flat.roi.copy(), 1.0, {**flat.masks, 'shaven': whole}, flat.points, 3.0)[0]
     inside = cv2.erode((ager.from_face(whole) > 0.99).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     cheeks = ager.from_face(age_shape.cheek_mask(ager.points, pad).astype(np.float32)) > 0.5
@@ -626,7 +627,7 @@ def test_lines_on_the_neck_high_on_the_forehead_and_by_the_jaw_fill_towards_chil
         photo[py - half:py + half, px - half:px + half] = skin
         photo[py - 2:py + 3, px - half // 2:px + half // 2] = 0.7 * skin  # the crease
         lines.append((px, py))
-    ager = photo_aging.PhotoAger(Image.fromarray(photo), box, 80, photo_aging.METHODS['texture'], consts.FEMALE)
+    ager = photo_aging.PhotoAger(Image.fromarray(photo), box, 80, composition.METHODS['texture'], consts.FEMALE)
     dx, dy = ager.region[:2]
     depth = lambda image, x, y: image[y - 7 - dy, x - half // 4 - dx:x + half // 4 - dx].mean() - image[
         y - dy, x - half // 4 - dx:x + half // 4 - dx].mean()
@@ -649,7 +650,7 @@ def test_an_elder_made_younger_loses_the_skins_lines_and_a_white_beard_darkens(f
     lines = np.array(large)
     lines[rows[0] - 2:rows[0] + 3, x0:x1] = (lines[rows[0] - 2:rows[0] + 3, x0:x1] * 0.7).astype(np.uint8)  # a wrinkle
     lines[rows[1] - 2:rows[1] + 3, x0:x1] = (20, 20, 90)  # a dark blue rim
-    ager = photo_aging.PhotoAger(Image.fromarray(lines), box, 80, photo_aging.METHODS['texture'], consts.FEMALE)
+    ager = photo_aging.PhotoAger(Image.fromarray(lines), box, 80, composition.METHODS['texture'], consts.FEMALE)
     dx, dy = ager.region[:2]
     cols = slice((3 * x0 + x1) // 4 - dx, (x0 + 3 * x1) // 4 - dx)  # the middle half of the lines
     depth = lambda image, row: image[row - 7 - dy, cols].mean() - image[row - dy, cols].mean()
@@ -661,7 +662,7 @@ def test_an_elder_made_younger_loses_the_skins_lines_and_a_white_beard_darkens(f
     on_beard = cv2.warpAffine(region, align.face_to_image_matrix(framed.crop_box), framed.photo.size) > 0.9
     white = np.array(framed.photo)
     white[on_beard] = (225, 225, 222)
-    old = photo_aging.PhotoAger(Image.fromarray(white), framed.crop_box, 74, photo_aging.METHODS['texture'], consts.MALE)
+    old = photo_aging.PhotoAger(Image.fromarray(white), framed.crop_box, 74, composition.METHODS['texture'], consts.MALE)
     own = np.asarray(align.face_chip(framed, Image.fromarray(white)))
     assert old.bearded
     lightness = lambda image: np.asarray(image, float)[on_beard].mean()
@@ -681,7 +682,7 @@ def test_a_turned_elders_child_loses_the_relief_of_its_skin_where_gs_child_does_
     y0 = int(round(points[29, 1] * to_photo[1, 1] + to_photo[1, 2]))
     for row in range(y0, y0 + 40, 8):
         large[row:row + 3, x0:x1] = (large[row:row + 3, x0:x1] * 1.1).clip(0, 255).astype(np.uint8)  # a ridge
-    ager = photo_aging.PhotoAger(Image.fromarray(large), box, 80, photo_aging.METHODS['texture'], consts.FEMALE)
+    ager = photo_aging.PhotoAger(Image.fromarray(large), box, 80, composition.METHODS['texture'], consts.FEMALE)
     dx, dy = ager.region[:2]
     patch = np.s_[y0 - dy:y0 + 40 - dy, (3 * x0 + x1) // 4 - dx:(x0 + 3 * x1) // 4 - dx]
     rows = lambda image: image[patch].mean((1, 2)).reshape(5, 8)
@@ -747,7 +748,7 @@ def test_a_child_grown_old_takes_gs_mottle_smoothed_and_an_adult_as_before(frame
     own = np.full((128, 128, 3), 150, np.uint8)
     mottle = cv2.GaussianBlur(np.random.default_rng(0).normal(0, 25, (128, 128)).astype(np.float32), (0, 0), 1.5)
     old = np.clip(own + mottle[..., None], 0, 255).astype(np.uint8)
-    texture = photo_aging.METHODS['texture']
+    texture = composition.METHODS['texture']
     plain = dataclasses.replace(texture, grown_smooth=0.0)
 
     def aged(age, how, render):
@@ -786,7 +787,7 @@ def test_the_changes_keep_off_another_persons_face_and_side_beside_the_one_aged(
     half = data.astronaut()[::2, ::2][:, 83:139]  # her face (42 px wide) at columns 7-49: two faces side by side
     pair = Image.fromarray(np.concatenate([half, half], 1))
     framed = align.align_face(pair)
-    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, photo_aging.METHODS['texture'], consts.FEMALE)
+    ager = photo_aging.PhotoAger(framed.photo, framed.crop_box, 42, composition.METHODS['texture'], consts.FEMALE)
     x0, y0, x1, y1 = ager.region
     own = framed.box[0] + framed.box[2] // 2 - x0
     other = [f.box for f in align.find_faces(pair) if abs(f.box[0] - framed.box[0]) > 40][0]
