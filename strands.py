@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 DARK_HAIR = (40.0, 80.0)  # Lab L: hair whose median is under this greys to strands, over this with its own detail
-OWN_STRANDS = (2.0, 5.0)  # Lab L: ... and whose detail finer than a photo pixel spreads under this, over this
+OWN_STRANDS = (2.0, 3.5)  # Lab L: ... and whose detail finer than a photo pixel spreads under this, over this
 SHADING = 1.5  # face pixels: greyed dark hair keeps its lightness coarser than this ...
 OWN_DETAIL = 0.3  # ... and this share of its finer detail
 STRAND_LENGTH = 4.0  # face pixels: a strand runs this far either way from each pixel
