@@ -20,6 +20,8 @@ PREVIEW_BOX = (8 * CELL + 2, 4 * CELL + 2)  # top-left of a validation grid: 16 
 IMAGE_FORMATS = ('JPEG', 'PNG', 'WEBP', 'BMP')  # the only formats read_image decodes
 IMAGE_KINDS = 'a JPEG, PNG, WebP or BMP photo'
 MAX_PIXELS = 40_000_000  # larger images are refused before decoding
+BLUR_CANVAS = 4.0  # px: masked_blur does a blur broader than this on a canvas downscaled to it (at 2 furrows aliased)
+BLUR_LEAST = 1e-3  # masked_blur's weight of the image's own blur: where the mask is empty, that (no division by 0)
 
 def pil_to_uint8(image):
     """Any PIL image -> 128x128x3 uint8 array, resized as torchvision's Resize does (bilinear)."""
@@ -73,6 +75,20 @@ def edge_blur(grey, where, reblur=2.0, share=0.05):
     edges = where & (steep >= np.quantile(steep[where], 1 - share))
     ratio = steep[edges] / np.maximum(reblurred[edges], 1e-6)
     return float(np.median(reblur / np.sqrt(np.maximum(ratio ** 2 - 1, 1e-3))))
+
+
+def masked_blur(image, weight, sigma):
+    """A float image (H x W or H x W x C) blurred by a Gaussian of `sigma` px over `weight` (H x W, 0 to 1) alone: a
+    normalised convolution, each pixel the weighted mean around it, so that what lies outside the mask does not bleed
+    in (where there is next to no weight, the image's own blur); on a canvas downscaled to BLUR_CANVAS where it is
+    broader (at full size a 2240-px face region's skin took 0.25 s more, its hair's greying 198 ms an age, not 81)."""
+    step, size = max(1.0, sigma / BLUR_CANVAS), image.shape[1::-1]
+    small = lambda plane: cv2.resize(plane, None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_AREA)
+    image, weight = (small(plane) if step > 1 else plane for plane in (image, np.float32(weight)))
+    blur = lambda plane: cv2.GaussianBlur(plane, (0, 0), sigma / step)
+    spread = weight[..., None] if image.ndim == 3 else weight
+    mean = (blur(image * spread) + BLUR_LEAST * blur(image)) / (blur(weight) + BLUR_LEAST).reshape(spread.shape)
+    return cv2.resize(mean, size, interpolation=cv2.INTER_LINEAR) if step > 1 else mean
 
 
 def face_mask(softness=0.25, ellipse=consts.FACE_ELLIPSE, size=consts.IMAGE_LENGTH):

@@ -11,6 +11,8 @@ the photo's edges.
 import cv2
 import numpy as np
 
+from images import masked_blur
+
 DARK_HAIR = (40.0, 80.0)  # Lab L: hair whose median is under this greys to strands, over this with its own detail
 OWN_STRANDS = (2.0, 3.5)  # Lab L: ... and whose detail finer than a photo pixel spreads under this, over this
 SHADING = 1.5  # face pixels: greyed dark hair keeps its lightness coarser than this ...
@@ -20,7 +22,6 @@ STRAND_CONTRAST = 12.0  # Lab L: the strands' spread in hair greyed all the way
 STRAND_WAVE = (0.15, 6.0)  # radians, face pixels: the strands' course turns by about this over this distance
 STRAND_SOFT = 0.8  # the strands are blurred by this share of the photo's softness (drawn a pixel fine, 0.5 was crisp)
 BELOW_MIDDLE = 1.2  # head units: the strands run around a point this far below the head's middle (hair.head_frame)
-SHADING_CANVAS = 4.0  # pixels: the shading's blur is drawn on a canvas where its sigma is at most this
 STRAND_CANVAS = 4.0  # canvas pixels a face pixel at most: a close-up's strands are drawn smaller and enlarged
 
 
@@ -77,18 +78,6 @@ def drawn(greyed, where, strands, amount, weight, scale):
     the bool map `where`) down to OWN_DETAIL and `strands` (texture, the same box) drawn at STRAND_CONTRAST times
     `amount`: uint8."""
     lightness = greyed[..., 0].astype(np.float32)
-    detail = np.where(where, lightness - shading(lightness, where, SHADING * scale), 0)
+    detail = np.where(where, lightness - masked_blur(lightness, where, SHADING * scale), 0)  # within the hair
     lightness += weight * ((OWN_DETAIL - 1) * detail + STRAND_CONTRAST * amount * strands)
     return np.dstack([lightness.clip(0, 255).astype(np.uint8), greyed[..., 1:]])
-
-
-def shading(lightness, where, sigma):
-    """float32: the lightness blurred by `sigma` pixels within the bool map `where` alone (a normalised convolution),
-    on a canvas downscaled to a SHADING_CANVAS-pixel sigma and enlarged (at full size a 2240-pixel region's older
-    age took 198 ms to grey, not 81)."""
-    shrink = min(1.0, SHADING_CANVAS / sigma)
-    size = (max(int(round(where.shape[1] * shrink)), 1), max(int(round(where.shape[0] * shrink)), 1))
-    small = [cv2.resize(image, size, interpolation=cv2.INTER_AREA) for image in (lightness * where, np.float32(where))]
-    blurred = [cv2.GaussianBlur(image, (0, 0), sigma * shrink) for image in small]
-    blurred = blurred[0] / np.maximum(blurred[1], 1e-3)
-    return cv2.resize(blurred, where.shape[::-1], interpolation=cv2.INTER_LINEAR) if shrink < 1 else blurred

@@ -7,13 +7,11 @@ frontal one) its relief goes too: the furrows and the ridges between them, the d
 few face pixels (relief, its broad blur of the skin alone). A turned elder's child had kept every wrinkle.
 """
 import cv2
-import numpy as np
 
 from age_texture import lined
+from images import masked_blur
 
 LINE_RADIUS = 4.0  # px: filled_lines works on a canvas downscaled to this radius
-RELIEF_CANVAS = 4.0  # px: a skin blur broader than this is done on a canvas downscaled to it (at 2 the furrows aliased)
-SKIN_LEAST = 1e-3  # skin_blur's weight of the region's own blur: where there is no skin, that (no division by 0)
 
 
 def lines_gone(position, own_position):
@@ -40,18 +38,5 @@ def filled_lines(region, radius):
 def relief(region, skin, sigma, grain):
     """The detail of a float RGB region between its grain (finer than `grain` px) and `sigma` px, on its skin
     (`skin`, float 0 to 1): an old face's furrows and ridges, which a child's skin lacks. Its broad blur is of the
-    skin alone (skin_blur): a brow, an eye, the hair or the background beside the skin does not bleed into it."""
-    return cv2.GaussianBlur(region, (0, 0), grain) - skin_blur(region, skin, sigma)
-
-
-def skin_blur(region, skin, sigma):
-    """A float RGB region blurred by a Gaussian of `sigma` px over its skin (`skin`, float 0 to 1: a normalised
-    convolution, each pixel the skin's weighted mean around it; where there is next to no skin, the region's own
-    blur), on a canvas downscaled to RELIEF_CANVAS where it is broader (at full size a 2240-px region's took 0.25 s
-    more)."""
-    step, size = max(1.0, sigma / RELIEF_CANVAS), region.shape[1::-1]
-    small = lambda image: cv2.resize(image, None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_AREA)
-    region, skin = (small(image) if step > 1 else image for image in (region, np.float32(skin)))
-    blur = lambda image: cv2.GaussianBlur(image, (0, 0), sigma / step)
-    mean = (blur(region * skin[..., None]) + SKIN_LEAST * blur(region)) / (blur(skin) + SKIN_LEAST)[..., None]
-    return cv2.resize(mean, size, interpolation=cv2.INTER_LINEAR) if step > 1 else mean
+    skin alone (images.masked_blur): a brow, an eye, the hair or the background beside the skin does not bleed in."""
+    return cv2.GaussianBlur(region, (0, 0), grain) - masked_blur(region, skin, sigma)

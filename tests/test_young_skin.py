@@ -2,6 +2,7 @@
 import cv2
 import numpy as np
 
+import images
 import young_skin
 
 
@@ -53,11 +54,11 @@ def test_the_relief_takes_an_old_skins_furrows_and_ridges_and_leaves_its_grain_a
 
 
 def test_a_broad_skin_blur_on_a_smaller_canvas_is_the_full_size_one_and_with_no_skin_the_regions_own():
-    """skin_blur downscales a blur broader than RELIEF_CANVAS and gives what the full-size one does within a level and
+    """masked_blur downscales a blur broader than BLUR_CANVAS and gives what the full-size one does within a level and
     a half; with no skin at all it is the region's own blur, not a division by zero."""
     skin, weight = wrinkled_skin(np.random.default_rng(1))
     full = cv2.GaussianBlur(skin * weight[..., None], (0, 0), 8.0) / np.maximum(cv2.GaussianBlur(weight, (0, 0), 8.0),
                                                                                  1e-6)[..., None]
-    assert np.abs(young_skin.skin_blur(skin, weight, 8.0) - full)[:, :110].max() < 1.5
+    assert np.abs(images.masked_blur(skin, weight, 8.0) - full)[:, :110].max() < 1.5
     own = cv2.GaussianBlur(skin, (0, 0), 8.0)[10:-10, 10:-10]
-    assert np.abs(young_skin.skin_blur(skin, np.zeros_like(weight), 8.0)[10:-10, 10:-10] - own).max() < 1.5
+    assert np.abs(images.masked_blur(skin, np.zeros_like(weight), 8.0)[10:-10, 10:-10] - own).max() < 1.5
