@@ -130,11 +130,12 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, chi
     unlike the background and grainy (GREY_HAIR_GRAIN), whatever its likeness to the patch: where grey hair darkens
     towards childhood (hair_colour darkens only what is grey; the hair's own mask left children white temples).
     Both keep to the person where `person` (person.person_map of the face) is given: a wall of the hair's colour is
-    no hair, and where the map is sure of the person (HAIR_SURE) above the eyes in that ellipse, the background's
-    colour is (dark hair before a dark room; beside the face, a neighbour's dark hair is not). On a face turned to
-    one side (`facing` below 1, age_shape.warp_share) the head lies behind the eyes (head_frame); on a `child`'s
-    photo the patch is looked for higher too (crown_patch); a woman's (`long_hair`) hangs lower (hanging_hair). Its
-    narrow gaps of its own shadow are hair (shadowed)."""
+    no hair, and where the map is sure of the person (HAIR_SURE) above the eyes in that ellipse, or is the person
+    at all in its core (where its rim begins to fade: no background shows there, and its dark hair was holes in grey
+    hair), the background's colour is (dark hair before a dark room; a neighbour's beside the face is not). On a
+    face turned to one side (`facing` below 1, age_shape.warp_share) the head lies behind the eyes (head_frame); on
+    a `child`'s photo the patch is looked for higher too (crown_patch); a woman's (`long_hair`) hangs lower
+    (hanging_hair). Its narrow gaps of its own shadow are hair (shadowed)."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
     empty = np.zeros(face.shape[:2], np.float32)
@@ -149,9 +150,9 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, chi
     head = np.hypot((columns - centre[0]) / HEAD_RADII[0], (rows - centre[1]) / radii) / iod  # 1 on its edge
     eye_line = centre[1] - HAIR_ABOVE_EYES * iod
     unlike = unlike_background(lab, pad, person)  # once: the darkening mask and both soft edges use it too
-    if person is not None:  # dark hair before a dark room: where the map is sure (over the eyes, in the head), hair
-        unlike |= (person > HAIR_SURE) & (head < 1) & (rows < eye_line)
     body = True if person is None else person > 0.5
+    if person is not None:  # dark hair before a dark room: where the map is sure over the eyes, or in the head's core
+        unlike |= (person > HAIR_SURE) & (head < 1) & (rows < eye_line) | body & (head < 1 - HEAD_FADE)
     far = not_skin & unlike & body  # the background is no crown patch and no hair
     crown = crown_patch(lab, far, lab[cheeks], points[17:27, 1].min() + pad - rows, columns - centre[0], iod, child)
     if crown is None:
