@@ -95,11 +95,12 @@ def brows_greyed(lab, amount, where, sigma):
     return greyed.clip(0, 255).astype(np.uint8)
 
 
-def unlike_background(lab, pad, person=None):
+def unlike_background(lab, pad, person=None, black=True):
     """bool: the Lab pixels of a padded face far in colour from each of its plain top corners (behind the head; those
     of the face padded BACKGROUND_AT face pixels, at most `pad`). A corner of many colours (BACKGROUND_PLAIN) is a
     crowd, hair or a hat: it took a moustache and grey hair for one; nor is a corner that is mostly the person
-    (`person`, person.person_map of the face): hair filling it hid all the hair."""
+    (`person`, person.person_map of the face): hair filling it hid all the hair; nor, unless `black`, a black one
+    (BLACK_FILL: FairFace's fill around a turned photo; the hair's rim keeps off black by it, a beard does not)."""
     start, corner = max(pad - BACKGROUND_AT, 0), max(4, min(pad, BACKGROUND_AT) // 2)
     top, right = slice(start, start + corner), lab.shape[1] - start
     unlike = np.ones(lab.shape[:2], bool)
@@ -108,6 +109,8 @@ def unlike_background(lab, pad, person=None):
         if np.any(robust_spread(background) > BACKGROUND_PLAIN):
             continue
         if person is not None and np.median(person[top, columns]) > 0.5:
+            continue
+        if not black and np.median(background[:, 0]) <= BLACK_FILL[0]:
             continue
         unlike &= colour_distance(lab, background, HAIR_SPREAD) > BEARD_DISTANCE
     return unlike
