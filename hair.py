@@ -136,9 +136,11 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, chi
     no hair, and where the map is sure of the person (HAIR_SURE) above the eyes in that ellipse, or is the person
     at all in its core (where its rim begins to fade: no background shows there, and its dark hair was holes in grey
     hair), the background's colour is (dark hair before a dark room; a neighbour's beside the face is not). On a
-    face turned to one side (`facing` below 1, age_shape.warp_share) the head lies behind the eyes (head_frame); on
-    a `child`'s photo the patch is looked for higher too (crown_patch); a woman's (`long_hair`) hangs lower
-    (hanging_hair). Its narrow gaps of its own shadow are hair (shadowed)."""
+    face turned to one side (`facing` below 1, age_shape.warp_share) the head lies behind the eyes (head_frame),
+    and where the map is sure above the eyes the hair is whole to the ellipse's edge by 1 - `facing` (its rim's
+    fade is a frontal head's guess: 0107's back hair stayed dark); on a `child`'s photo the patch is looked for
+    higher too (crown_patch); a woman's (`long_hair`) hangs lower (hanging_hair). Its narrow gaps of its own
+    shadow are hair (shadowed)."""
     lab = cv2.cvtColor(cv2.GaussianBlur(face, (0, 0), 1), cv2.COLOR_RGB2LAB).astype(np.float32)
     cheeks = cheek_mask(points, pad)
     empty = np.zeros(face.shape[:2], np.float32)
@@ -189,7 +191,11 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, chi
     shadow = shadowed(hair, not_skin & body & zone & (lab[..., 0] < np.median(patch[:, 0])), iod)
     hair |= shadow
     unlike |= shadow
-    ends *= np.maximum(((1 + HEAD_FADE - head) / (2 * HEAD_FADE)).clip(0, 1), hangs) * background_free(unlike)
+    rim = ((1 + HEAD_FADE - head) / (2 * HEAD_FADE)).clip(0, 1)
+    if person is not None and facing < 1:  # a turned head's ellipse is a guess
+        sure = cv2.GaussianBlur(np.float32((person > HAIR_SURE) & (rows < eye_line)), (0, 0), HAIR_BLUR)
+        rim = np.maximum(rim, (1 - facing) * sure * ((1 + HEAD_FADE - head) / HEAD_FADE).clip(0, 1))
+    ends *= np.maximum(rim, hangs) * background_free(unlike)
     return cv2.GaussianBlur((hair * np.where(shadow, 1, like)).astype(np.float32), (0, 0), HAIR_BLUR) * ends
 
 

@@ -533,6 +533,31 @@ def test_a_turned_heads_middle_lies_behind_its_eyes_away_from_the_nose():
     assert np.array_equal(hair.head_frame(points, 1.0, pad, person)[0], eyes)
 
 
+def test_a_turned_heads_hair_greys_to_the_ellipses_edge_where_the_persons_map_is_sure():
+    """On a face turned to one side the head's ellipse is a guess from squeezed landmarks: its rim's fade (from
+    1 - HEAD_FADE of it) left FairFace 0107's, 0198's back hair and 0207's, 0086's fringe dark beside grey. In
+    profile, where the person's map is sure above the eyes, the hair is whole to the ellipse's edge; an unsure map
+    (0.85) keeps the rim's fade."""
+    points, pad = age_shape.prototype(consts.ADULT_GROUP, consts.MALE), age_shape.PAD
+    side = 128 + 2 * pad
+    rows, columns = np.mgrid[:side, :side]
+    eyes = np.mean(age_shape.eye_centres(points), 0) + pad
+    squeezed = points.copy()
+    squeezed[:, 0] = eyes[0] - pad + 0.6 * (points[:, 0] - eyes[0] + pad)
+    squeezed[30, 0] -= 10  # the nose to the image's left: the back of the head to its right
+    person = ((columns > eyes[0] - 60) & (columns < eyes[0] + 130) & (rows > eyes[1] - 160)).astype(np.float32)
+    face = np.full((side, side, 3), (225, 225, 220), np.uint8)
+    face[person > 0] = (200, 150, 120)
+    above_brows = rows < squeezed[17:27, 1].min() + pad - 8
+    hairy = (person > 0) & (above_brows | (columns > eyes[0] + 45) & (rows < eyes[1] + 60))
+    face[hairy] = strands((60, 42, 30), hairy.sum())
+    centre, unit = hair.head_frame(squeezed, 0.0, pad, person)
+    behind = (int(centre[1] - 0.6 * unit), int(centre[0] + 1.8 * unit * np.sqrt(0.95 ** 2 - 0.3 ** 2)))  # 0.95 out
+    assert hairy[behind]
+    assert hair.hair_mask(face, squeezed, pad, person=person, facing=0.0)[behind] > 0.95
+    assert hair.hair_mask(face, squeezed, pad, person=0.85 * person, facing=0.0)[behind] < 0.7 * 0.85
+
+
 def test_hair_greys_to_the_padded_faces_top_where_the_persons_head_runs_off_it():
     """Where the person's map runs off the padded face's top, the head's ellipse reaches that top (it stopped at
     two eye distances over the eyes, a dark band left on top at 71+: FairFace 0124, 0206, 0449, 0086, 0288)."""
