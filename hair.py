@@ -157,7 +157,8 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, chi
     unlike = unlike_background(lab, pad, person)  # once: the darkening mask and both soft edges use it too
     body = True if person is None else person > 0.5
     if person is not None:  # dark hair before a dark room: where the map is sure over the eyes, or in the head's core
-        unlike |= (person > HAIR_SURE) & (head < 1) & (rows < eye_line) | body & (head < 1 - HEAD_FADE)
+        sure = (person > HAIR_SURE) & (rows < eye_line)
+        unlike |= sure & (head < 1) | body & (head < 1 - HEAD_FADE)
     far = not_skin & unlike & body  # the background is no crown patch and no hair
     crown = crown_patch(lab, far, lab[cheeks], points[17:27, 1].min() + pad - rows, columns - centre[0], iod, child)
     if crown is None:
@@ -193,7 +194,7 @@ def hair_mask(face, points, pad=0, darkening=False, person=None, facing=1.0, chi
     unlike |= shadow
     rim = ((1 + HEAD_FADE - head) / (2 * HEAD_FADE)).clip(0, 1)
     if person is not None and facing < 1:  # a turned head's ellipse is a guess
-        sure = cv2.GaussianBlur(np.float32((person > HAIR_SURE) & (rows < eye_line)), (0, 0), HAIR_BLUR)
+        sure = cv2.GaussianBlur(np.float32(sure), (0, 0), HAIR_BLUR)
         rim = np.maximum(rim, (1 - facing) * sure * ((1 + HEAD_FADE - head) / HEAD_FADE).clip(0, 1))
     ends *= np.maximum(rim, hangs) * background_free(unlike)
     return cv2.GaussianBlur((hair * np.where(shadow, 1, like)).astype(np.float32), (0, 0), HAIR_BLUR) * ends

@@ -510,6 +510,15 @@ def test_a_greying_beard_greys_its_hairs_and_not_the_skin_between_them_or_a_wall
     assert np.abs(whole[:, 65:, 2] - lab[:, 65:, 2]).min() > 30  # greyed whole, the wall had gone grey
 
 
+def profile_landmarks(points, eyes, pad):
+    """A frontal face's landmarks as dlib fits a profile's: squeezed to 0.6 of their width about the eyes' middle
+    (`eyes`, padded face pixels), the nose 10 px to the image's left (the back of the head to its right)."""
+    squeezed = points.copy()
+    squeezed[:, 0] = eyes[0] - pad + 0.6 * (points[:, 0] - eyes[0] + pad)
+    squeezed[30, 0] -= 10
+    return squeezed
+
+
 def test_a_turned_heads_middle_lies_behind_its_eyes_away_from_the_nose():
     """dlib fits a profile's landmarks as a frontal face's squeezed onto its front: the head (hair_mask's ellipse and
     crown patch) lies behind the eyes, sized by the aligned face's eye distance in profile: in the middle of the
@@ -518,9 +527,7 @@ def test_a_turned_heads_middle_lies_behind_its_eyes_away_from_the_nose():
     eyes, iod = np.mean(age_shape.eye_centres(points), 0) + pad, age_shape.eye_distance(points)
     centre, unit = hair.head_frame(points, 1.0, pad)
     assert np.array_equal(centre, eyes) and unit == iod  # facing the camera: as before
-    squeezed = points.copy()
-    squeezed[:, 0] = eyes[0] - pad + 0.6 * (points[:, 0] - eyes[0] + pad)
-    squeezed[30, 0] -= 10  # the nose to the image's left: the back of the head to its right
+    squeezed = profile_landmarks(points, eyes, pad)
     centre, unit = hair.head_frame(squeezed, 0.0, pad)
     assert hair.EYE_DISTANCE == 50 and unit == pytest.approx(50)
     assert np.allclose(centre, eyes + (hair.HEAD_BEHIND * 50, 0), atol=0.5)
@@ -542,9 +549,7 @@ def test_a_turned_heads_hair_greys_to_the_ellipses_edge_where_the_persons_map_is
     side = 128 + 2 * pad
     rows, columns = np.mgrid[:side, :side]
     eyes = np.mean(age_shape.eye_centres(points), 0) + pad
-    squeezed = points.copy()
-    squeezed[:, 0] = eyes[0] - pad + 0.6 * (points[:, 0] - eyes[0] + pad)
-    squeezed[30, 0] -= 10  # the nose to the image's left: the back of the head to its right
+    squeezed = profile_landmarks(points, eyes, pad)
     person = ((columns > eyes[0] - 60) & (columns < eyes[0] + 130) & (rows > eyes[1] - 160)).astype(np.float32)
     face = np.full((side, side, 3), (225, 225, 220), np.uint8)
     face[person > 0] = (200, 150, 120)
